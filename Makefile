@@ -1,0 +1,50 @@
+# presstrust: `make run` and `make test` work on a fresh clone (they create .venv themselves).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= data/presstrust.duckdb
+SHARED ?= ../shared
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test check lint types bench clean constraints
+
+help: ## show this help
+	@echo "presstrust make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install presstrust with pinned dependencies
+
+run: setup ## set-up, then load the embedded sample into data/presstrust.duckdb
+	$(BIN)/presstrust ingest data/sample --db $(DB)
+
+test: setup ## set-up, then the whole test suite
+	$(BIN)/pytest -q
+
+lint: setup ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: setup ## mypy on jobs and features
+	$(BIN)/mypy
+
+check: lint types test ## lint + types + tests
+
+bench: setup ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
+	$(PY) -m bench.run --shared $(SHARED)
+
+constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
+	rm -rf /tmp/presstrust-pin && $(PYTHON) -m venv /tmp/presstrust-pin
+	/tmp/presstrust-pin/bin/pip install --quiet '.[dev]'
+	/tmp/presstrust-pin/bin/pip freeze --exclude-editable | grep -v '^presstrust' | sed 's/ @ .*//' > constraints.txt
+
+clean: ## remove .venv, caches and the local database
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	rm -f $(DB) $(DB).wal

@@ -1,0 +1,1 @@
+"""presstrust jobs: the Click CLI, orchestration and all I/O (DuckDB, files)."""

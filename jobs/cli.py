@@ -1,0 +1,219 @@
+"""The `presstrust` command: one Click group, thin commands that call one library function each."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobs import paths
+from jobs.db import DatabaseError, connect, migration_status
+from jobs.logs import setup_logging
+
+F = Callable[..., Any]
+
+
+def db_option(f: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=paths.DEFAULT_DB,
+        show_default=True,
+        envvar="PRESSTRUST_DB",
+        help="DuckDB database file (env PRESSTRUST_DB).",
+    )(f)
+
+
+def quiet_option(f: F) -> F:
+    f = click.option("--verbose", "-v", is_flag=True, envvar="PRESSTRUST_VERBOSE", help="Debug logging.")(f)
+    return click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        envvar="PRESSTRUST_QUIET",
+        help="Only errors on stderr and no summary line (for cron; env PRESSTRUST_QUIET).",
+    )(f)
+
+
+def _open(db_path: Path, **kwargs: Any) -> Any:
+    try:
+        return connect(db_path, **kwargs)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="presstrust")
+def cli() -> None:
+    """presstrust: open, reproducible source-reliability scores for news outlets.
+
+    Example:
+
+        presstrust ingest data/sample --db data/presstrust.duckdb
+    """
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance: schema migrations.
+
+    Example:
+
+        presstrust db migrate --list
+    """
+
+
+@db.command()
+@db_option
+@click.option("--list", "list_only", is_flag=True, help="Show each migration's status without writing anything.")
+@quiet_option
+def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
+    """Apply pending numbered schema migrations (every job also does this on start).
+
+    Example:
+
+        presstrust db migrate --db data/presstrust.duckdb --list
+    """
+    setup_logging(quiet=quiet, verbose=verbose)
+    if list_only:
+        con = _open(db_path, read_only=True) if db_path.exists() else None
+        try:
+            for status in migration_status(con):
+                state = f"applied {status.applied_at:%Y-%m-%d %H:%M:%S}" if status.applied_at else "pending"
+                if not status.checksum_ok:
+                    state += " (file changed since it was applied!)"
+                click.echo(f"{status.version:04d}_{status.name}  {state}")
+        finally:
+            if con is not None:
+                con.close()
+        return
+    con = _open(db_path, migrate=False)
+    try:
+        from jobs.db import apply_migrations
+
+        done = apply_migrations(con)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(f"{db_path}: applied {len(done)} migration(s)")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@db_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "json", "csv", "tsv", "parquet"]),
+    default="auto",
+    show_default=True,
+    envvar="PRESSTRUST_FORMAT",
+    help="Input format; auto goes by file suffix (.gz allowed).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Take a canonical field (id, url, outlet, outlet_name, title, text, authors, published_at, language) "
+    "from this column. Repeatable.",
+)
+@click.option(
+    "--aliases",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=paths.ALIASES_FILE,
+    show_default=True,
+    envvar="PRESSTRUST_ALIASES",
+    help="Outlet alias CSV (alias,outlet): a name or host -> domain.",
+)
+@click.option(
+    "--labels",
+    "label_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=[paths.LABELS_FILE],
+    show_default=True,
+    envvar="PRESSTRUST_LABELS",
+    help="Label CSVs whose 'domain' column names known outlet hosts (abcnews.go.com stays itself).",
+)
+@click.option("--force", is_flag=True, help="Re-read files whose content was loaded before.")
+@click.option(
+    "--max-text-chars",
+    type=click.IntRange(min=1000),
+    default=200_000,
+    show_default=True,
+    envvar="PRESSTRUST_MAX_TEXT_CHARS",
+    help="Longer texts are cut to this, with an ingest issue.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=50_000,
+    show_default=True,
+    help="Records per batch within a file's transaction.",
+)
+@quiet_option
+def ingest(
+    inputs: tuple[str, ...],
+    db_path: Path,
+    fmt: str,
+    mapping: tuple[str, ...],
+    aliases: Path,
+    label_files: tuple[Path, ...],
+    force: bool,
+    max_text_chars: int,
+    batch_size: int,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet; files, folders or globs) into the database.
+
+    Idempotent: a file loaded before is skipped; repeated articles are counted as duplicates; a changed
+    title or text updates the article. Bad records go to ingest_rejects with the reason. Exit code 1
+    when any input could not be read (the others are still loaded).
+
+    Example:
+
+        presstrust ingest ../shared/data/corpora/allsides_2012_2020.parquet --map outlet=domain
+    """
+    from jobs.ingest import IngestOptions
+    from jobs.ingest import ingest as run_ingest
+    from jobs.outlets import OutletResolver
+    from jobs.progress import Progress
+    from jobs.readers import MappingError, parse_mapping
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    try:
+        options = IngestOptions(
+            fmt=fmt, mapping=parse_mapping(mapping), force=force, batch_size=batch_size, max_text_chars=max_text_chars
+        )
+        resolver = OutletResolver.from_files(aliases=aliases, labels=label_files, platforms=paths.PLATFORMS_FILE)
+    except (MappingError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    con = _open(db_path)
+    try:
+        with Progress(enabled=not quiet) as progress:
+            summary = run_ingest(
+                con,
+                inputs,
+                options=options,
+                resolver=resolver,
+                on_file=progress.file,
+                on_records=progress.advance,
+            )
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(summary.line())
+    if not summary.ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    cli()

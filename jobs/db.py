@@ -1,0 +1,155 @@
+"""DuckDB connections and the numbered schema migrations (jobs/migrations/NNNN_name.sql)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+# No extension may be fetched at run time: json and parquet are built into the wheel.
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": True,
+}
+
+
+class DatabaseError(Exception):
+    """A database cannot be opened or migrated; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: int
+    name: str
+    applied_at: datetime | None
+    checksum_ok: bool
+
+
+def available_migrations() -> list[Migration]:
+    """All migration files, ordered by number; numbers must be unique and consecutive from 1."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise DatabaseError(f"migration file {path.name} is not named NNNN_name.sql")
+        found.append(Migration(int(match.group(1)), match.group(2), path))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise DatabaseError(f"migration numbers must run 1..n without gaps, found {versions}")
+    return found
+
+
+def now_utc() -> datetime:
+    """The current UTC time as a naive datetime (DuckDB TIMESTAMP columns hold UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating it and its folder when writable) and apply pending migrations."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise DatabaseError(f"database {path} does not exist")
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+    except duckdb.IOException as exc:
+        msg = str(exc)
+        if "lock" in msg.lower():
+            raise DatabaseError(f"database {path} is in use by another process: {msg}") from exc
+        raise DatabaseError(f"cannot open database {path}: {msg}") from exc
+    except OSError as exc:
+        raise DatabaseError(f"cannot open database {path}: {exc}") from exc
+    if migrate and not read_only:
+        apply_migrations(con)
+    return con
+
+
+def _applied(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, datetime]]:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return {}
+    rows = con.execute("SELECT version, checksum, applied_at FROM schema_migrations").fetchall()
+    return {int(v): (c, t) for v, c, t in rows}
+
+
+def migration_status(con: duckdb.DuckDBPyConnection | None) -> list[MigrationStatus]:
+    """Every known migration with when it was applied (None = pending); reads only."""
+    applied = _applied(con) if con is not None else {}
+    return [
+        MigrationStatus(
+            m.version,
+            m.name,
+            applied[m.version][1] if m.version in applied else None,
+            m.version not in applied or applied[m.version][0] == m.checksum,
+        )
+        for m in available_migrations()
+    ]
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """Apply pending migrations in order, each in its own transaction with its schema_migrations row."""
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, checksum VARCHAR NOT NULL,
+            applied_at TIMESTAMP NOT NULL
+        );
+        COMMENT ON TABLE schema_migrations IS 'Numbered schema migrations applied to this database.';
+        COMMENT ON COLUMN schema_migrations.version IS 'Migration number (the NNNN of jobs/migrations/NNNN_name.sql).';
+        COMMENT ON COLUMN schema_migrations.name IS 'Migration name.';
+        COMMENT ON COLUMN schema_migrations.checksum IS 'sha256 of the migration file when it was applied.';
+        COMMENT ON COLUMN schema_migrations.applied_at IS 'UTC time it was applied.';
+        """
+    )
+    applied = _applied(con)
+    done = []
+    for migration in available_migrations():
+        if migration.version in applied:
+            if applied[migration.version][0] != migration.checksum:
+                raise DatabaseError(
+                    f"migration {migration.path.name} was changed after it was applied; "
+                    "add a new numbered migration instead"
+                )
+            continue
+        con.begin()
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                [migration.version, migration.name, migration.checksum, now_utc()],
+            )
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        log.info("applied migration %04d_%s", migration.version, migration.name)
+        done.append(migration)
+    return done

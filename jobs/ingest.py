@@ -1,0 +1,336 @@
+"""`presstrust ingest`: load article files into DuckDB, idempotently, losing nothing.
+
+Each file is one transaction: its articles, its rejects and its ingest_files row commit together or
+not at all. A file whose sha256 was loaded before is skipped (unless force). Every record read is
+counted exactly once: read = loaded + updated + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from jobs.db import now_utc
+from jobs.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
+from jobs.outlets import OutletResolver
+from jobs.readers import FORMATS, RawBatch, ReadError, detect_format, read_file
+from jobs.runs import finish_run, start_run
+
+log = logging.getLogger(__name__)
+
+# Classify a batch on its keys only (texts are not copied): which existing article each record is,
+# and whether it is new, a changed version (updated) or a repeat (duplicate).
+_CLASSIFY = """
+CREATE OR REPLACE TEMP TABLE _keys AS
+WITH keyed AS (
+    SELECT b.rn, b.url_canonical, b.outlet, b.source_id, md5(coalesce(b.title, '') || chr(31) || b.text) AS content_hash
+    FROM _batch b
+), keyed_id AS (
+    SELECT k.*, substr(md5(CASE
+        WHEN k.url_canonical IS NOT NULL THEN 'url:' || k.url_canonical
+        WHEN k.source_id IS NOT NULL THEN 'id:' || k.outlet || ':' || k.source_id
+        ELSE 'hash:' || k.outlet || ':' || k.content_hash END), 1, 16) AS new_id
+    FROM keyed k
+), by_url AS (
+    SELECT a.url_canonical, min(a.article_id) AS article_id
+    FROM articles a SEMI JOIN keyed_id k ON k.url_canonical = a.url_canonical
+    GROUP BY a.url_canonical
+), by_source_id AS (
+    SELECT a.outlet, a.source_id, min(a.article_id) AS article_id
+    FROM articles a SEMI JOIN keyed_id k ON k.outlet = a.outlet AND k.source_id = a.source_id
+    GROUP BY a.outlet, a.source_id
+), matched AS (
+    SELECT k.*, coalesce(u.article_id, i.article_id, k.new_id) AS candidate
+    FROM keyed_id k
+    LEFT JOIN by_url u ON u.url_canonical = k.url_canonical
+    LEFT JOIN by_source_id i ON i.outlet = k.outlet AND i.source_id = k.source_id
+), grouped AS (
+    -- within the batch, the earliest record with the same canonical URL or the same (outlet, id) decides
+    SELECT m.*,
+        CASE WHEN m.url_canonical IS NOT NULL THEN min(m.rn) OVER (PARTITION BY m.url_canonical) END AS url_rn,
+        CASE WHEN m.url_canonical IS NOT NULL THEN first_value(m.candidate) OVER (
+            PARTITION BY m.url_canonical ORDER BY m.rn) END AS url_first,
+        CASE WHEN m.source_id IS NOT NULL THEN min(m.rn) OVER (PARTITION BY m.outlet, m.source_id) END AS sid_rn,
+        CASE WHEN m.source_id IS NOT NULL THEN first_value(m.candidate) OVER (
+            PARTITION BY m.outlet, m.source_id ORDER BY m.rn) END AS sid_first
+    FROM matched m
+), resolved AS (
+    SELECT g.rn, g.content_hash, CASE
+        WHEN g.sid_rn IS NOT NULL AND (g.url_rn IS NULL OR g.sid_rn < g.url_rn) THEN g.sid_first
+        ELSE coalesce(g.url_first, g.candidate) END AS article_id
+    FROM grouped g
+), ranked AS (
+    SELECT r.*, row_number() OVER (PARTITION BY r.article_id ORDER BY r.rn) AS repeat_no FROM resolved r
+)
+SELECT r.rn, r.article_id, r.content_hash, CASE
+    WHEN r.repeat_no > 1 THEN 'duplicate'
+    WHEN a.article_id IS NULL THEN 'loaded'
+    WHEN a.content_hash = r.content_hash THEN 'duplicate'
+    ELSE 'updated' END AS outcome
+FROM ranked r LEFT JOIN articles a ON a.article_id = r.article_id
+"""
+
+_INSERT = """
+INSERT INTO articles BY NAME
+SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.text, b.authors,
+       b.published_at, b.language, k.content_hash, 1 AS content_version, b.ingest_issues, $file AS source_file,
+       b.rn AS record_number, $load_id AS load_id, $now AS ingested_at
+FROM _batch b JOIN _keys k ON k.rn = b.rn
+WHERE k.outcome = 'loaded'
+ORDER BY b.rn
+"""
+
+_UPDATE = """
+UPDATE articles SET
+    title = c.title, text = c.text, authors = c.authors,
+    published_at = coalesce(c.published_at, articles.published_at),
+    language = coalesce(c.language, articles.language),
+    outlet_name = coalesce(c.outlet_name, articles.outlet_name),
+    content_hash = c.content_hash, content_version = articles.content_version + 1,
+    ingest_issues = c.ingest_issues, source_file = $file, record_number = c.rn,
+    updated_load_id = $load_id, updated_at = $now
+FROM (SELECT b.*, k.article_id, k.content_hash FROM _batch b JOIN _keys k ON k.rn = b.rn
+      WHERE k.outcome = 'updated') c
+WHERE articles.article_id = c.article_id
+"""
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # loaded, skipped, failed
+    records_read: int = 0
+    loaded: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestOptions:
+    fmt: str = "auto"
+    mapping: dict[str, str] = field(default_factory=dict)
+    force: bool = False
+    batch_size: int = 50_000
+    max_text_chars: int = 200_000
+
+
+@dataclass
+class IngestSummary:
+    run_id: int
+    files: list[FileResult]
+    missing: list[str]
+    seconds: float
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "files_loaded": sum(f.status == "loaded" for f in self.files),
+            "files_skipped": sum(f.status == "skipped" for f in self.files),
+            "files_failed": sum(f.status == "failed" for f in self.files) + len(self.missing),
+            **{k: self.total(k) for k in ("records_read", "loaded", "updated", "duplicates", "rejected")},
+        }
+
+    @property
+    def ok(self) -> bool:
+        return self.counts["files_failed"] == 0
+
+    def line(self) -> str:
+        c = self.counts
+        return (
+            f"ingest run {self.run_id}: {c['files']} files ({c['files_loaded']} loaded, {c['files_skipped']} skipped, "
+            f"{c['files_failed']} failed); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
+            f"+ duplicates {c['duplicates']} + rejected {c['rejected']} in {self.seconds:.1f}s"
+        )
+
+
+def expand_paths(paths: Iterable[str], fmt: str) -> tuple[list[Path], list[str]]:
+    """Files named, found in folders (recursively, known suffixes) or matched by globs; and inputs matching nothing."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and (fmt != "auto" or detect_format(p)))
+        elif path.is_file():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        if not found:
+            missing.append(item)
+        files.extend(found)
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, missing
+
+
+def fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _apply_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: RawBatch,
+    *,
+    file: str,
+    load_id: int,
+    now: datetime,
+    normalize: NormalizeOptions,
+    result: FileResult,
+) -> None:
+    good, rejects = normalize_batch(batch.frame, normalize)
+    reject_rns = rejects.get_column("rn").to_list()
+    raws = batch.raw_of(reject_rns)
+    reject_rows = [(r.rn, r.reason, r.raw) for r in batch.rejects] + [
+        (rn, reason, raws.get(rn)) for rn, reason in rejects.iter_rows()
+    ]
+    if reject_rows:
+        con.executemany(
+            "INSERT INTO ingest_rejects VALUES (?, ?, ?, ?, ?, ?)",
+            [(load_id, file, rn, reason, raw, now) for rn, reason, raw in reject_rows],
+        )
+    result.records_read += batch.n_records
+    result.rejected += len(reject_rows)
+    if good.is_empty():
+        return
+    con.register("_batch", good.select(GOOD_COLUMNS).to_arrow())
+    try:
+        con.execute(_CLASSIFY)
+        params = {"file": file, "load_id": load_id, "now": now}
+        con.execute(_INSERT, params)
+        con.execute(_UPDATE, params)
+        outcomes = dict(con.execute("SELECT outcome, count(*) FROM _keys GROUP BY outcome").fetchall())
+    finally:
+        con.unregister("_batch")
+    result.loaded += outcomes.get("loaded", 0)
+    result.updated += outcomes.get("updated", 0)
+    result.duplicates += outcomes.get("duplicate", 0)
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    load_id: int,
+    options: IngestOptions,
+    normalize: NormalizeOptions,
+    on_records: Callable[[int], None] = lambda n: None,
+) -> FileResult:
+    """Load one file in one transaction; a failure rolls it back and is recorded as failed."""
+    file = str(path)
+    started = now_utc()
+    fmt = detect_format(path) if options.fmt == "auto" else options.fmt
+    result = FileResult(file, "failed")
+    try:
+        digest = fingerprint(path)
+        size = path.stat().st_size
+    except OSError as exc:
+        result.error = f"{file}: cannot read: {exc}"
+        return result
+    if fmt is None:
+        result.error = f"{file}: unknown format (use --format {'|'.join(FORMATS)})"
+    elif (
+        not options.force
+        and con.execute(
+            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status = 'loaded'", [digest]
+        ).fetchall()[0][0]
+    ):
+        return FileResult(file, "skipped")
+    if result.error is None:
+        con.begin()
+        try:
+            for number, batch in enumerate(read_file(path, fmt or "", options.mapping, options.batch_size), 1):
+                _apply_batch(con, batch, file=file, load_id=load_id, now=started, normalize=normalize, result=result)
+                log.debug("%s: batch %d done (%d records, not yet committed)", file, number, batch.n_records)
+                on_records(batch.n_records)
+            result.status = "loaded"
+            _record_file(con, result, load_id, digest, size, fmt or "", started)
+            con.commit()
+            return result
+        except (ReadError, duckdb.Error, pl.exceptions.PolarsError) as exc:
+            con.rollback()
+            result = FileResult(file, "failed", error=str(exc) if isinstance(exc, ReadError) else f"{file}: {exc}")
+    _record_file(con, result, load_id, digest, size, fmt or "unknown", started)
+    return result
+
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection, r: FileResult, load_id: int, digest: str, size: int, fmt: str, started: datetime
+) -> None:
+    con.execute(
+        "INSERT INTO ingest_files (load_id, path, fingerprint, size_bytes, format, status, records_read, loaded, "
+        "updated, duplicates, rejected, error, started_at, finished_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            r.path,
+            digest,
+            size,
+            fmt,
+            r.status,
+            r.records_read,
+            r.loaded,
+            r.updated,
+            r.duplicates,
+            r.rejected,
+            r.error,
+            started,
+            now_utc(),
+        ],
+    )
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[str],
+    *,
+    options: IngestOptions,
+    resolver: OutletResolver,
+    on_file: Callable[[Path, int], None] = lambda p, n: None,
+    on_records: Callable[[int], None] = lambda n: None,
+) -> IngestSummary:
+    """Ingest files, folders and globs; record the run; return the reconciled summary."""
+    started = time.perf_counter()
+    files, missing = expand_paths(paths, options.fmt)
+    params = {"paths": list(paths), **{k: v for k, v in asdict(options).items()}}
+    run_id = start_run(con, "ingest", params)
+    normalize = NormalizeOptions(resolver=resolver, now=now_utc(), max_text_chars=options.max_text_chars)
+    results = []
+    try:
+        for i, path in enumerate(files):
+            on_file(path, i)
+            result = ingest_file(con, path, load_id=run_id, options=options, normalize=normalize, on_records=on_records)
+            if result.status == "failed":
+                log.error("%s", result.error)
+            results.append(result)
+    except BaseException as exc:
+        summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
+        finish_run(con, run_id, status="failed", counts=summary.counts, error=f"{type(exc).__name__}: {exc}")
+        raise
+    summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
+    errors = [f"{m}: no such file, folder or glob match" for m in missing] + [
+        r.error for r in results if r.status == "failed" and r.error
+    ]
+    for line in errors[: len(missing)]:
+        log.error("%s", line)
+    finish_run(
+        con, run_id, status="ok" if summary.ok else "partial", counts=summary.counts, error="\n".join(errors) or None
+    )
+    return summary

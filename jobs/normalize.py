@@ -1,0 +1,231 @@
+"""Vectorised clean-up and validation of a raw batch: canonical URLs, outlets, dates, text caps.
+
+Records that cannot be loaded come back as rejects with every reason that applies; records loaded
+with a fix carry the fix in `ingest_issues`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from jobs.outlets import OutletResolver
+
+_URL = r"^([A-Za-z][A-Za-z0-9+.-]*)://(?:[^/?#@]*@)?([^/?#:@]+)(?::\d*)?([^?#]*)(?:\?([^#]*))?"
+_BARE_HOST = r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}(?:[/?#]|$)"
+_HOST_PREFIX = r"^(?:(?:www\d*|m|amp|mobile)\.)+"
+_TRACKING = (
+    r"^(?:utm_[A-Za-z_]*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|cmpid|ncid|ocid|smid|smtyp|"
+    r"soc_src|soc_trk|taid|sr_share|icid|ito|mbid|rss|partner|CMP)(?:=|$)"
+)
+EARLIEST = datetime(1990, 1, 1)
+_DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%a, %d %b %Y %H:%M:%S %z",
+)
+_NAIVE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%B %d, %Y",
+)
+
+GOOD_COLUMNS = (
+    "rn",
+    "source_id",
+    "url",
+    "url_canonical",
+    "outlet",
+    "outlet_name",
+    "title",
+    "text",
+    "authors",
+    "published_at",
+    "language",
+    "ingest_issues",
+)
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    resolver: OutletResolver
+    now: datetime
+    max_text_chars: int = 200_000
+
+
+def _blank_to_null(name: str) -> pl.Expr:
+    value = pl.col(name).str.replace_all("\x00", "", literal=True).str.strip_chars()
+    return pl.when(value == "").then(None).otherwise(value).alias(name)
+
+
+def canonical_url(url: pl.Expr) -> pl.Expr:
+    """Struct of (scheme, host, canonical url) for a URL column; nulls where it has no http(s) host."""
+    with_scheme = (
+        pl.when(url.str.contains(r"^[A-Za-z][A-Za-z0-9+.-]*://"))
+        .then(url)
+        .otherwise(pl.when(url.str.contains(_BARE_HOST)).then(pl.lit("http://") + url))
+    )
+    parts = with_scheme.str.extract_groups(_URL).struct.rename_fields(["scheme", "host", "path", "query"])
+    scheme = parts.struct.field("scheme").str.to_lowercase()
+    host = parts.struct.field("host").str.to_lowercase().str.strip_suffix(".")
+    stripped = host.str.replace(_HOST_PREFIX, "")
+    host = pl.when(stripped.str.contains(r"\.")).then(stripped).otherwise(host)
+    path = parts.struct.field("path").fill_null("").str.strip_chars_end("/")
+    query = (
+        parts.struct.field("query")
+        .fill_null("")
+        .str.split("&")
+        .list.eval(pl.element().filter((pl.element() != "") & ~pl.element().str.contains(_TRACKING)))
+        .list.join("&")
+    )
+    ok = scheme.is_in(["http", "https"]) & host.str.contains(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
+    canonical = pl.lit("https://") + host + path + pl.when(query != "").then(pl.lit("?") + query).otherwise(pl.lit(""))
+    return pl.struct(
+        host=pl.when(ok).then(host),
+        canonical=pl.when(ok).then(canonical),
+    )
+
+
+def parse_published_at(value: pl.Expr) -> pl.Expr:
+    """Parse date strings in the common formats (ISO 8601 with or without offset, RFC 2822, epoch) to naive UTC."""
+    s = value.str.strip_chars().str.replace(r"(?:Z| ?UTC| ?GMT)$", "+00:00")
+    aware = [
+        s.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC").dt.replace_time_zone(None)
+        for fmt in _DATE_FORMATS
+    ]
+    naive = [s.str.to_datetime(fmt, strict=False, time_unit="us") for fmt in _NAIVE_FORMATS]
+    digits = pl.when(s.str.contains(r"^\d{9,13}(\.\d+)?$")).then(s.str.extract(r"^(\d+)").cast(pl.Int64))
+    epoch = (
+        pl.when(digits >= 100_000_000_000)
+        .then(pl.from_epoch(digits, time_unit="ms"))
+        .otherwise(pl.from_epoch(digits, time_unit="s"))
+        .cast(pl.Datetime("us"))
+    )
+    return pl.coalesce([*aware, *naive, epoch])
+
+
+def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a raw batch into (rows to load in GOOD_COLUMNS order, rejects with rn and reason)."""
+    df = (
+        raw.with_columns(
+            *[_blank_to_null(c) for c in ("source_id", "url", "outlet", "outlet_name", "title", "language")],
+            pl.col("text").str.replace_all("\x00", "", literal=True).str.strip_chars().alias("text"),
+            pl.col("text").str.contains("\x00", literal=True).fill_null(False).alias("_had_nul"),
+            pl.col("authors").fill_null([]),
+        )
+        .with_columns(
+            canonical_url(pl.col("url")).alias("_url"),
+            pl.col("language").str.to_lowercase(),
+        )
+        .with_columns(
+            pl.col("_url").struct.field("host").alias("_host"),
+            pl.col("_url").struct.field("canonical").alias("url_canonical"),
+        )
+    )
+
+    resolver = options.resolver
+    hosts = df.get_column("_host").drop_nulls().unique().to_list()
+    outlet_values = df.get_column("outlet").drop_nulls().unique().to_list()
+    host_map = pl.DataFrame(
+        {"_host": hosts, "_outlet_from_url": [resolver.resolve_host(h) for h in hosts]},
+        schema={"_host": pl.String, "_outlet_from_url": pl.String},
+    )
+    outlet_map = pl.DataFrame(
+        {"outlet": outlet_values, "_outlet_given": [resolver.resolve(v) for v in outlet_values]},
+        schema={"outlet": pl.String, "_outlet_given": pl.String},
+    )
+    df = df.join(host_map, on="_host", how="left", nulls_equal=False).join(
+        outlet_map, on="outlet", how="left", nulls_equal=False
+    )
+
+    if df.schema["published_at"] == pl.String:
+        parsed = parse_published_at(pl.col("published_at"))
+        raw_date = pl.col("published_at")
+    else:
+        parsed = pl.col("published_at")
+        raw_date = pl.col("published_at").cast(pl.String)
+    latest = options.now + timedelta(days=1)
+    df = df.with_columns(_date=parsed, _raw_date=raw_date)
+    in_range = (pl.col("_date") >= EARLIEST) & (pl.col("_date") <= latest)
+    text_len = pl.col("text").str.len_chars()
+
+    def issue(condition: pl.Expr, label: pl.Expr | str) -> pl.Expr:
+        label_expr = pl.lit(label) if isinstance(label, str) else label
+        return pl.when(condition).then(label_expr)
+
+    df = df.with_columns(
+        outlet_final=pl.coalesce("_outlet_given", "_outlet_from_url"),
+        outlet_name_final=pl.coalesce(
+            "outlet_name", pl.when(~pl.col("outlet").str.contains(r"^\S+\.\S+$")).then("outlet")
+        ),
+        published_final=pl.when(in_range).then(pl.col("_date")),
+        text_final=pl.when(text_len > options.max_text_chars)
+        .then(pl.col("text").str.slice(0, options.max_text_chars))
+        .otherwise(pl.col("text")),
+        ingest_issues=pl.concat_list(
+            pl.col("issues"),
+            pl.concat_list(
+                issue(pl.col("url").is_not_null() & pl.col("url_canonical").is_null(), "invalid_url"),
+                issue(
+                    pl.col("outlet").is_not_null()
+                    & pl.col("_outlet_given").is_null()
+                    & pl.col("_outlet_from_url").is_not_null(),
+                    pl.lit("outlet_unmapped_used_url:") + pl.col("outlet"),
+                ),
+                issue(
+                    pl.col("_raw_date").is_not_null() & pl.col("_date").is_null(),
+                    pl.lit("unparseable_date:") + pl.col("_raw_date").str.slice(0, 40),
+                ),
+                issue(
+                    pl.col("_date").is_not_null() & ~in_range,
+                    pl.lit("date_out_of_range:") + pl.col("_raw_date").str.slice(0, 40),
+                ),
+                issue(text_len > options.max_text_chars, pl.lit("text_truncated:") + text_len.cast(pl.String)),
+                issue(pl.col("_had_nul"), "nul_characters_removed"),
+            ).list.drop_nulls(),
+        ),
+        _reasons=pl.concat_list(
+            issue(pl.col("text").is_null(), "missing_text"),
+            issue(pl.col("text").is_not_null() & (text_len == 0), "empty_text"),
+            issue(pl.col("outlet").is_null() & pl.col("url").is_null(), "missing_outlet_and_url"),
+            issue(
+                pl.col("outlet").is_not_null()
+                & pl.col("_outlet_given").is_null()
+                & pl.col("_outlet_from_url").is_null(),
+                pl.lit("unknown_outlet:") + pl.col("outlet").str.slice(0, 80),
+            ),
+            issue(
+                pl.col("outlet").is_null() & pl.col("url").is_not_null() & pl.col("_outlet_from_url").is_null(),
+                "no_outlet_from_url",
+            ),
+        ).list.drop_nulls(),
+    )
+    rejected = pl.col("_reasons").list.len() > 0
+    rejects = df.filter(rejected).select("rn", reason=pl.col("_reasons").list.join("; "))
+    good = df.filter(~rejected).select(
+        "rn",
+        "source_id",
+        "url",
+        "url_canonical",
+        pl.col("outlet_final").alias("outlet"),
+        pl.col("outlet_name_final").alias("outlet_name"),
+        "title",
+        pl.col("text_final").alias("text"),
+        "authors",
+        pl.col("published_final").alias("published_at"),
+        "language",
+        "ingest_issues",
+    )
+    return good, rejects

@@ -1,0 +1,448 @@
+"""Readers for article files: JSONL (also .gz), JSON arrays, CSV/TSV and Parquet.
+
+Each reader yields `RawBatch`es: a Polars frame in the canonical input fields (strings, authors as
+a list) plus the records it could not even parse (`PreReject`). Columns are found by name
+(`SYNONYMS`) unless `--map field=column` says otherwise, so real corpora load without pre-processing.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+FIELDS = ("id", "url", "outlet", "outlet_name", "title", "text", "authors", "published_at", "language")
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "article_id", "source_id", "doc_id", "_id", "uuid", "guid"),
+    "url": ("url", "link", "article_url", "source_url", "href"),
+    "outlet": ("outlet_domain", "source_domain", "domain", "site", "outlet", "source", "publisher"),
+    "outlet_name": ("outlet_name", "source_name", "publisher_name", "outlet", "source", "publisher", "publication"),
+    "title": ("title", "headline"),
+    "text": ("text", "maintext", "body", "content", "full_text", "article_text", "article"),
+    "authors": ("authors", "author", "byline", "creator"),
+    "published_at": (
+        "published_at",
+        "date_publish",
+        "date_published",
+        "published",
+        "publish_date",
+        "pub_date",
+        "pubdate",
+        "date",
+        "datetime",
+        "timestamp",
+    ),
+    "language": ("language", "lang"),
+}
+
+RAW_SCHEMA: dict[str, pl.DataType] = {
+    "rn": pl.Int64(),
+    "source_id": pl.String(),
+    "url": pl.String(),
+    "outlet": pl.String(),
+    "outlet_name": pl.String(),
+    "title": pl.String(),
+    "text": pl.String(),
+    "authors": pl.List(pl.String()),
+    "published_at": pl.String(),
+    "language": pl.String(),
+    "issues": pl.List(pl.String()),
+}
+
+FORMATS = ("jsonl", "json", "csv", "tsv", "parquet")
+_SUFFIX_FORMAT = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonlines": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+MAX_RAW_CHARS = 1_000_000
+_AUTHOR_SPLIT = r"\s*(?:[,;]|\band\b)\s*"
+
+
+class ReadError(Exception):
+    """A file cannot be read at all (corrupt, truncated, wrong format); nothing of it is loaded."""
+
+
+class MappingError(ValueError):
+    """--map names an unknown field or a column the file does not have."""
+
+
+@dataclass(frozen=True)
+class PreReject:
+    rn: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class RawBatch:
+    frame: pl.DataFrame  # RAW_SCHEMA, except published_at may be Datetime for typed Parquet columns
+    rejects: list[PreReject] = field(default_factory=list)
+    raw_of: Callable[[Sequence[int]], dict[int, str]] = lambda rns: {}
+
+    @property
+    def n_records(self) -> int:
+        return self.frame.height + len(self.rejects)
+
+
+def detect_format(path: Path) -> str | None:
+    """Format from the file name (a trailing .gz is ignored); None when unknown."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return _SUFFIX_FORMAT.get(suffixes[-1]) if suffixes else None
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    """Parse --map 'field=column' items."""
+    mapping = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        name = name.strip()
+        if not sep or not column.strip():
+            raise MappingError(f"--map expects field=column, got {item!r}")
+        if name not in FIELDS:
+            raise MappingError(f"--map: unknown field {name!r}; fields are {', '.join(FIELDS)}")
+        mapping[name] = column.strip()
+    return mapping
+
+
+def resolve_mapping(columns: Sequence[str], overrides: Mapping[str, str], *, strict: bool = True) -> dict[str, str]:
+    """Canonical field -> source column, by --map first, then by the first unused synonym.
+
+    strict: a --map column the file lacks is an error (tabular files); JSON records may simply lack a key.
+    """
+    by_lower: dict[str, str] = {}
+    for column in columns:
+        by_lower.setdefault(column.lower(), column)
+    mapping: dict[str, str] = {}
+    for name, column in overrides.items():
+        if strict and column not in columns:
+            raise MappingError(f"--map {name}={column}: no column {column!r} (columns: {', '.join(columns)})")
+        mapping[name] = column
+    used = set(mapping.values())
+    for name in FIELDS:
+        if name in mapping:
+            continue
+        for synonym in SYNONYMS[name]:
+            found = by_lower.get(synonym)
+            if found is not None and found not in used:
+                mapping[name] = found
+                used.add(found)
+                break
+    return mapping
+
+
+def safe_text(value: str) -> tuple[str, bool]:
+    """Return the string with lone surrogates replaced by U+FFFD, and whether any were."""
+    try:
+        value.encode("utf-8")
+        return value, False
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value), True
+
+
+def cap_raw(raw: str) -> str:
+    raw, _ = safe_text(raw)
+    if len(raw) > MAX_RAW_CHARS:
+        return raw[:MAX_RAW_CHARS] + f"...[truncated from {len(raw)} characters]"
+    return raw
+
+
+def _scalar(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return None if isinstance(value, float) and not math.isfinite(value) else str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def canonical_record(obj: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
+    """One parsed record (JSON object or CSV row) in the canonical fields, or a reject reason."""
+    out: dict[str, Any] = {}
+    issues: list[str] = []
+    for name in FIELDS:
+        value = obj.get(mapping[name]) if name in mapping else None
+        if name == "text":
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = "\n".join(value)
+            elif value is not None and not isinstance(value, str):
+                return {}, f"text_not_a_string:{type(value).__name__}"
+        if name == "authors":
+            if isinstance(value, list):
+                names = [n for n in (_scalar(v) for v in value) if n]
+            elif isinstance(value, str):
+                names = re.split(_AUTHOR_SPLIT, value)
+            else:
+                names = [s] if (s := _scalar(value)) else []
+            cleaned = []
+            for n in (n.strip() for n in names):
+                if not n:
+                    continue
+                n, bad = safe_text(n)
+                if bad:
+                    issues.append("invalid_unicode_replaced:authors")
+                cleaned.append(n)
+            out["authors"] = cleaned
+            continue
+        text = _scalar(value)
+        if text is not None:
+            text, bad = safe_text(text)
+            if bad:
+                issues.append(f"invalid_unicode_replaced:{name}")
+        out["source_id" if name == "id" else name] = text
+    out["issues"] = issues
+    return out, None
+
+
+def _frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(records, schema=RAW_SCHEMA)
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    if handle.read(2) == b"\x1f\x8b":
+        handle.close()
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+    handle.seek(0)
+    return handle
+
+
+def _reading(path: Path) -> Callable[[BaseException], ReadError]:
+    def wrap(exc: BaseException) -> ReadError:
+        return ReadError(f"{path}: cannot read: {type(exc).__name__}: {exc}")
+
+    return wrap
+
+
+def _objects_batches(
+    items: Iterator[tuple[int, Any, str]], overrides: Mapping[str, str], batch_size: int
+) -> Iterator[RawBatch]:
+    """Turn (record number, parsed object or PreReject, raw text) items into RawBatches."""
+    mappings: dict[frozenset[str], dict[str, str]] = {}
+    records: list[dict[str, Any]] = []
+    rejects: list[PreReject] = []
+    raws: dict[int, str] = {}
+    for rn, obj, raw in items:
+        if isinstance(obj, PreReject):
+            rejects.append(obj)
+        elif not isinstance(obj, dict):
+            rejects.append(PreReject(rn, f"not_an_object:{type(obj).__name__}", cap_raw(raw)))
+        else:
+            keys = frozenset(obj)
+            if keys not in mappings:
+                mappings[keys] = resolve_mapping(sorted(keys), overrides, strict=False)
+            record, reason = canonical_record(obj, mappings[keys])
+            if reason:
+                rejects.append(PreReject(rn, reason, cap_raw(raw)))
+            else:
+                record["rn"] = rn
+                records.append(record)
+                raws[rn] = raw
+        if len(records) + len(rejects) >= batch_size:
+            yield RawBatch(_frame(records), rejects, _lookup(raws))
+            records, rejects, raws = [], [], {}
+    if records or rejects:
+        yield RawBatch(_frame(records), rejects, _lookup(raws))
+
+
+def _lookup(raws: dict[int, str]) -> Callable[[Sequence[int]], dict[int, str]]:
+    return lambda rns: {rn: cap_raw(raws[rn]) for rn in rns if rn in raws}
+
+
+def _jsonl_items(handle: IO[bytes]) -> Iterator[tuple[int, Any, str]]:
+    for rn, line in enumerate(handle, start=1):
+        if rn == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = line.decode("utf-8", "backslashreplace")
+            yield rn, PreReject(rn, "invalid_utf8", cap_raw(raw)), raw
+            continue
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            yield rn, PreReject(rn, f"malformed_json:{str(exc)[:80]}", cap_raw(text)), text
+            continue
+        yield rn, obj, text
+
+
+def read_jsonl(path: Path, overrides: Mapping[str, str], batch_size: int) -> Iterator[RawBatch]:
+    wrap = _reading(path)
+    try:
+        with _open_binary(path) as handle:
+            yield from _objects_batches(_jsonl_items(handle), overrides, batch_size)
+    except (OSError, EOFError, gzip.BadGzipFile, ValueError) as exc:
+        raise wrap(exc) from exc
+
+
+def read_json(path: Path, overrides: Mapping[str, str], batch_size: int) -> Iterator[RawBatch]:
+    """A .json file: an array of objects, one object, or (failing both) JSON lines."""
+    wrap = _reading(path)
+    try:
+        with _open_binary(path) as handle:
+            data = handle.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise wrap(exc) from exc
+    try:
+        whole = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        yield from _objects_batches(_jsonl_items(io.BytesIO(data)), overrides, batch_size)
+        return
+    items = whole if isinstance(whole, list) else [whole]
+    yield from _objects_batches(
+        ((i, obj, json.dumps(obj, ensure_ascii=False, default=str)) for i, obj in enumerate(items, start=1)),
+        overrides,
+        batch_size,
+    )
+
+
+def _csv_items(handle: IO[bytes], delimiter: str, overrides: Mapping[str, str]) -> Iterator[tuple[int, Any, str]]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    header: list[str] | None = None
+    rn = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            rn += 1
+            yield rn, PreReject(rn, f"malformed_csv:{exc}", ""), ""
+            continue
+        if header is None:
+            if any(_has_surrogates(c) for c in row):
+                raise ReadError("CSV header is not valid UTF-8")
+            try:
+                resolve_mapping(row, overrides)
+            except MappingError as exc:
+                raise ReadError(str(exc)) from exc
+            header = row
+            continue
+        rn += 1
+        raw = json.dumps(row, ensure_ascii=False)
+        if any(_has_surrogates(c) for c in row):
+            shown = json.dumps([c.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") for c in row])
+            yield rn, PreReject(rn, "invalid_utf8", cap_raw(shown)), shown
+        elif len(row) != len(header):
+            yield rn, PreReject(rn, f"csv_field_count:{len(row)}!={len(header)}", cap_raw(raw)), raw
+        else:
+            yield rn, dict(zip(header, row, strict=True)), raw
+
+
+def _has_surrogates(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value) if not value.isascii() else False
+
+
+def read_csv(path: Path, overrides: Mapping[str, str], batch_size: int, delimiter: str = ",") -> Iterator[RawBatch]:
+    wrap = _reading(path)
+    try:
+        with _open_binary(path) as handle:
+            yield from _objects_batches(_csv_items(handle, delimiter, overrides), overrides, batch_size)
+    except ReadError as exc:
+        raise ReadError(f"{path}: {exc}") from exc
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise wrap(exc) from exc
+
+
+def _typed_column(frame: pl.DataFrame, name: str, column: str | None) -> pl.Expr:
+    if column is None:
+        dtype: pl.DataType = pl.List(pl.String()) if name == "authors" else pl.String()
+        return pl.lit(None, dtype=dtype).alias(name)
+    dtype = frame.schema[column]
+    expr = pl.col(column)
+    if name == "authors":
+        if isinstance(dtype, pl.List):
+            return expr.cast(pl.List(pl.String())).alias(name)
+        return (
+            expr.cast(pl.String())
+            .str.replace_all(_AUTHOR_SPLIT, ",")
+            .str.split(",")
+            .list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
+            .alias(name)
+        )
+    if name == "published_at" and isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            expr = expr.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return expr.cast(pl.Datetime("us")).alias(name)
+    if name == "published_at" and isinstance(dtype, pl.Date):
+        return expr.cast(pl.Datetime("us")).alias(name)
+    return expr.cast(pl.String()).alias(name)
+
+
+def read_parquet(path: Path, overrides: Mapping[str, str], batch_size: int) -> Iterator[RawBatch]:
+    wrap = _reading(path)
+    try:
+        parquet = pq.ParquetFile(path)
+        columns = parquet.schema_arrow.names
+    except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
+        raise wrap(exc) from exc
+    try:
+        mapping = resolve_mapping(columns, overrides)
+    except MappingError as exc:
+        raise ReadError(f"{path}: {exc}") from exc
+    wanted = sorted(set(mapping.values()))
+    first = 1
+    try:
+        for record_batch in parquet.iter_batches(batch_size=batch_size, columns=wanted):
+            frame = pl.from_arrow(record_batch)
+            assert isinstance(frame, pl.DataFrame)
+            rns = pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True)
+            out = frame.select(
+                [_typed_column(frame, "source_id" if n == "id" else n, mapping.get(n)) for n in FIELDS]
+            ).with_columns(rn=rns, issues=pl.lit([], dtype=pl.List(pl.String())))
+            yield RawBatch(out, [], _row_lookup(frame, first))
+            first += frame.height
+    except ReadError:
+        raise
+    except Exception as exc:
+        raise wrap(exc) from exc
+
+
+def _row_lookup(frame: pl.DataFrame, first: int) -> Callable[[Sequence[int]], dict[int, str]]:
+    def lookup(rns: Sequence[int]) -> dict[int, str]:
+        return {
+            rn: cap_raw(json.dumps(frame.row(rn - first, named=True), ensure_ascii=False, default=str)) for rn in rns
+        }
+
+    return lookup
+
+
+def read_file(path: Path, fmt: str, overrides: Mapping[str, str], batch_size: int) -> Iterator[RawBatch]:
+    """Dispatch on format; raises ReadError for a file that cannot be read."""
+    if fmt == "jsonl":
+        return read_jsonl(path, overrides, batch_size)
+    if fmt == "json":
+        return read_json(path, overrides, batch_size)
+    if fmt in ("csv", "tsv"):
+        return read_csv(path, overrides, batch_size, delimiter="\t" if fmt == "tsv" else ",")
+    if fmt == "parquet":
+        return read_parquet(path, overrides, batch_size)
+    raise ValueError(f"unknown format {fmt!r}")

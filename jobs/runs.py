@@ -1,0 +1,38 @@
+"""The runs table: every job records its parameters, code version, status and counts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from jobs.db import now_utc
+from jobs.version import code_version
+
+
+def start_run(con: duckdb.DuckDBPyConnection, job: str, parameters: Mapping[str, Any]) -> int:
+    """Insert a 'running' row (committed at once, so a killed job leaves a trace) and return its run_id."""
+    row = con.execute(
+        "INSERT INTO runs (job, parameters, code_version, started_at, status) "
+        "VALUES (?, ?, ?, ?, 'running') RETURNING run_id",
+        [job, json.dumps(parameters, sort_keys=True, default=str), code_version(), now_utc()],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    *,
+    status: str,
+    counts: Mapping[str, Any],
+    error: str | None = None,
+) -> None:
+    """Close a run with its final status ('ok', 'partial' or 'failed') and counts."""
+    con.execute(
+        "UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
+        [now_utc(), status, json.dumps(counts, sort_keys=True), error, run_id],
+    )
