@@ -86,7 +86,6 @@ SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonica
        b.rn AS record_number, $load_id AS load_id, $now AS ingested_at
 FROM _batch b JOIN _keys k ON k.rn = b.rn
 WHERE k.outcome = 'loaded'
-ORDER BY b.rn
 """
 
 _UPDATE = """
@@ -303,7 +302,7 @@ def ingest(
     *,
     options: IngestOptions,
     resolver: OutletResolver,
-    on_file: Callable[[Path, int], None] = lambda p, n: None,
+    on_file: Callable[[Path, int, int], None] = lambda path, index, total: None,
     on_records: Callable[[int], None] = lambda n: None,
 ) -> IngestSummary:
     """Ingest files, folders and globs; record the run; return the reconciled summary."""
@@ -311,11 +310,12 @@ def ingest(
     files, missing = expand_paths(paths, options.fmt)
     params = {"paths": list(paths), **{k: v for k, v in asdict(options).items()}}
     run_id = start_run(con, "ingest", params)
+    con.execute("SET preserve_insertion_order = false")  # rows carry record_number; lets DuckDB write in parallel
     normalize = NormalizeOptions(resolver=resolver, now=now_utc(), max_text_chars=options.max_text_chars)
     results = []
     try:
         for i, path in enumerate(files):
-            on_file(path, i)
+            on_file(path, i, len(files))
             result = ingest_file(con, path, load_id=run_id, options=options, normalize=normalize, on_records=on_records)
             if result.status == "failed":
                 log.error("%s", result.error)

@@ -32,9 +32,9 @@ class Progress:
             self._task = self._bar.add_task("ingest", total=None, records=0)
         return self
 
-    def file(self, path: Path, index: int) -> None:
+    def file(self, path: Path, index: int, total: int) -> None:
         if self._bar is not None:
-            self._bar.update(self._task, description=path.name[:40], completed=index)
+            self._bar.update(self._task, description=path.name[:40], completed=index, total=total)
 
     def advance(self, n: int) -> None:
         if self._bar is not None:

@@ -1,0 +1,97 @@
+"""Benchmarks (not tests): throughput and peak memory of presstrust jobs on the shared corpora.
+
+Each job runs in a child process so that its peak RSS is its own. Results are printed as a
+Markdown table to paste into BENCHMARKS.md, with the machine they ran on.
+
+Example: python -m bench.run --shared ../shared --scaled 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from bench.make_scaled_corpus import make
+
+OUT = Path(__file__).parent / "out"
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB, Python {platform.python_version()}"
+
+
+_MEASURE = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Run a command under its own parent process; return (seconds, the command's peak RSS in MB)."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True)
+    return time.perf_counter() - start, int(out.stdout.strip()) / 1024
+
+
+def bench_ingest(name: str, inputs: list[Path], db: Path) -> dict[str, object]:
+    for suffix in ("", ".wal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    seconds, peak = timed([sys.executable, "-m", "jobs", "ingest", *map(str, inputs), "--db", str(db), "-q"])
+    con = duckdb.connect(str(db), read_only=True)
+    counts = json.loads(con.execute("SELECT counts FROM runs WHERE job = 'ingest'").fetchall()[0][0])
+    con.close()
+    return {"benchmark": f"ingest {name}", "records": counts["records_read"], "seconds": round(seconds, 1),
+            "per_second": round(counts["records_read"] / seconds), "peak_rss_mb": round(peak),
+            "db_mb": round(db.stat().st_size / 2**20)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--scaled", type=int, default=1_000_000, help="articles in the scaled corpus (0: skip)")
+    parser.add_argument("--only", default="ingest", help="comma list of benchmarks: ingest")
+    args = parser.parse_args()
+    corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
+    if not corpus.exists():
+        sys.exit(f"{corpus} not found: the benchmarks need ../shared/data (pass --shared DIR)")
+    OUT.mkdir(exist_ok=True)
+    results = []
+    if "ingest" in args.only:
+        results.append(bench_ingest("shared corpus (parquet)", [corpus], OUT / "bench_shared.duckdb"))
+        if args.scaled:
+            scaled_dir = OUT / f"scaled_{args.scaled}"
+            if not scaled_dir.exists():
+                make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1),
+                     end=date(2020, 12, 31))
+            results.append(bench_ingest(f"scaled {args.scaled:,} (parquet)", [scaled_dir], OUT / "bench_scaled.duckdb"))
+            for suffix in ("", ".wal"):
+                Path(f"{OUT / 'bench_scaled.duckdb'}{suffix}").unlink(missing_ok=True)
+    print(f"\nMachine: {machine()}\n")
+    keys = list(results[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in results:
+        print("| " + " | ".join(str(r[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()
