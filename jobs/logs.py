@@ -30,4 +30,3 @@ def setup_logging(*, quiet: bool = False, verbose: bool = False, fmt: str = "tex
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
-        logger.propagate = False

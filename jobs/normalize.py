@@ -70,32 +70,38 @@ def _blank_to_null(name: str) -> pl.Expr:
     return pl.when(value == "").then(None).otherwise(value).alias(name)
 
 
-def canonical_url(url: pl.Expr) -> pl.Expr:
-    """Struct of (scheme, host, canonical url) for a URL column; nulls where it has no http(s) host."""
-    with_scheme = (
-        pl.when(url.str.contains(r"^[A-Za-z][A-Za-z0-9+.-]*://"))
-        .then(url)
-        .otherwise(pl.when(url.str.contains(_BARE_HOST)).then(pl.lit("http://") + url))
+def with_canonical_url(df: pl.DataFrame, url: str = "url") -> pl.DataFrame:
+    """Add `_host` and `url_canonical` (null where the URL has no http(s) host), in stages so nothing is parsed twice."""
+    col = pl.col(url)
+    parts = (
+        df.select(
+            pl.when(col.str.contains(r"^[A-Za-z][A-Za-z0-9+.-]*://"))
+            .then(col)
+            .otherwise(pl.when(col.str.contains(_BARE_HOST)).then(pl.lit("http://") + col))
+            .str.extract_groups(_URL)
+            .struct.rename_fields(["scheme", "host", "path", "query"])
+            .struct.unnest()
+        )
+        .with_columns(
+            pl.col("scheme").str.to_lowercase(),
+            pl.col("host").str.to_lowercase().str.strip_suffix("."),
+            pl.col("path").fill_null("").str.strip_chars_end("/"),
+            pl.col("query")
+            .fill_null("")
+            .str.split("&")
+            .list.eval(pl.element().filter((pl.element() != "") & ~pl.element().str.contains(_TRACKING)))
+            .list.join("&"),
+        )
+        .with_columns(_stripped=pl.col("host").str.replace(_HOST_PREFIX, ""))
+        .with_columns(host=pl.when(pl.col("_stripped").str.contains(r"\.")).then("_stripped").otherwise("host"))
     )
-    parts = with_scheme.str.extract_groups(_URL).struct.rename_fields(["scheme", "host", "path", "query"])
-    scheme = parts.struct.field("scheme").str.to_lowercase()
-    host = parts.struct.field("host").str.to_lowercase().str.strip_suffix(".")
-    stripped = host.str.replace(_HOST_PREFIX, "")
-    host = pl.when(stripped.str.contains(r"\.")).then(stripped).otherwise(host)
-    path = parts.struct.field("path").fill_null("").str.strip_chars_end("/")
-    query = (
-        parts.struct.field("query")
-        .fill_null("")
-        .str.split("&")
-        .list.eval(pl.element().filter((pl.element() != "") & ~pl.element().str.contains(_TRACKING)))
-        .list.join("&")
+    ok = pl.col("scheme").is_in(["http", "https"]) & pl.col("host").str.contains(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
+    query = pl.when(pl.col("query") != "").then(pl.lit("?") + pl.col("query")).otherwise(pl.lit(""))
+    canonical = parts.select(
+        _host=pl.when(ok).then("host"),
+        url_canonical=pl.when(ok).then(pl.lit("https://") + pl.col("host") + pl.col("path") + query),
     )
-    ok = scheme.is_in(["http", "https"]) & host.str.contains(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
-    canonical = pl.lit("https://") + host + path + pl.when(query != "").then(pl.lit("?") + query).otherwise(pl.lit(""))
-    return pl.struct(
-        host=pl.when(ok).then(host),
-        canonical=pl.when(ok).then(canonical),
-    )
+    return df.hstack(canonical)
 
 
 def parse_published_at(value: pl.Expr) -> pl.Expr:
@@ -125,15 +131,9 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.Da
             pl.col("text").str.contains("\x00", literal=True).fill_null(False).alias("_had_nul"),
             pl.col("authors").fill_null([]),
         )
-        .with_columns(
-            canonical_url(pl.col("url")).alias("_url"),
-            pl.col("language").str.to_lowercase(),
-        )
-        .with_columns(
-            pl.col("_url").struct.field("host").alias("_host"),
-            pl.col("_url").struct.field("canonical").alias("url_canonical"),
-        )
+        .with_columns(pl.col("language").str.to_lowercase())
     )
+    df = with_canonical_url(df)
 
     resolver = options.resolver
     hosts = df.get_column("_host").drop_nulls().unique().to_list()

@@ -397,7 +397,20 @@ def _typed_column(frame: pl.DataFrame, name: str, column: str | None) -> pl.Expr
     return expr.cast(pl.String()).alias(name)
 
 
+def _row_group_spans(parquet: pq.ParquetFile, batch_size: int) -> Iterator[tuple[int, int]]:
+    """(offset, length) windows over whole row groups, each >= batch_size rows where groups allow."""
+    offset, length = 0, 0
+    for i in range(parquet.metadata.num_row_groups):
+        length += parquet.metadata.row_group(i).num_rows
+        if length >= batch_size:
+            yield offset, length
+            offset, length = offset + length, 0
+    if length:
+        yield offset, length
+
+
 def read_parquet(path: Path, overrides: Mapping[str, str], batch_size: int) -> Iterator[RawBatch]:
+    """Parquet in windows of whole row groups (Polars' multi-threaded reader; memory bounded by the window)."""
     wrap = _reading(path)
     try:
         parquet = pq.ParquetFile(path)
@@ -408,18 +421,16 @@ def read_parquet(path: Path, overrides: Mapping[str, str], batch_size: int) -> I
         mapping = resolve_mapping(columns, overrides)
     except MappingError as exc:
         raise ReadError(f"{path}: {exc}") from exc
-    wanted = sorted(set(mapping.values()))
-    first = 1
+    scan = pl.scan_parquet(path).select(sorted(set(mapping.values())))
     try:
-        for record_batch in parquet.iter_batches(batch_size=batch_size, columns=wanted):
-            frame = pl.from_arrow(record_batch)
-            assert isinstance(frame, pl.DataFrame)
+        for offset, length in _row_group_spans(parquet, batch_size):
+            frame = scan.slice(offset, length).collect()
+            first = offset + 1
             rns = pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True)
             out = frame.select(
                 [_typed_column(frame, "source_id" if n == "id" else n, mapping.get(n)) for n in FIELDS]
             ).with_columns(rn=rns, issues=pl.lit([], dtype=pl.List(pl.String())))
             yield RawBatch(out, [], _row_lookup(frame, first))
-            first += frame.height
     except ReadError:
         raise
     except Exception as exc:
