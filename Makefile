@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB ?= data/presstrust.duckdb
 SHARED ?= ../shared
+# The embedded sample's articles date from 2012-2020: aggregate them over a window that holds them.
+AS_OF ?= 2020-12-31
+WINDOW_DAYS ?= 3650
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test check lint types bench clean constraints
@@ -22,8 +25,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv and install presstrust with pinned dependencies
 
-run: setup ## set-up, then load the embedded sample into data/presstrust.duckdb
+run: setup ## set-up, then the nightly stages on the embedded sample into data/presstrust.duckdb
 	$(BIN)/presstrust ingest data/sample --db $(DB)
+	$(BIN)/presstrust featurize --db $(DB)
+	$(BIN)/presstrust corroborate --db $(DB)
+	$(BIN)/presstrust aggregate --db $(DB) --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
 
 test: setup ## set-up, then the whole test suite
 	$(BIN)/pytest -q

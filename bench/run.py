@@ -9,14 +9,13 @@ Example: python -m bench.run --shared ../shared --scaled 1000000
 from __future__ import annotations
 
 import argparse
-from datetime import date
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -59,9 +58,14 @@ def bench_ingest(name: str, inputs: list[Path], db: Path) -> dict[str, object]:
     con = duckdb.connect(str(db), read_only=True)
     counts = json.loads(con.execute("SELECT counts FROM runs WHERE job = 'ingest'").fetchall()[0][0])
     con.close()
-    return {"benchmark": f"ingest {name}", "records": counts["records_read"], "seconds": round(seconds, 1),
-            "per_second": round(counts["records_read"] / seconds), "peak_rss_mb": round(peak),
-            "db_mb": round(db.stat().st_size / 2**20)}
+    return {
+        "benchmark": f"ingest {name}",
+        "records": counts["records_read"],
+        "seconds": round(seconds, 1),
+        "per_second": round(counts["records_read"] / seconds),
+        "peak_rss_mb": round(peak),
+        "db_mb": round(db.stat().st_size / 2**20),
+    }
 
 
 def main() -> None:
@@ -80,8 +84,7 @@ def main() -> None:
         if args.scaled:
             scaled_dir = OUT / f"scaled_{args.scaled}"
             if not scaled_dir.exists():
-                make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1),
-                     end=date(2020, 12, 31))
+                make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1), end=date(2020, 12, 31))
             results.append(bench_ingest(f"scaled {args.scaled:,} (parquet)", [scaled_dir], OUT / "bench_scaled.duckdb"))
             for suffix in ("", ".wal"):
                 Path(f"{OUT / 'bench_scaled.duckdb'}{suffix}").unlink(missing_ok=True)

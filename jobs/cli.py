@@ -104,6 +104,34 @@ def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
         click.echo(f"{db_path}: applied {len(done)} migration(s)")
 
 
+@db.command()
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of stdout."
+)
+def schema(out: Path | None) -> None:
+    """Print the documented schema (tables, columns, COMMENT ON text) as Markdown.
+
+    Built from a fresh in-memory database with every migration applied, so it shows the schema of
+    this code version.
+
+    Example:
+
+        presstrust db schema --out docs/schema.md
+    """
+    import duckdb
+
+    from jobs.db import apply_migrations
+    from jobs.schema_doc import schema_markdown
+
+    con = duckdb.connect()
+    apply_migrations(con)
+    text = schema_markdown(con)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @db_option
@@ -213,6 +241,146 @@ def ingest(
         click.echo(summary.line())
     if not summary.ok:
         sys.exit(1)
+
+
+def _as_of_option(f: F) -> F:
+    f = click.option(
+        "--undated",
+        type=click.Choice(["include", "exclude"]),
+        default="include",
+        show_default=True,
+        envvar="PRESSTRUST_UNDATED",
+        help="Whether undated articles count in every window.",
+    )(f)
+    f = click.option(
+        "--window-days",
+        type=click.IntRange(min=1),
+        default=365,
+        show_default=True,
+        envvar="PRESSTRUST_WINDOW_DAYS",
+        help="Window length: the N days up to and including --as-of.",
+    )(f)
+    return click.option(
+        "--as-of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        envvar="PRESSTRUST_AS_OF",
+        help="Last day of the window (YYYY-MM-DD); default: today (UTC).",
+    )(f)
+
+
+@cli.command()
+@db_option
+@click.option("--force", is_flag=True, help="Recompute every article, not only new, changed or outdated ones.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=20_000, show_default=True, help="Articles per transaction."
+)
+@click.option(
+    "--history",
+    type=click.IntRange(min=10),
+    default=500,
+    show_default=True,
+    help="Recent articles per outlet from which its repeated (boilerplate) lines are learned.",
+)
+@quiet_option
+def featurize(db_path: Path, force: bool, batch_size: int, history: int, quiet: bool, verbose: bool) -> None:
+    """Compute article features and evidence for new, changed or outdated articles.
+
+    Example:
+
+        presstrust featurize --db data/presstrust.duckdb
+    """
+    from jobs.featurize import featurize as run_featurize
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    con = _open(db_path)
+    try:
+        summary = run_featurize(con, batch_size=batch_size, history=history, force=force)
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(summary.line())
+
+
+@cli.command()
+@db_option
+@_as_of_option
+@quiet_option
+def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, quiet: bool, verbose: bool) -> None:
+    """Per-outlet feature statistics (mean, median, CI, shrunken mean) for a window of articles.
+
+    Example:
+
+        presstrust aggregate --as-of 2020-12-31 --window-days 365
+    """
+    from jobs.aggregate import aggregate as run_aggregate
+    from jobs.db import now_utc
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    day = as_of.date() if as_of else now_utc().date()
+    con = _open(db_path)
+    try:
+        summary = run_aggregate(con, as_of=day, window_days=window_days, undated=undated)
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(summary.line())
+
+
+@cli.command()
+@db_option
+@click.option("--full", is_flag=True, help="Re-cluster every article, not only the window new ones can touch.")
+@quiet_option
+def corroborate(db_path: Path, full: bool, quiet: bool, verbose: bool) -> None:
+    """Cluster articles into stories across outlets; mark copies and independent corroboration.
+
+    Incremental: only the time window that new or changed articles can touch is re-clustered, and
+    story ids stay stable for stories that did not change.
+
+    Example:
+
+        presstrust corroborate --db data/presstrust.duckdb
+    """
+    from jobs.corroborate import corroborate as run_corroborate
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    con = _open(db_path)
+    try:
+        summary = run_corroborate(con, full=full)
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(summary.line())
+
+
+@cli.command("explain-article")
+@click.argument("article_id")
+@db_option
+@click.option("--color/--no-color", default=None, help="Highlight with colour (default: when stdout is a terminal).")
+def explain_article(article_id: str, db_path: Path, color: bool | None) -> None:
+    """Print an article with its unnamed-source and speculation evidence highlighted.
+
+    ARTICLE_ID is the articles.article_id or the corpus's own id. Without colour, cues are marked
+    [UNNAMED: ...] and [SPECULATION: ...].
+
+    Example:
+
+        presstrust explain-article seed-000-8c9f463cf267f3af
+    """
+    from rich.console import Console
+
+    from jobs.explain import NotFound, render_article
+    from jobs.explain import explain_article as run_explain
+
+    con = _open(db_path, read_only=True)
+    try:
+        explanation = run_explain(con, article_id)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    console = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    console.print(render_article(explanation, color=console.is_terminal and not console.no_color))
 
 
 if __name__ == "__main__":

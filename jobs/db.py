@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,12 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": True,
 }
+# DuckDB's buffer pool defaults to 80% of RAM; a nightly job should not take the machine.
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def _config() -> dict[str, str | bool | int | float | list[str]]:
+    return {**_CONFIG, "memory_limit": os.environ.get("PRESSTRUST_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)}
 
 
 class DatabaseError(Exception):
@@ -77,7 +84,7 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+        con = duckdb.connect(str(path), read_only=read_only, config=_config())
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():

@@ -71,7 +71,7 @@ def _blank_to_null(name: str) -> pl.Expr:
 
 
 def with_canonical_url(df: pl.DataFrame, url: str = "url") -> pl.DataFrame:
-    """Add `_host` and `url_canonical` (null where the URL has no http(s) host), in stages so nothing is parsed twice."""
+    """Add `_host` and `url_canonical` (null without an http(s) host), in stages so nothing is parsed twice."""
     col = pl.col(url)
     parts = (
         df.select(
@@ -124,15 +124,12 @@ def parse_published_at(value: pl.Expr) -> pl.Expr:
 
 def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw batch into (rows to load in GOOD_COLUMNS order, rejects with rn and reason)."""
-    df = (
-        raw.with_columns(
-            *[_blank_to_null(c) for c in ("source_id", "url", "outlet", "outlet_name", "title", "language")],
-            pl.col("text").str.replace_all("\x00", "", literal=True).str.strip_chars().alias("text"),
-            pl.col("text").str.contains("\x00", literal=True).fill_null(False).alias("_had_nul"),
-            pl.col("authors").fill_null([]),
-        )
-        .with_columns(pl.col("language").str.to_lowercase())
-    )
+    df = raw.with_columns(
+        *[_blank_to_null(c) for c in ("source_id", "url", "outlet", "outlet_name", "title", "language")],
+        pl.col("text").str.replace_all("\x00", "", literal=True).str.strip_chars().alias("text"),
+        pl.col("text").str.contains("\x00", literal=True).fill_null(False).alias("_had_nul"),
+        pl.col("authors").fill_null([]),
+    ).with_columns(pl.col("language").str.to_lowercase())
     df = with_canonical_url(df)
 
     resolver = options.resolver

@@ -90,3 +90,15 @@ def test_locked_database_gives_clear_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_schema_doc_is_current() -> None:
+    from click.testing import CliRunner
+
+    from jobs.cli import cli
+    from jobs.paths import PROJECT_ROOT
+
+    result = CliRunner().invoke(cli, ["db", "schema"], catch_exceptions=False)
+    assert result.exit_code == 0
+    current = (PROJECT_ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+    assert result.output == current, "docs/schema.md is out of date: run `presstrust db schema --out docs/schema.md`"

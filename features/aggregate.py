@@ -1,0 +1,133 @@
+"""Per-outlet aggregation of per-article features for an as-of date and a time window.
+
+Pure Polars: the window is given (`as_of`), never read from a clock. Output is long (one row per
+outlet and feature) so that adding a feature never changes a table's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+
+import polars as pl
+
+from features.registry import feature
+
+UNDATED_POLICIES = ("include", "exclude")
+
+WINDOW_SCHEMA_EXTRA = {"in_window_dated": pl.Boolean()}
+
+OUTLET_FEATURE_SCHEMA: dict[str, pl.DataType] = {
+    "outlet": pl.String(),
+    "feature": pl.String(),
+    "n": pl.UInt32(),
+    "mean": pl.Float64(),
+    "median": pl.Float64(),
+    "sd": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "shrunk_mean": pl.Float64(),
+    "shrinkage": pl.Float64(),
+}
+
+
+def window_bounds(as_of: date, window_days: int) -> tuple[datetime, datetime]:
+    """[start, end) of the window: the window_days days up to and including as_of."""
+    end = datetime.combine(as_of + timedelta(days=1), time())
+    return end - timedelta(days=window_days), end
+
+
+def articles_in_window(
+    articles: pl.LazyFrame, *, as_of: date, window_days: int, undated: str = "include"
+) -> pl.LazyFrame:
+    """Articles published in the window_days up to as_of; undated ones kept or dropped by `undated`."""
+    if undated not in UNDATED_POLICIES:
+        raise ValueError(f"undated must be one of {UNDATED_POLICIES}, got {undated!r}")
+    start, end = window_bounds(as_of, window_days)
+    published = pl.col("published_at")
+    dated = published.is_not_null() & (published >= start) & (published < end)
+    keep = dated | published.is_null() if undated == "include" else dated
+    return articles.filter(keep)
+
+
+@feature(version="1", output_schema=OUTLET_FEATURE_SCHEMA)
+def outlet_feature_stats(
+    article_features: pl.LazyFrame, *, features: Sequence[str], z: float = 1.6449, min_n_for_ci: int = 2
+) -> pl.LazyFrame:
+    """Per outlet and feature: n, mean, median, sd, a normal ~90% CI of the mean and an empirical-Bayes mean."""
+    value = pl.col("value")
+    long = (
+        article_features.select("outlet", *[pl.col(f).cast(pl.Float64) for f in features])
+        .unpivot(index="outlet", on=list(features), variable_name="feature", value_name="value")
+        .filter(value.is_not_null() & value.is_finite())
+    )
+    stats = long.group_by("outlet", "feature").agg(
+        n=pl.len(), mean=value.mean(), median=value.median(), sd=value.std(ddof=1)
+    )
+    n = pl.col("n").cast(pl.Float64)
+    # Pooled within-outlet variance per feature: the sampling noise of an outlet's mean is within_var / n.
+    pooled = stats.group_by("feature").agg(
+        within_var=pl.when((n - 1).sum() > 0).then(((n - 1) * pl.col("sd").fill_null(0) ** 2).sum() / (n - 1).sum()),
+    )
+    with_se = stats.join(pooled, on="feature", how="left").with_columns(se2=pl.col("within_var") / n)
+    # Between-outlet variance by the method of moments: variance of outlet means minus average noise.
+    population = with_se.group_by("feature").agg(
+        pop_mean=pl.col("mean").mean(),
+        tau2=pl.max_horizontal(pl.col("mean").var(ddof=1) - pl.col("se2").mean(), pl.lit(0.0)).fill_null(0.0),
+    )
+    half = z * pl.col("sd") / n.sqrt()
+    is_share = pl.col("feature").str.ends_with("_share")
+    low = pl.col("mean") - half
+    high = pl.col("mean") + half
+    weight = pl.when(pl.col("tau2") + pl.col("se2") > 0).then(pl.col("tau2") / (pl.col("tau2") + pl.col("se2")))
+    return (
+        with_se.join(population, on="feature", how="left")
+        .with_columns(
+            ci_low=pl.when(pl.col("n") >= min_n_for_ci).then(pl.when(is_share).then(low.clip(0, 1)).otherwise(low)),
+            ci_high=pl.when(pl.col("n") >= min_n_for_ci).then(pl.when(is_share).then(high.clip(0, 1)).otherwise(high)),
+            shrinkage=(1 - weight).fill_null(0.0),
+            shrunk_mean=(pl.col("pop_mean") + weight.fill_null(1.0) * (pl.col("mean") - pl.col("pop_mean"))),
+        )
+        .select(list(OUTLET_FEATURE_SCHEMA))
+        .with_columns(pl.col("n").cast(pl.UInt32))
+        .sort("outlet", "feature")
+    )
+
+
+CORROBORATION_UNITS_SCHEMA: dict[str, pl.DataType] = {
+    "outlet": pl.String(),
+    "article_id": pl.String(),
+    "corroborated_share": pl.Float64(),
+    "exclusive_share": pl.Float64(),
+    "first_report_share": pl.Float64(),
+    "copy_share": pl.Float64(),
+}
+
+
+@feature(version="1", output_schema=CORROBORATION_UNITS_SCHEMA)
+def corroboration_units(story_articles: pl.LazyFrame) -> pl.LazyFrame:
+    """0/1 indicators whose outlet means are the corroboration shares (story ones once per outlet and story)."""
+    in_story = ["outlet", "story_id"]
+    n_outlets = pl.col("outlet").n_unique().over("story_id")
+    origin = story_articles.select(pl.col("article_id").alias("copy_of"), pl.col("outlet").alias("_origin_outlet"))
+    first_of_outlet = pl.col("article_id") == pl.col("article_id").min().over(in_story)
+    per_story = {
+        # some article of the outlet in the story is confirmed by >= 1 independent other outlet
+        "corroborated_share": pl.col("n_corroborating_outlets").max().over(in_story) >= 1,
+        # no other outlet covers the story at all
+        "exclusive_share": n_outlets == 1,
+        # one of its articles is among the story's earliest (dated stories only)
+        "first_report_share": pl.when(~pl.col("undated")).then(pl.col("is_first_report").any().over(in_story)),
+    }
+    return (
+        story_articles.join(origin, on="copy_of", how="left")
+        .with_columns(
+            *[pl.when(first_of_outlet).then(e.cast(pl.Float64)).alias(name) for name, e in per_story.items()],
+            # per article: it nearly copies another outlet's article
+            copy_share=(pl.col("copy_of").is_not_null() & (pl.col("_origin_outlet") != pl.col("outlet")))
+            .fill_null(False)
+            .cast(pl.Float64),
+        )
+        .select(list(CORROBORATION_UNITS_SCHEMA))
+        .sort("outlet", "article_id")
+    )

@@ -1,0 +1,907 @@
+"""Story clustering and corroboration features for news outlets.
+
+A reliable outlet's stories are confirmed by other, independent outlets; a low-reliability
+outlet's are often exclusive, or copied from one origin.  This module
+
+1. clusters articles into *stories* across outlets (online centroid clustering in time order
+   over TF-IDF vectors of title + lead, within a sliding time window),
+2. marks near-copies (binary word-5-gram shingle containment) as copies of their earliest
+   version inside the story,
+3. derives per-article, per-story and per-outlet corroboration features,
+4. computes the time window that new articles can touch, so a job can re-cluster only that
+   window (story ids are stable: ``'s_' + earliest article id``).
+
+Pure code: Polars, NumPy, SciPy (sparse) and scikit-learn's stop-word list; no I/O, no clock,
+deterministic (output does not depend on input row order).  See ``docs/corroboration.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+__all__ = [
+    "ARTICLE_SCHEMA",
+    "STORY_SCHEMA",
+    "OUTLET_SCHEMA",
+    "CorroborationConfig",
+    "DEFAULT_CONFIG",
+    "TextModel",
+    "AffectedWindow",
+    "CorroborationResult",
+    "fit_text_model",
+    "vectorize",
+    "assign_stories",
+    "story_table",
+    "outlet_stats",
+    "corroboration",
+    "affected_window",
+    "update_stories",
+]
+
+# --------------------------------------------------------------------------------------------
+# Declared output schemas
+# --------------------------------------------------------------------------------------------
+
+ARTICLE_SCHEMA: dict[str, pl.DataType] = {
+    "article_id": pl.String(),
+    "outlet": pl.String(),
+    "published_at": pl.Datetime("us"),  # normalised: tz-aware input is converted to naive UTC
+    "undated": pl.Boolean(),
+    "story_id": pl.String(),
+    "n_corroborating_outlets": pl.UInt32(),
+    "is_first_report": pl.Boolean(),  # null for undated articles (order unknown)
+    "copy_of": pl.String(),  # earliest version this article is a near-copy of, else null
+}
+
+STORY_SCHEMA: dict[str, pl.DataType] = {
+    "story_id": pl.String(),
+    "undated": pl.Boolean(),
+    "first_published_at": pl.Datetime("us"),
+    "last_published_at": pl.Datetime("us"),
+    "n_articles": pl.UInt32(),
+    "n_outlets": pl.UInt32(),
+    "n_independent_outlets": pl.UInt32(),  # distinct outlets among non-copy articles
+}
+
+OUTLET_SCHEMA: dict[str, pl.DataType] = {
+    "outlet": pl.String(),
+    "articles_n": pl.UInt32(),
+    "stories_n": pl.UInt32(),
+    "corroborated_n": pl.UInt32(),
+    "exclusive_n": pl.UInt32(),
+    "dated_stories_n": pl.UInt32(),
+    "first_report_n": pl.UInt32(),
+    "copies_n": pl.UInt32(),
+    "corroborated_share": pl.Float64(),  # corroborated_n / stories_n
+    "exclusive_share": pl.Float64(),  # exclusive_n / stories_n
+    "first_report_share": pl.Float64(),  # first_report_n / dated_stories_n
+    "copy_share": pl.Float64(),  # copies_n / articles_n
+}
+
+_REQUIRED = ("article_id", "outlet", "published_at", "title", "text")
+_TOKEN_RE = r"[\p{L}\p{N}]+"
+_HASH_SEED = 7
+_STOP_HASHES = pl.Series("stop", sorted(ENGLISH_STOP_WORDS), dtype=pl.String).hash(_HASH_SEED)
+_PARALLEL_SLICES = 4
+# characters sliced per wanted word before tokenising (news English averages ~6 per word with
+# spaces and punctuation): the regex then scans ~1.3x the needed text, not the whole article
+_CHARS_PER_WORD = 8
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorroborationConfig:
+    """Thresholds and knobs.  Defaults were tuned on PAC pairs mixed into AllSides (see doc)."""
+
+    window: timedelta = timedelta(days=2)
+    """An article may join a story whose latest article is at most this much older."""
+    max_story_span: timedelta | None = timedelta(days=7)
+    """An article may not join a story whose first article is older than this (None: no cap).
+    Bounds drift of long-running topics into one mega-story."""
+    join_threshold: float = 0.07
+    """Minimum cosine similarity between a dated article and a story centroid to join it."""
+    undated_join_threshold: float = 0.12
+    """The same for undated articles, matched on text alone (no time window: stricter)."""
+    lead_words: int = 200
+    """Words of the body used, after the title, for the story representation."""
+    size_penalty: float = 0.03
+    """Subtracted, times log2(story size), from the similarity to a story: big stories are
+    harder to join, which keeps topic-of-the-week clusters from growing without bound."""
+    bigrams: bool = True
+    """Add bigrams of consecutive content words to the unigram terms."""
+    min_df: int = 2
+    """Terms in fewer documents are dropped (they cannot link two articles)."""
+    max_df: float = 1.0
+    """Terms in more than this share of documents are dropped (1.0: none; IDF already gives
+    them little weight, and on small batches a cut would drop a story's shared words)."""
+    copy_candidate_cosine: float = 0.25
+    """Only same-story pairs at least this similar (title + lead) are compared for copying."""
+    copy_threshold: float = 0.5
+    """Shingle containment |A & B| / min(|A|, |B|) at or above which the later article is a copy."""
+    shingle_size: int = 5
+    copy_max_words: int = 400
+    """Only the first words of each body are shingled (copies share their beginning; footers
+    and page boilerplate at the end are skipped)."""
+    min_shingles: int = 10
+    """Articles with fewer shingles are never marked as copies (too short to tell)."""
+    block_size: int = 512
+    """Articles per processing block (consecutive in time). Affects speed and memory only,
+    not the result (up to float rounding)."""
+
+    def __post_init__(self) -> None:
+        if self.window < timedelta(0):
+            raise ValueError("window must be >= 0")
+        if not (0.0 < self.join_threshold <= 1.0 and 0.0 < self.undated_join_threshold <= 1.0):
+            raise ValueError("join thresholds must be in (0, 1]")
+        if not 0.0 < self.copy_threshold <= 1.0:
+            raise ValueError("copy_threshold must be in (0, 1]")
+        if self.lead_words < 0 or self.shingle_size < 1 or self.block_size < 1:
+            raise ValueError("lead_words >= 0, shingle_size >= 1, block_size >= 1 required")
+
+
+DEFAULT_CONFIG = CorroborationConfig()
+
+
+@dataclass(frozen=True, eq=False)
+class TextModel:
+    """A frozen vocabulary with IDF weights: fit once and reuse it to keep vectors stable.
+
+    Terms are stored as u64 hashes (Polars' hash, stable within one Polars version): keep a
+    model in memory or refit it; do not persist it across Polars upgrades.
+    """
+
+    hashes: np.ndarray = field(repr=False)  # sorted u64 term hashes, column order
+    idf: np.ndarray = field(repr=False)  # float32, one per column
+    n_documents: int
+    lead_words: int
+    bigrams: bool
+
+    @property
+    def n_terms(self) -> int:
+        return len(self.hashes)
+
+
+class AffectedWindow(NamedTuple):
+    """Articles a re-clustering must cover: dated ones in [start, end] (inclusive; None when no
+    new dated article) and undated ones of the listed corpora."""
+
+    start: datetime | None
+    end: datetime | None
+    undated_corpora: tuple[str, ...]
+
+
+class CorroborationResult(NamedTuple):
+    articles: pl.DataFrame  # ARTICLE_SCHEMA
+    stories: pl.DataFrame  # STORY_SCHEMA
+    outlets: pl.DataFrame  # OUTLET_SCHEMA
+
+
+# --------------------------------------------------------------------------------------------
+# Input normalisation
+# --------------------------------------------------------------------------------------------
+
+
+def _prepare(articles: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Validate, normalise types and sort into processing order.
+
+    Processing order: dated articles by (published_at, article_id), then undated ones by
+    (corpus, article_id).  Column ``_i`` is the row position in that order.
+    """
+    df = articles.collect() if isinstance(articles, pl.LazyFrame) else articles
+    missing = [c for c in _REQUIRED if c not in df.columns]
+    if missing:
+        raise ValueError(f"articles lack required columns: {missing}")
+    ts = df.schema["published_at"]
+    if ts == pl.Date:
+        pub = pl.col("published_at").cast(pl.Datetime("us"))
+    elif isinstance(ts, pl.Datetime):
+        pub = pl.col("published_at")
+        if ts.time_zone is not None:
+            pub = pub.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        pub = pub.dt.cast_time_unit("us")
+    elif ts == pl.Null:
+        pub = pl.col("published_at").cast(pl.Datetime("us"))
+    else:
+        raise TypeError(f"published_at must be Datetime or Date, got {ts}")
+    corpus = pl.col("corpus").cast(pl.String).fill_null("") if "corpus" in df.columns else pl.lit("", dtype=pl.String)
+    out = df.select(
+        pl.col("article_id").cast(pl.String),
+        pl.col("outlet").cast(pl.String),
+        pub.alias("published_at"),
+        pl.col("title").cast(pl.String).fill_null(""),
+        pl.col("text").cast(pl.String).fill_null(""),
+        corpus.alias("corpus"),
+    )
+    if out["article_id"].null_count() or out["outlet"].null_count():
+        raise ValueError("article_id and outlet must not be null")
+    if out["article_id"].n_unique() != out.height:
+        raise ValueError("article_id must be unique")
+    out = out.with_columns(pl.col("published_at").is_null().alias("undated"))
+    # dated: by (published_at, article_id); undated: by (corpus, article_id)
+    group = pl.when(pl.col("undated")).then(pl.col("corpus")).otherwise(pl.lit(""))
+    out = out.sort(
+        [pl.col("undated"), pl.col("published_at"), group, pl.col("article_id")],
+        nulls_last=True,
+        maintain_order=True,
+    )
+    return out.with_row_index("_i")
+
+
+# --------------------------------------------------------------------------------------------
+# Text representation: TF-IDF over title + lead
+# --------------------------------------------------------------------------------------------
+
+
+def _collect_sliced(df: pl.DataFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame:
+    """Apply ``query`` to row slices of ``df`` collected in parallel, concatenated in order.
+
+    One string expression runs on one core; slices let the regex tokenisers use all cores.
+    """
+    n = df.height
+    k = _PARALLEL_SLICES if n >= 64 * _PARALLEL_SLICES else 1
+    bounds = [n * j // k for j in range(k + 1)]
+    src = df.lazy()
+    parts = pl.collect_all([query(src.slice(bounds[j], bounds[j + 1] - bounds[j])) for j in range(k)])
+    return pl.concat(parts)
+
+
+def _term_hashes(df: pl.DataFrame, lead_words: int, bigrams: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(row, term hash) of the title + first ``lead_words`` body words of each row.
+
+    Words are lower-cased runs of letters/digits, at least 2 bytes, minus English stop words,
+    hashed to u64 (Polars' hash with a fixed seed: stable within a Polars version); with
+    ``bigrams`` each pair of consecutive kept words is a term too.  The frame is tokenised in
+    slices collected in parallel (one regex expression uses one core).
+    """
+    lead = pl.col("text").str.slice(0, lead_words * _CHARS_PER_WORD + 16).str.to_lowercase()
+    lead = lead.str.extract_all(_TOKEN_RE).list.head(lead_words)
+    title = pl.col("title").str.to_lowercase().str.extract_all(_TOKEN_RE)
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return (
+            lf.select(pl.col("_i"), pl.concat_list(title, lead).alias("term"))
+            .explode("term", empty_as_null=False, keep_nulls=False)
+            .filter(pl.col("term").str.len_bytes() >= 2)
+            .select("_i", pl.col("term").hash(_HASH_SEED).alias("h"))
+            .filter(~pl.col("h").is_in(_STOP_HASHES.implode()))
+        )
+
+    toks = _collect_sliced(df.select("_i", "title", "text"), query)
+    rows, h = toks["_i"].cast(pl.Int32).to_numpy(), toks["h"].to_numpy()
+    if not bigrams or len(h) < 2:
+        return rows, h
+    # bigrams of consecutive kept terms (stop words skipped), hashed from the unigram hashes
+    same = rows[1:] == rows[:-1]
+    with np.errstate(over="ignore"):
+        bh = h[:-1][same] * np.uint64(0x9E3779B97F4A7C15) + h[1:][same] + np.uint64(1)
+    return np.concatenate([rows, rows[:-1][same]]), np.concatenate([h, bh])
+
+
+def _count_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """CSR of occurrence counts (duplicates summed, indices sorted)."""
+    X = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape, dtype=np.float32)
+    X.sum_duplicates()
+    X.sort_indices()
+    return X
+
+
+def _weights(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF x IDF, rows L2-normalised (empty rows stay empty)."""
+    X = counts.copy()
+    X.data = ((np.log(X.data) + 1.0) * idf[X.indices]).astype(np.float32)
+    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    inv = np.zeros_like(sq)
+    np.divide(1.0, np.sqrt(sq), out=inv, where=sq > 0)
+    X.data *= np.repeat(inv, np.diff(X.indptr)).astype(np.float32)
+    return X
+
+
+def _fit_transform(df: pl.DataFrame, config: CorroborationConfig) -> tuple[TextModel, sp.csr_matrix]:
+    """Fit the vocabulary/IDF on a prepared frame and vectorise it (one tokenisation pass)."""
+    n = df.height
+    rows, h = _term_hashes(df, config.lead_words, config.bigrams)
+    toks = pl.DataFrame({"_r": rows, "h": h})
+    max_df = max(config.min_df, math.floor(config.max_df * n))
+    vocab = (
+        toks.group_by("h")
+        .agg(pl.col("_r").n_unique().alias("df"))
+        .filter((pl.col("df") >= config.min_df) & (pl.col("df") <= max_df))
+        .sort("h")
+    )
+    dfreq = vocab["df"].to_numpy()
+    idf = (np.log((1.0 + n) / (1.0 + dfreq)) + 1.0).astype(np.float32)
+    model = TextModel(
+        hashes=vocab["h"].to_numpy(),
+        idf=idf,
+        n_documents=n,
+        lead_words=config.lead_words,
+        bigrams=config.bigrams,
+    )
+    return model, _weights(_counts_in_vocab(toks, model, n), idf)
+
+
+def _counts_in_vocab(toks: pl.DataFrame, model: TextModel, n: int) -> sp.csr_matrix:
+    """Term-count CSR over the model's vocabulary from a (_r, h) token frame."""
+    V = len(model.hashes)
+    cols = pl.DataFrame({"h": model.hashes, "col": np.arange(V, dtype=np.int32)})
+    hit = toks.join(cols, on="h", how="inner").select("_r", "col")
+    del toks
+    return _count_matrix(hit["_r"].to_numpy(), hit["col"].to_numpy(), (n, max(V, 1)))
+
+
+def fit_text_model(articles: pl.DataFrame | pl.LazyFrame, config: CorroborationConfig = DEFAULT_CONFIG) -> TextModel:
+    """Fit the vocabulary and (smooth) IDF weights on ``articles``.
+
+    Reuse one model across runs (e.g. fitted on a reference period) to keep article vectors,
+    hence story assignments, independent of what else is in a batch.
+    """
+    return _fit_transform(_prepare(articles), config)[0]
+
+
+def vectorize(df: pl.DataFrame, model: TextModel) -> sp.csr_matrix:
+    """L2-normalised sublinear TF-IDF rows (float32 CSR) of a frame with columns ``_i``
+    (0..n-1), ``title``, ``text`` (row ``_i`` of the result is that article)."""
+    n = df.height
+    rows, h = _term_hashes(df, model.lead_words, model.bigrams)
+    if len(model.hashes) == 0:
+        return sp.csr_matrix((n, 1), dtype=np.float32)
+    counts = _counts_in_vocab(pl.DataFrame({"_r": rows, "h": h}), model, n)
+    return _weights(counts, model.idf)
+
+
+# --------------------------------------------------------------------------------------------
+# Online centroid clustering
+# --------------------------------------------------------------------------------------------
+
+
+def _blocks(n: int, block_size: int) -> list[tuple[int, int]]:
+    """Contiguous [a, b) ranges of at most block_size rows covering 0..n."""
+    return [(s, min(n, s + block_size)) for s in range(0, n, block_size)]
+
+
+def _cluster(
+    X: sp.csr_matrix,
+    times: np.ndarray,
+    threshold: float,
+    window: int | None,
+    span: int | None,
+    block_size: int,
+    size_penalty: float = 0.0,
+) -> np.ndarray:
+    """Assign each row (already in processing order) to a cluster; returns the row index of
+    each row's cluster root (its first, i.e. earliest, member).
+
+    Article i joins the eligible cluster with the highest cosine between x_i and the sum of the
+    cluster's member vectors (ties: earliest cluster) if that cosine >= threshold, else opens
+    a new cluster.  Eligible: last member at most ``window`` older and first member at most
+    ``span`` older (times in integer microseconds; None = no limit).  Rows are handled in
+    blocks of consecutive rows; within a block the dot products with cluster sums are updated
+    exactly, so the result does not depend on the block boundaries (up to rounding).  Clusters
+    that no later row can join are dropped at block ends, so memory and time per row are
+    bounded by the clusters alive in the window, and total cost grows linearly with days.
+    """
+    n = X.shape[0]
+    root = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return root
+    V = X.shape[1]
+    C = sp.csr_matrix((0, V), dtype=np.float32)  # sums of member vectors, active clusters
+    norm2 = np.zeros(0)
+    last_t = np.zeros(0, dtype=np.int64)
+    first_t = np.zeros(0, dtype=np.int64)
+    croot = np.zeros(0, dtype=np.int64)
+    ccount = np.zeros(0, dtype=np.int64)
+    blocks = _blocks(n, block_size)
+    big = np.iinfo(np.int64).max
+    for bi, (a, b) in enumerate(blocks):
+        m = b - a
+        Xb = X[a:b]
+        n_act = C.shape[0]
+        cap = n_act + m
+        # MT[k, j]: dot product of block row j with the sum of cluster k (kept up to date)
+        MT = np.zeros((cap, m))
+        if n_act:
+            MT[:n_act] = (C @ Xb.T).toarray()
+        P = (Xb @ Xb.T).toarray().astype(np.float64)
+        nrm = np.zeros(cap)
+        nrm[:n_act] = norm2
+        inv = np.zeros(cap)  # 1 / ||cluster sum||
+        np.divide(1.0, np.sqrt(norm2), out=inv[:n_act], where=norm2 > 0)
+        lt = np.full(cap, big, dtype=np.int64)
+        lt[:n_act] = last_t
+        ft = np.full(cap, big, dtype=np.int64)
+        ft[:n_act] = first_t
+        rt = np.zeros(cap, dtype=np.int64)
+        rt[:n_act] = croot
+        cnt = np.zeros(cap, dtype=np.int64)  # members
+        cnt[:n_act] = ccount
+        pen = np.zeros(cap)  # size_penalty * log2(members)
+        if size_penalty:
+            pen[:n_act] = size_penalty * np.log2(np.maximum(ccount, 1))
+        w = inv.copy()  # inv masked by eligibility at the current time
+        member = np.empty(m, dtype=np.int64)
+        k_tot = n_act
+        t_prev = None
+        for i in range(m):
+            t = int(times[a + i])
+            if t != t_prev:
+                w[:k_tot] = inv[:k_tot]
+                if window is not None:
+                    w[:k_tot][lt[:k_tot] < t - window] = 0.0
+                if span is not None:
+                    w[:k_tot][ft[:k_tot] < t - span] = 0.0
+                t_prev = t
+            self_sim = P[i, i]
+            k = -1
+            if self_sim > 0.0 and k_tot:
+                sims = MT[:k_tot, i] * w[:k_tot] - pen[:k_tot]
+                best = int(np.argmax(sims))
+                if sims[best] >= threshold:
+                    k = best
+            if k >= 0:
+                nrm[k] += 2.0 * MT[k, i] + self_sim
+                MT[k, i:] += P[i, i:]
+                lt[k] = t
+            else:
+                k = k_tot
+                k_tot += 1
+                MT[k, i:] = P[i, i:]
+                nrm[k] = self_sim
+                lt[k] = t
+                ft[k] = t
+                rt[k] = a + i
+            cnt[k] += 1
+            if size_penalty:
+                pen[k] = size_penalty * math.log2(cnt[k])
+            inv[k] = 1.0 / math.sqrt(nrm[k]) if nrm[k] > 0.0 else 0.0
+            w[k] = inv[k]
+            member[i] = k
+            root[a + i] = rt[k]
+        # fold the block into the cluster sums
+        A = sp.csr_matrix((np.ones(m, dtype=np.float32), (member, np.arange(m))), shape=(k_tot, m))
+        S = (A @ Xb).tocsr()
+        if n_act:
+            C = sp.vstack([C, sp.csr_matrix((k_tot - n_act, V), dtype=np.float32)]).tocsr()
+            C = (C + S).tocsr()
+        else:
+            C = S
+        norm2, last_t, first_t, croot = nrm[:k_tot], lt[:k_tot], ft[:k_tot], rt[:k_tot]
+        ccount = cnt[:k_tot]
+        # expire clusters that no later article can join
+        if bi + 1 < len(blocks) and (window is not None or span is not None):
+            t_next = int(times[blocks[bi + 1][0]])
+            keep = np.ones(k_tot, dtype=bool)
+            if window is not None:
+                keep &= last_t >= t_next - window
+            if span is not None:
+                keep &= first_t >= t_next - span
+            if not keep.all():
+                C = C[np.flatnonzero(keep)]
+                norm2, last_t, first_t, croot, ccount = (
+                    norm2[keep],
+                    last_t[keep],
+                    first_t[keep],
+                    croot[keep],
+                    ccount[keep],
+                )
+        C.sort_indices()
+    return root
+
+
+def _cluster_frame(df: pl.DataFrame, X: sp.csr_matrix, config: CorroborationConfig) -> np.ndarray:
+    """Root row index per row of a prepared frame; dated and undated parts separately."""
+    n = df.height
+    root = np.empty(n, dtype=np.int64)
+    n_dated = int((~df["undated"]).sum())
+    if n_dated:
+        ts = df["published_at"][:n_dated]
+        times = ts.dt.epoch("us").to_numpy().astype(np.int64)
+        w = int(config.window / timedelta(microseconds=1))
+        sp_ = None if config.max_story_span is None else int(config.max_story_span / timedelta(microseconds=1))
+        root[:n_dated] = _cluster(
+            X[:n_dated],
+            times,
+            config.join_threshold,
+            w,
+            sp_,
+            config.block_size,
+            config.size_penalty,
+        )
+    if n_dated < n:
+        und = df[n_dated:]
+        corp = und["corpus"].to_numpy()
+        cuts = np.concatenate(([0], np.flatnonzero(corp[1:] != corp[:-1]) + 1, [len(corp)]))
+        for a, b in zip(cuts[:-1], cuts[1:], strict=False):
+            a, b = int(a), int(b)
+            zeros = np.zeros(b - a, dtype=np.int64)
+            r = _cluster(
+                X[n_dated + a : n_dated + b],
+                zeros,
+                config.undated_join_threshold,
+                None,
+                None,
+                config.block_size,
+                config.size_penalty,
+            )
+            root[n_dated + a : n_dated + b] = r + n_dated + a
+    return root
+
+
+# --------------------------------------------------------------------------------------------
+# Copy detection: binary word-shingle containment inside stories
+# --------------------------------------------------------------------------------------------
+
+
+def _shingle_sets(df: pl.DataFrame, config: CorroborationConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sets of word-k-gram shingle hashes of the first copy_max_words words of each row.
+
+    Returns (row ids ascending, offsets, values): the set of row ids[j] is the sorted unique
+    u64 array values[offsets[j]:offsets[j + 1]].
+    """
+    k = config.shingle_size
+    words = (
+        pl.col("text")
+        .str.slice(0, config.copy_max_words * _CHARS_PER_WORD + 16)
+        .str.to_lowercase()
+        .str.extract_all(_TOKEN_RE)
+        .list.head(config.copy_max_words)
+    )
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return (
+            lf.select(pl.col("_i").cast(pl.Int64), words.alias("w"))
+            .explode("w", empty_as_null=False, keep_nulls=False)
+            .select("_i", pl.col("w").hash(_HASH_SEED).alias("h"))
+        )
+
+    toks = _collect_sliced(df.select("_i", "text"), query)
+    rows = toks["_i"].to_numpy()
+    h = toks["h"].to_numpy()
+    if len(h) < k:
+        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.uint64)
+    # polynomial combination of k consecutive word hashes (wrapping u64 arithmetic)
+    base = np.uint64(1_000_003)
+    sh = h[: len(h) - k + 1].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, k):
+            sh = sh * base + h[j : len(h) - k + 1 + j]
+    r = rows[: len(h) - k + 1]
+    ok = r == rows[k - 1 :]
+    sets = pl.DataFrame({"_i": r[ok], "sh": sh[ok]}).sort("_i", "sh")
+    r, sh = sets["_i"].to_numpy(), sets["sh"].to_numpy()
+    first = np.ones(len(sh), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (sh[1:] != sh[:-1])
+    r, sh = r[first], sh[first]
+    ids, starts = np.unique(r, return_index=True)
+    offsets = np.append(starts, len(r)).astype(np.int64)
+    return ids, offsets, sh
+
+
+def _detect_copies(df: pl.DataFrame, root: np.ndarray, X: sp.csr_matrix, config: CorroborationConfig) -> np.ndarray:
+    """Row index of the earliest version each row is a near-copy of (-1 if none).
+
+    Candidates: pairs (a, b) of the same story from different outlets, a before b in
+    processing order, whose title+lead cosine is >= copy_candidate_cosine (cheap filter: a
+    copy shares its lead).  b copies a when the containment |S_a & S_b| / min(|S_a|, |S_b|)
+    of their word-shingle sets is >= copy_threshold (both with >= min_shingles shingles).
+    b's origin is the root of the earliest such a.  Same-outlet pairs are not examined: they
+    never corroborate each other, so a copy link between them changes no count.
+    """
+    n = df.height
+    copy_of = np.full(n, -1, dtype=np.int64)
+    if n < 2:
+        return copy_of
+    st = pl.DataFrame({"_i": np.arange(n, dtype=np.int64), "story": root, "outlet": df["outlet"]}).filter(
+        pl.len().over("story") >= 2
+    )
+    pairs = (
+        st.join(st, on="story", suffix="_b")
+        .filter((pl.col("_i") < pl.col("_i_b")) & (pl.col("outlet") != pl.col("outlet_b")))
+        .select("_i", "_i_b")
+        .sort("_i_b", "_i")
+    )
+    if pairs.height == 0:
+        return copy_of
+    ia = pairs["_i"].to_numpy()
+    ib = pairs["_i_b"].to_numpy()
+    cos = np.zeros(len(ia), dtype=np.float32)
+    step = 50_000  # bound the memory of the row gathers
+    for s in range(0, len(ia), step):
+        xa, xb = X[ia[s : s + step]], X[ib[s : s + step]]
+        cos[s : s + step] = np.asarray(xa.multiply(xb).sum(axis=1)).ravel()
+    keep = cos >= config.copy_candidate_cosine
+    if not keep.any():
+        return copy_of
+    ia, ib = ia[keep], ib[keep]
+    docs = np.unique(np.concatenate([ia, ib]))
+    sub = df.select(pl.col("_i").cast(pl.Int64), "text").filter(pl.col("_i").is_in(pl.Series(docs).implode()))
+    ids, offsets, values = _shingle_sets(sub, config)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[ids] = np.arange(len(ids))
+    size = np.zeros(n, dtype=np.int64)
+    size[ids] = np.diff(offsets)
+    done = np.zeros(n, dtype=bool)
+    for a_, b_ in zip(ia, ib, strict=True):  # sorted by (b, a): first hit is the earliest a
+        if done[b_]:
+            continue
+        na, nb = size[a_], size[b_]
+        if na < config.min_shingles or nb < config.min_shingles:
+            continue
+        sa = values[offsets[pos[a_]] : offsets[pos[a_] + 1]]
+        sb = values[offsets[pos[b_]] : offsets[pos[b_] + 1]]
+        inter = len(np.intersect1d(sa, sb, assume_unique=True))
+        if inter >= config.copy_threshold * min(na, nb):
+            # a precedes b, so a's own origin is already final
+            copy_of[b_] = copy_of[a_] if copy_of[a_] >= 0 else a_
+            done[b_] = True
+    return copy_of
+
+
+# --------------------------------------------------------------------------------------------
+# Per-article features
+# --------------------------------------------------------------------------------------------
+
+
+def _summarize(base: pl.DataFrame) -> pl.DataFrame:
+    """Per-article features from (article_id, outlet, published_at, undated, story_id, copy_of).
+
+    n_corroborating_outlets: distinct outlets, other than the article's own, with a non-copy
+    article in the story other than the article's origin (itself, or what it copies).
+    """
+    origin_outlet = base.select(pl.col("article_id").alias("copy_of"), pl.col("outlet").alias("_origin_outlet"))
+    b = base.join(origin_outlet, on="copy_of", how="left")
+    b = b.with_columns(
+        pl.coalesce("copy_of", "article_id").alias("_root"),
+        pl.coalesce("_origin_outlet", "outlet").alias("_root_outlet"),
+    )
+    originals = b.filter(pl.col("copy_of").is_null())
+    per_so = originals.group_by("story_id", "outlet").agg(pl.len().alias("_n_orig"))
+    n_indep = per_so.group_by("story_id").agg(pl.len().alias("_n_indep"))
+    b = (
+        b.join(n_indep, on="story_id", how="left")
+        .join(per_so.rename({"_n_orig": "_own_orig"}), on=["story_id", "outlet"], how="left")
+        .join(
+            per_so.rename({"outlet": "_root_outlet", "_n_orig": "_root_orig"}),
+            on=["story_id", "_root_outlet"],
+            how="left",
+        )
+    )
+    n_corr = (
+        pl.col("_n_indep").fill_null(0).cast(pl.Int64)
+        - (pl.col("_own_orig").fill_null(0) > 0).cast(pl.Int64)
+        - ((pl.col("_root_outlet") != pl.col("outlet")) & (pl.col("_root_orig") == 1)).cast(pl.Int64)
+    )
+    first = (
+        pl.when(pl.col("undated"))
+        .then(None)
+        .otherwise(pl.col("published_at") == pl.col("published_at").min().over("story_id"))
+    )
+    out = b.select(
+        "article_id",
+        "outlet",
+        "published_at",
+        "undated",
+        "story_id",
+        n_corr.clip(lower_bound=0).cast(pl.UInt32).alias("n_corroborating_outlets"),
+        first.cast(pl.Boolean).alias("is_first_report"),
+        "copy_of",
+    )
+    return out.sort("article_id").cast(ARTICLE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _base(df: pl.DataFrame, root: np.ndarray, copy_of: np.ndarray) -> pl.DataFrame:
+    ids = df["article_id"]
+    story_id = "s_" + ids.gather(root)
+    cp = pl.Series("copy_of", copy_of)
+    copy_ids = ids.gather(np.where(copy_of >= 0, copy_of, 0))
+    return df.select("article_id", "outlet", "published_at", "undated").with_columns(
+        story_id.alias("story_id"),
+        pl.when(cp >= 0).then(copy_ids).otherwise(None).alias("copy_of"),
+    )
+
+
+def _run(df: pl.DataFrame, config: CorroborationConfig, text_model: TextModel | None) -> pl.DataFrame:
+    """Story id and copy_of for a prepared frame (no features yet)."""
+    if text_model is None:
+        _, X = _fit_transform(df, config)
+    else:
+        X = vectorize(df, text_model)
+    root = _cluster_frame(df, X, config)
+    copy_of = _detect_copies(df, root, X, config)
+    return _base(df, root, copy_of)
+
+
+def assign_stories(
+    articles: pl.DataFrame | pl.LazyFrame,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+    text_model: TextModel | None = None,
+) -> pl.DataFrame:
+    """Cluster articles into stories and compute per-article features (``ARTICLE_SCHEMA``,
+    sorted by article_id).  ``text_model`` defaults to one fitted on ``articles``."""
+    df = _prepare(articles)
+    return _summarize(_run(df, config, text_model))
+
+
+# --------------------------------------------------------------------------------------------
+# Per-story and per-outlet tables
+# --------------------------------------------------------------------------------------------
+
+
+def story_table(assignments: pl.DataFrame) -> pl.DataFrame:
+    """Per-story table (``STORY_SCHEMA``, sorted by story_id) from ``assign_stories`` output."""
+    out = (
+        assignments.group_by("story_id")
+        .agg(
+            pl.col("undated").first(),
+            pl.col("published_at").min().alias("first_published_at"),
+            pl.col("published_at").max().alias("last_published_at"),
+            pl.len().alias("n_articles"),
+            pl.col("outlet").n_unique().alias("n_outlets"),
+            pl.col("outlet").filter(pl.col("copy_of").is_null()).n_unique().alias("n_independent_outlets"),
+        )
+        .sort("story_id")
+    )
+    return out.cast(STORY_SCHEMA)  # type: ignore[arg-type]
+
+
+def outlet_stats(assignments: pl.DataFrame) -> pl.DataFrame:
+    """Per-outlet corroboration profile (``OUTLET_SCHEMA``, sorted by outlet).
+
+    Over the outlet's stories (stories with >= 1 of its articles): corroborated = some article
+    of it has >= 1 independent corroborating outlet; exclusive = no other outlet in the story
+    at all; first report = one of its articles is among the story's earliest (dated stories
+    only).  copies_n counts its articles that copy another outlet's article.  Zero
+    denominators give null.
+    """
+    a = assignments
+    story_outlets = a.group_by("story_id").agg(pl.col("outlet").n_unique().alias("_n_out"))
+    origin = a.select(pl.col("article_id").alias("copy_of"), pl.col("outlet").alias("_o_out"))
+    a = a.join(story_outlets, on="story_id", how="left").join(origin, on="copy_of", how="left")
+    a = a.with_columns(
+        (pl.col("copy_of").is_not_null() & (pl.col("_o_out") != pl.col("outlet"))).fill_null(False).alias("_copy")
+    )
+    per_story = a.group_by("outlet", "story_id").agg(
+        (pl.col("n_corroborating_outlets").max() >= 1).alias("corr"),
+        (pl.col("_n_out").first() == 1).alias("excl"),
+        (~pl.col("undated").first()).alias("dated"),
+        pl.col("is_first_report").any().alias("first"),
+    )
+    s = per_story.group_by("outlet").agg(
+        pl.len().alias("stories_n"),
+        pl.col("corr").sum().alias("corroborated_n"),
+        pl.col("excl").sum().alias("exclusive_n"),
+        pl.col("dated").sum().alias("dated_stories_n"),
+        (pl.col("first") & pl.col("dated")).sum().alias("first_report_n"),
+    )
+    arts = a.group_by("outlet").agg(pl.len().alias("articles_n"), pl.col("_copy").sum().alias("copies_n"))
+
+    def share(num: str, den: str) -> pl.Expr:
+        return (
+            pl.when(pl.col(den) > 0).then(pl.col(num).cast(pl.Float64) / pl.col(den).cast(pl.Float64)).otherwise(None)
+        )
+
+    out = arts.join(s, on="outlet", how="left").with_columns(
+        share("corroborated_n", "stories_n").alias("corroborated_share"),
+        share("exclusive_n", "stories_n").alias("exclusive_share"),
+        share("first_report_n", "dated_stories_n").alias("first_report_share"),
+        share("copies_n", "articles_n").alias("copy_share"),
+    )
+    return out.select(list(OUTLET_SCHEMA)).sort("outlet").cast(OUTLET_SCHEMA)  # type: ignore[arg-type]
+
+
+def corroboration(
+    articles: pl.DataFrame | pl.LazyFrame,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+    text_model: TextModel | None = None,
+) -> CorroborationResult:
+    """Article, story and outlet tables in one call."""
+    arts = assign_stories(articles, config, text_model)
+    return CorroborationResult(arts, story_table(arts), outlet_stats(arts))
+
+
+# --------------------------------------------------------------------------------------------
+# Incremental support
+# --------------------------------------------------------------------------------------------
+
+
+def affected_window(
+    articles: pl.DataFrame | pl.LazyFrame,
+    new_ids: Iterable[str] | pl.Series,
+    previous: pl.DataFrame | None = None,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+) -> AffectedWindow:
+    """Time window that the new articles can touch.
+
+    [min published_at of the new dated articles - window, max + window], then extended (to a
+    fixed point) to cover every story of ``previous`` (an ``assign_stories`` output for the
+    articles known before) that has an article inside it.  Undated new articles make their
+    whole corpus's undated articles affected.
+    """
+    df = _prepare(articles)
+    ids = pl.Series("article_id", list(new_ids), dtype=pl.String)
+    new = df.filter(pl.col("article_id").is_in(ids.implode()))
+    dated = new.filter(~pl.col("undated"))
+    corpora = tuple(sorted(new.filter(pl.col("undated"))["corpus"].unique().to_list()))
+    if dated.height == 0:
+        return AffectedWindow(None, None, corpora)
+    us = timedelta(microseconds=1)
+    epoch = datetime(1970, 1, 1)
+    w = config.window // us
+    t = dated["published_at"].dt.epoch("us")
+    lo, hi = int(t.min()) - w, int(t.max()) + w  # type: ignore[arg-type]
+    if previous is not None and previous.height:
+        spans = (
+            previous.filter(~pl.col("undated"))
+            .group_by("story_id")
+            .agg(
+                pl.col("published_at").min().dt.epoch("us").alias("s_lo"),
+                pl.col("published_at").max().dt.epoch("us").alias("s_hi"),
+            )
+        )
+        s_lo = spans["s_lo"].to_numpy()
+        s_hi = spans["s_hi"].to_numpy()
+        while True:  # grow until no story of previous straddles a bound
+            touch = (s_hi >= lo) & (s_lo <= hi)
+            if not touch.any():
+                break
+            nlo, nhi = min(lo, int(s_lo[touch].min())), max(hi, int(s_hi[touch].max()))
+            if (nlo, nhi) == (lo, hi):
+                break
+            lo, hi = nlo, nhi
+    return AffectedWindow(epoch + lo * us, epoch + hi * us, corpora)
+
+
+def update_stories(
+    articles: pl.DataFrame | pl.LazyFrame,
+    previous: pl.DataFrame,
+    new_ids: Iterable[str] | pl.Series,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+    text_model: TextModel | None = None,
+) -> pl.DataFrame:
+    """Re-cluster only the affected window and merge with ``previous`` (ARTICLE_SCHEMA).
+
+    ``articles`` is the full set (old + new); ``previous`` the ``assign_stories`` output for the
+    old ones.  Stories entirely outside the window keep their membership and copy links;
+    ids inside it follow the earliest-article rule, so unchanged stories keep their ids.  Pass
+    the same ``text_model`` as the full run to get the same vectors (default: fitted on
+    ``articles``, as ``assign_stories`` does).
+    """
+    df = _prepare(articles)
+    win = affected_window(df.drop("_i", "undated"), new_ids, previous, config)
+    model = text_model if text_model is not None else _fit_transform(df, config)[0]
+    in_win = pl.lit(False)
+    if win.start is not None:
+        in_win = ~pl.col("undated") & pl.col("published_at").is_between(win.start, win.end)
+    if win.undated_corpora:
+        in_win = in_win | (pl.col("undated") & pl.col("corpus").is_in(list(win.undated_corpora)))
+    mask = df.select(in_win.alias("m"))["m"]
+    sub = df.filter(mask).drop("_i").with_row_index("_i")
+    redo = _run(sub, config, model)
+    keep_ids = df.filter(~mask)["article_id"]
+    kept = (
+        previous.filter(pl.col("article_id").is_in(keep_ids.implode()))
+        .select("article_id", "story_id", "copy_of")
+        .join(
+            df.select("article_id", "outlet", "published_at", "undated"),
+            on="article_id",
+            how="inner",
+        )
+    )
+    missing = keep_ids.len() - kept.height
+    if missing:
+        raise ValueError(f"{missing} articles outside the affected window are neither new nor in previous")
+    merged = pl.concat([kept.select(redo.columns), redo], how="vertical_relaxed")
+    return _summarize(merged)

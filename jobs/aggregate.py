@@ -1,0 +1,156 @@
+"""`presstrust aggregate`: per-outlet feature statistics for an as-of date and a window.
+
+Reads article_features joined to articles, keeps the window (`features.aggregate.articles_in_window`),
+computes `outlet_feature_stats` and replaces the (as_of, window_days, undated) partition of
+outlet_windows and outlet_features in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from features.aggregate import CORROBORATION_UNITS_SCHEMA, articles_in_window, corroboration_units, outlet_feature_stats
+from jobs.featurize import FEATURE_COLUMNS
+from jobs.runs import finish_run, start_run
+
+_ARTICLES = f"""
+SELECT a.article_id, a.outlet, a.published_at, {", ".join("f." + c for c in FEATURE_COLUMNS)}
+FROM article_features f JOIN articles a ON a.article_id = f.article_id
+"""  # noqa: S608 - column names come from the declared feature schema, not from input
+
+
+CORROBORATION_FEATURES = [c for c in CORROBORATION_UNITS_SCHEMA if c.endswith("_share")]
+
+
+def _corroboration_stats(con: duckdb.DuckDBPyConnection, window: pl.LazyFrame) -> pl.LazyFrame:
+    """Corroboration shares over the window's clustered articles (none before `corroborate` has run)."""
+    clustered = (
+        con.sql("SELECT * FROM story_articles")
+        .pl()
+        .lazy()
+        .join(window.select("article_id"), on="article_id", how="semi")
+    )
+    return outlet_feature_stats(corroboration_units(clustered), features=CORROBORATION_FEATURES)
+
+
+def article_level(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
+    """Per-article values: numeric features as they are, booleans as 0/1 `*_share`, and any_unnamed_source_share."""
+    schema = frame.collect_schema()
+    names: list[str] = []
+    exprs: list[pl.Expr] = []
+    for column in FEATURE_COLUMNS:
+        if schema[column] == pl.Boolean:
+            exprs.append(pl.col(column).cast(pl.Float64).alias(f"{column}_share"))
+            names.append(f"{column}_share")
+        else:
+            exprs.append(pl.col(column).cast(pl.Float64))
+            names.append(column)
+    exprs.append((pl.col("unnamed_attributions_n") > 0).cast(pl.Float64).alias("any_unnamed_source_share"))
+    names.append("any_unnamed_source_share")
+    return frame.select("outlet", "published_at", *exprs), names
+
+
+@dataclass
+class AggregateSummary:
+    run_id: int
+    as_of: date
+    window_days: int
+    undated: str
+    outlets: int
+    articles: int
+    rows: int
+    seconds: float
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"outlets": self.outlets, "articles": self.articles, "outlet_feature_rows": self.rows}
+
+    def line(self) -> str:
+        return (
+            f"aggregate run {self.run_id}: {self.outlets} outlets, {self.articles} articles in the "
+            f"{self.window_days} days "
+            f"to {self.as_of} (undated: {self.undated}), {self.rows} outlet_features rows in {self.seconds:.1f}s"
+        )
+
+
+def aggregate(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int = 365, undated: str = "include"
+) -> AggregateSummary:
+    """Aggregate article features per outlet for the window; replace that window's rows."""
+    started = time.perf_counter()
+    params = {"as_of": as_of, "window_days": window_days, "undated": undated}
+    run_id = start_run(con, "aggregate", params)
+    try:
+        window = articles_in_window(
+            con.sql(_ARTICLES).pl().lazy(), as_of=as_of, window_days=window_days, undated=undated
+        )
+        values, names = article_level(window)
+        stats = (
+            pl.concat([outlet_feature_stats(values, features=names), _corroboration_stats(con, window)])
+            .sort("outlet", "feature")
+            .collect()
+        )
+        windows = (
+            window.group_by("outlet")
+            .agg(
+                n_articles=pl.len().cast(pl.Int64),
+                n_undated=pl.col("published_at").null_count().cast(pl.Int64),
+                first_published_at=pl.col("published_at").min(),
+                last_published_at=pl.col("published_at").max(),
+            )
+            .sort("outlet")
+            .collect()
+        )
+        _replace_partition(con, stats, windows, run_id=run_id, as_of=as_of, window_days=window_days, undated=undated)
+    except BaseException as exc:
+        finish_run(con, run_id, status="failed", counts={}, error=f"{type(exc).__name__}: {exc}")
+        raise
+    summary = AggregateSummary(
+        run_id,
+        as_of,
+        window_days,
+        undated,
+        windows.height,
+        int(windows.get_column("n_articles").sum() or 0),
+        stats.height,
+        time.perf_counter() - started,
+    )
+    finish_run(con, run_id, status="ok", counts=summary.counts)
+    return summary
+
+
+def _replace_partition(
+    con: duckdb.DuckDBPyConnection,
+    stats: pl.DataFrame,
+    windows: pl.DataFrame,
+    *,
+    run_id: int,
+    as_of: date,
+    window_days: int,
+    undated: str,
+) -> None:
+    key = {"as_of": as_of, "window_days": window_days, "undated": undated}
+    con.begin()
+    try:
+        con.register("_stats", stats.to_arrow())
+        con.register("_windows", windows.to_arrow())
+        for table in ("outlet_features", "outlet_windows"):
+            con.execute(
+                f"DELETE FROM {table} WHERE as_of = $as_of AND window_days = $window_days AND undated = $undated",  # noqa: S608
+                key,
+            )
+        insert = "SELECT *, $as_of AS as_of, $window_days AS window_days, $undated AS undated, $run_id AS run_id FROM "
+        con.execute("INSERT INTO outlet_features BY NAME " + insert + "_stats", {**key, "run_id": run_id})
+        con.execute("INSERT INTO outlet_windows BY NAME " + insert + "_windows", {**key, "run_id": run_id})
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.unregister("_stats")
+        con.unregister("_windows")
