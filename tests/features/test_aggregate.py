@@ -20,8 +20,13 @@ def test_articles_in_window_and_undated_policy() -> None:
     lf = pl.LazyFrame(
         {
             "article_id": ["old", "in", "edge", "future", "undated"],
-            "published_at": [datetime(2019, 12, 1), datetime(2020, 1, 9), datetime(2020, 1, 10, 23, 59),
-                             datetime(2020, 1, 11), None],
+            "published_at": [
+                datetime(2019, 12, 1),
+                datetime(2020, 1, 9),
+                datetime(2020, 1, 10, 23, 59),
+                datetime(2020, 1, 11),
+                None,
+            ],
         }
     )
     got = articles_in_window(lf, as_of=date(2020, 1, 10), window_days=30).collect()["article_id"].to_list()
@@ -44,10 +49,16 @@ def test_outlet_feature_stats_hand_computed() -> None:
     half_a = 1.6449 * math.sqrt(0.02) / math.sqrt(2)
     expected = pl.DataFrame(
         {
-            "outlet": ["a", "b"], "feature": ["x_share", "x_share"], "n": pl.Series([2, 2], dtype=pl.UInt32),
-            "mean": [0.2, 0.5], "median": [0.2, 0.5], "sd": [math.sqrt(0.02), 0.0],
-            "ci_low": [max(0.2 - half_a, 0.0), 0.5], "ci_high": [0.2 + half_a, 0.5],
-            "shrunk_mean": [pop + w * (0.2 - pop), pop + w * (0.5 - pop)], "shrinkage": [1 - w, 1 - w],
+            "outlet": ["a", "b"],
+            "feature": ["x_share", "x_share"],
+            "n": pl.Series([2, 2], dtype=pl.UInt32),
+            "mean": [0.2, 0.5],
+            "median": [0.2, 0.5],
+            "sd": [math.sqrt(0.02), 0.0],
+            "ci_low": [max(0.2 - half_a, 0.0), 0.5],
+            "ci_high": [0.2 + half_a, 0.5],
+            "shrunk_mean": [pop + w * (0.2 - pop), pop + w * (0.5 - pop)],
+            "shrinkage": [1 - w, 1 - w],
         }
     )
     assert_frame_equal(got, expected, check_exact=False, rel_tol=1e-9)
@@ -63,8 +74,10 @@ def test_single_article_outlet_is_shrunk_and_has_no_ci() -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcd"), st.floats(0, 1) | st.none()), min_size=1, max_size=40))
 def test_shrunk_mean_between_population_and_outlet_mean(rows: list[tuple[str, float | None]]) -> None:
-    lf = pl.LazyFrame({"outlet": [r[0] for r in rows], "v_share": [r[1] for r in rows]},
-                      schema={"outlet": pl.String, "v_share": pl.Float64})
+    lf = pl.LazyFrame(
+        {"outlet": [r[0] for r in rows], "v_share": [r[1] for r in rows]},
+        schema={"outlet": pl.String, "v_share": pl.Float64},
+    )
     got = outlet_feature_stats(lf, features=["v_share"]).collect()
     if got.is_empty():
         return
