@@ -25,11 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv and install presstrust with pinned dependencies
 
-run: setup ## set-up, then the nightly stages on the embedded sample into data/presstrust.duckdb
-	$(BIN)/presstrust ingest data/sample --db $(DB)
-	$(BIN)/presstrust featurize --db $(DB)
-	$(BIN)/presstrust corroborate --db $(DB)
-	$(BIN)/presstrust aggregate --db $(DB) --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
+run: setup ## set-up, then `presstrust nightly` on the embedded sample into data/presstrust.duckdb
+	$(BIN)/presstrust nightly --db $(DB) --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
 
 test: setup ## set-up, then the whole test suite
 	$(BIN)/pytest -q

@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -51,43 +52,57 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     return time.perf_counter() - start, int(out.stdout.strip()) / 1024
 
 
-def bench_ingest(name: str, inputs: list[Path], db: Path) -> dict[str, object]:
+def _counts(db: Path, job: str) -> dict[str, Any]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute("SELECT counts FROM runs WHERE job = ? ORDER BY run_id DESC LIMIT 1", [job]).fetchall()
+    finally:
+        con.close()
+    return dict(json.loads(row[0][0]))
+
+
+def bench_pipeline(name: str, inputs: list[Path], db: Path, stages: list[str]) -> list[dict[str, object]]:
+    """Run ingest, then the other stages, on a fresh database; one child process (and RSS) per stage."""
     for suffix in ("", ".wal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    seconds, peak = timed([sys.executable, "-m", "jobs", "ingest", *map(str, inputs), "--db", str(db), "-q"])
-    con = duckdb.connect(str(db), read_only=True)
-    counts = json.loads(con.execute("SELECT counts FROM runs WHERE job = 'ingest'").fetchall()[0][0])
-    con.close()
-    return {
-        "benchmark": f"ingest {name}",
-        "records": counts["records_read"],
-        "seconds": round(seconds, 1),
-        "per_second": round(counts["records_read"] / seconds),
-        "peak_rss_mb": round(peak),
-        "db_mb": round(db.stat().st_size / 2**20),
+    commands = {
+        "ingest": ["ingest", *map(str, inputs)],
+        "featurize": ["featurize"],
+        "corroborate": ["corroborate"],
     }
+    results: list[dict[str, object]] = []
+    for stage in ["ingest", *stages]:
+        seconds, peak = timed([sys.executable, "-m", "jobs", *commands[stage], "--db", str(db), "-q"])
+        counts = _counts(db, stage)
+        n = {"ingest": "records_read", "featurize": "articles_computed", "corroborate": "new_or_changed_articles"}
+        records = int(counts[n[stage]])
+        results.append({"benchmark": f"{stage} {name}", "records": records, "seconds": round(seconds, 1),
+                        "per_second": round(records / seconds), "peak_rss_mb": round(peak),
+                        "db_mb": round(db.stat().st_size / 2**20)})
+        print(results[-1], flush=True)
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--scaled", type=int, default=1_000_000, help="articles in the scaled corpus (0: skip)")
-    parser.add_argument("--only", default="ingest", help="comma list of benchmarks: ingest")
+    parser.add_argument("--only", default="ingest,featurize,corroborate", help="stages after ingest to time")
     args = parser.parse_args()
     corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
     if not corpus.exists():
         sys.exit(f"{corpus} not found: the benchmarks need ../shared/data (pass --shared DIR)")
     OUT.mkdir(exist_ok=True)
-    results = []
-    if "ingest" in args.only:
-        results.append(bench_ingest("shared corpus (parquet)", [corpus], OUT / "bench_shared.duckdb"))
-        if args.scaled:
-            scaled_dir = OUT / f"scaled_{args.scaled}"
-            if not scaled_dir.exists():
-                make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1), end=date(2020, 12, 31))
-            results.append(bench_ingest(f"scaled {args.scaled:,} (parquet)", [scaled_dir], OUT / "bench_scaled.duckdb"))
-            for suffix in ("", ".wal"):
-                Path(f"{OUT / 'bench_scaled.duckdb'}{suffix}").unlink(missing_ok=True)
+    stages = [s for s in args.only.split(",") if s in ("featurize", "corroborate")]
+    results = bench_pipeline("shared corpus", [corpus], OUT / "bench_shared.duckdb", stages)
+    if args.scaled:
+        scaled_dir = OUT / f"scaled_{args.scaled}"
+        if not scaled_dir.exists():
+            make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1), end=date(2020, 12, 31))
+        scaled_db = OUT / "bench_scaled.duckdb"
+        results += bench_pipeline(f"scaled {args.scaled:,}", [scaled_dir], scaled_db, stages)
+        for suffix in ("", ".wal"):
+            Path(f"{scaled_db}{suffix}").unlink(missing_ok=True)
     print(f"\nMachine: {machine()}\n")
     keys = list(results[0])
     print("| " + " | ".join(keys) + " |")

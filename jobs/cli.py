@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -267,6 +268,93 @@ def _as_of_option(f: F) -> F:
         envvar="PRESSTRUST_AS_OF",
         help="Last day of the window (YYYY-MM-DD); default: today (UTC).",
     )(f)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--corpus",
+    "corpus",
+    multiple=True,
+    default=[str(paths.SAMPLE_DIR)],
+    show_default=True,
+    envvar="PRESSTRUST_CORPUS",
+    help="Article files, folders or globs to ingest (repeatable).",
+)
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=paths.LABELS_FILE,
+    show_default=True,
+    envvar="PRESSTRUST_LABELS",
+    help="Outlet label file the scorer is fitted on.",
+)
+@_as_of_option
+@click.option("--refit", is_flag=True, help="Refit the scorer even if labels, features and code are unchanged.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="PRESSTRUST_LOG_FORMAT",
+    help="json: one JSON object per log line, for log collectors.",
+)
+@quiet_option
+def nightly(
+    db_path: Path,
+    corpus: tuple[str, ...],
+    labels: Path,
+    as_of: Any,
+    window_days: int,
+    undated: str,
+    refit: bool,
+    log_format: str,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """The nightly job: ingest, featurize, corroborate, aggregate, fit and score, under a lock.
+
+    Exit codes: 0 everything ran; 1 ran, but some input could not be read; 2 usage error;
+    3 another run holds the database's lock; 4 a stage failed (nothing new was published).
+
+    Example:
+
+        presstrust nightly --db /var/lib/presstrust/presstrust.duckdb --corpus /data/news/ --quiet
+    """
+    from jobs.db import now_utc
+    from jobs.lock import LockHeld
+    from jobs.nightly import EXIT_FAILED, EXIT_LOCKED, NightlyOptions
+    from jobs.nightly import nightly as run_nightly
+
+    setup_logging(quiet=quiet, verbose=verbose, fmt=log_format)
+    options = NightlyOptions(
+        db_path=db_path,
+        corpus=list(corpus),
+        labels=labels,
+        as_of=as_of.date() if as_of else now_utc().date(),
+        window_days=window_days,
+        undated=undated,
+        refit=refit,
+    )
+    try:
+        summary = run_nightly(options)
+    except LockHeld as exc:
+        click.echo(f"presstrust nightly: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except DatabaseError as exc:
+        click.echo(f"presstrust nightly: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except Exception as exc:
+        logging.getLogger("jobs.nightly").exception("nightly failed")
+        click.echo(f"presstrust nightly: failed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    if not quiet:
+        click.echo(
+            f"nightly run {summary.run_id}: {len(summary.stages)} stages in "
+            f"{sum(s.seconds for s in summary.stages):.1f}s; tables in {db_path}"
+        )
+        click.echo(f'  try: duckdb {db_path} "select outlet, feature, round(mean, 3) from outlet_features limit 10"')
+    sys.exit(summary.exit_code)
 
 
 @cli.command()

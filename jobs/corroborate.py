@@ -106,7 +106,7 @@ def _assign(
     *,
     full: bool,
     config: CorroborationConfig,
-    chunk_days: int = 30,
+    chunk_days: int = 365,
 ) -> tuple[pl.DataFrame, int]:
     """Cluster the new articles into the previous assignments, a chunk of chunk_days at a time (then the undated).
 

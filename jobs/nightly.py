@@ -1,0 +1,134 @@
+"""`presstrust nightly`: the cron job. One lock per database, every stage recorded, publish last.
+
+Stages: ingest -> featurize -> corroborate -> aggregate -> fit (when needed) -> score (publishes).
+Each stage is its own job with its own `runs` row; the nightly run's row lists the stages with their
+counts and seconds. Whatever is killed, only the publishing transaction changes what researchers read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from jobs.db import connect
+from jobs.lock import RunLock
+from jobs.runs import finish_run, start_run
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1  # published, but some input could not be read
+EXIT_USAGE = 2
+EXIT_LOCKED = 3  # another run holds the database's lock
+EXIT_FAILED = 4  # a stage failed: nothing new was published
+
+
+@dataclass
+class NightlyOptions:
+    db_path: Path
+    corpus: list[str]
+    labels: Path
+    as_of: date
+    window_days: int = 365
+    undated: str = "include"
+    refit: bool = False
+    min_articles: int = 20
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float
+    counts: dict[str, Any]
+    line: str
+
+
+@dataclass
+class NightlySummary:
+    run_id: int
+    stages: list[StageResult] = field(default_factory=list)
+    partial: bool = False
+    published: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.partial else EXIT_OK
+
+
+Stage = Callable[[duckdb.DuckDBPyConnection, NightlyOptions], tuple[dict[str, Any], str, bool]]
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    from jobs import paths
+    from jobs.ingest import IngestOptions, ingest
+    from jobs.outlets import OutletResolver
+
+    resolver = OutletResolver.from_files(
+        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, o.labels], platforms=paths.PLATFORMS_FILE
+    )
+    summary = ingest(con, o.corpus, options=IngestOptions(), resolver=resolver)
+    return summary.counts, summary.line(), not summary.ok
+
+
+def _featurize(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    from jobs.featurize import featurize
+
+    summary = featurize(con)
+    return dict(summary.counts), summary.line(), False
+
+
+def _corroborate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    from jobs.corroborate import corroborate
+
+    summary = corroborate(con)
+    return dict(summary.counts), summary.line(), False
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    from jobs.aggregate import aggregate
+
+    summary = aggregate(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated)
+    return dict(summary.counts), summary.line(), False
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("ingest", _ingest),
+    ("featurize", _featurize),
+    ("corroborate", _corroborate),
+    ("aggregate", _aggregate),
+]
+
+
+def nightly(options: NightlyOptions) -> NightlySummary:
+    """Run every stage under the database's lock; raises LockHeld when another run has it."""
+    with RunLock(options.db_path):
+        con = connect(options.db_path)
+        try:
+            run_id = start_run(con, "nightly", {k: str(v) for k, v in asdict(options).items()})
+            summary = NightlySummary(run_id)
+            try:
+                for name, stage in STAGES:
+                    started = time.perf_counter()
+                    counts, line, partial = stage(con, options)
+                    result = StageResult(name, round(time.perf_counter() - started, 2), counts, line)
+                    summary.stages.append(result)
+                    summary.partial |= partial
+                    log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
+            except BaseException as exc:
+                finish_run(con, run_id, status="failed", counts=_counts(summary), error=f"{type(exc).__name__}: {exc}")
+                raise
+            finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
+            return summary
+        finally:
+            con.close()
+
+
+def _counts(summary: NightlySummary) -> dict[str, Any]:
+    return {s.stage: {"seconds": s.seconds, **s.counts} for s in summary.stages}
