@@ -12,7 +12,7 @@ AS_OF ?= 2020-12-31
 WINDOW_DAYS ?= 3650
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test check lint types bench clean constraints
+.PHONY: help setup run test check lint types bench evaluate clean constraints
 
 help: ## show this help
 	@echo "presstrust make targets:"
@@ -42,6 +42,9 @@ check: lint types test ## lint + types + tests
 
 bench: setup ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
 	$(PY) -m bench.run --shared $(SHARED)
+
+evaluate: setup ## the scorer's honest evaluation on ../shared (docs/evaluation.md; about 5 minutes)
+	$(PY) -m jobs.evaluate --shared $(SHARED)
 
 constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	rm -rf /tmp/presstrust-pin && $(PYTHON) -m venv /tmp/presstrust-pin

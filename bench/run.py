@@ -76,9 +76,16 @@ def bench_pipeline(name: str, inputs: list[Path], db: Path, stages: list[str]) -
         counts = _counts(db, stage)
         n = {"ingest": "records_read", "featurize": "articles_computed", "corroborate": "new_or_changed_articles"}
         records = int(counts[n[stage]])
-        results.append({"benchmark": f"{stage} {name}", "records": records, "seconds": round(seconds, 1),
-                        "per_second": round(records / seconds), "peak_rss_mb": round(peak),
-                        "db_mb": round(db.stat().st_size / 2**20)})
+        results.append(
+            {
+                "benchmark": f"{stage} {name}",
+                "records": records,
+                "seconds": round(seconds, 1),
+                "per_second": round(records / seconds),
+                "peak_rss_mb": round(peak),
+                "db_mb": round(db.stat().st_size / 2**20),
+            }
+        )
         print(results[-1], flush=True)
     return results
 

@@ -14,6 +14,9 @@ import polars as pl
 from features.registry import feature
 
 UNDATED_POLICIES = ("include", "exclude")
+VALUE_SCALE = 1_000_000  # feature values are summed at a resolution of 1e-6 (VALUE_RESOLUTION)
+VALUE_RESOLUTION = 1 / VALUE_SCALE
+INTERNAL_SCALE = 1_000_000_000  # resolution of the per-feature sums over outlets
 
 WINDOW_SCHEMA_EXTRA = {"in_window_dated": pl.Boolean()}
 
@@ -50,7 +53,12 @@ def articles_in_window(
     return articles.filter(keep)
 
 
-@feature(version="1", output_schema=OUTLET_FEATURE_SCHEMA)
+def exact_sum(expr: pl.Expr, scale: float) -> pl.Expr:
+    """Sum of expr quantised to 1/scale, added as 128-bit integers: exact, so independent of summation order."""
+    return (expr * scale).round(0).cast(pl.Int128).sum().cast(pl.Float64) / scale
+
+
+@feature(version="3", output_schema=OUTLET_FEATURE_SCHEMA)
 def outlet_feature_stats(
     article_features: pl.LazyFrame, *, features: Sequence[str], z: float = 1.6449, min_n_for_ci: int = 2
 ) -> pl.LazyFrame:
@@ -61,19 +69,44 @@ def outlet_feature_stats(
         .unpivot(index="outlet", on=list(features), variable_name="feature", value_name="value")
         .filter(value.is_not_null() & value.is_finite())
     )
-    stats = long.group_by("outlet", "feature").agg(
-        n=pl.len(), mean=value.mean(), median=value.median(), sd=value.std(ddof=1)
-    )
+    # Float sums in a parallel group-by depend on how rows were split between threads. Values are
+    # quantised to VALUE_RESOLUTION and summed as integers instead, so the same input always gives the
+    # same output (the project's determinism rule); the variance comes from exact integer moments.
+    q = (value * VALUE_SCALE).round(0).cast(pl.Int128)
+    moments = long.group_by("outlet", "feature").agg(n=pl.len(), _s=q.sum(), _ss=(q * q).sum(), median=value.median())
     n = pl.col("n").cast(pl.Float64)
+    n_int = pl.col("n").cast(pl.Int128)
+    numerator = (n_int * pl.col("_ss") - pl.col("_s") * pl.col("_s")).cast(pl.Float64)
+    stats = moments.with_columns(
+        mean=pl.col("_s").cast(pl.Float64) / n / VALUE_SCALE,
+        sd=pl.when(pl.col("n") >= 2).then((numerator / (n * (n - 1))).sqrt() / VALUE_SCALE),
+    )
     # Pooled within-outlet variance per feature: the sampling noise of an outlet's mean is within_var / n.
     pooled = stats.group_by("feature").agg(
-        within_var=pl.when((n - 1).sum() > 0).then(((n - 1) * pl.col("sd").fill_null(0) ** 2).sum() / (n - 1).sum()),
+        within_var=pl.when((n - 1).sum() > 0).then(
+            exact_sum((n - 1) * pl.col("sd").fill_null(0) ** 2, INTERNAL_SCALE) / (n - 1).sum()
+        ),
     )
     with_se = stats.join(pooled, on="feature", how="left").with_columns(se2=pl.col("within_var") / n)
     # Between-outlet variance by the method of moments: variance of outlet means minus average noise.
-    population = with_se.group_by("feature").agg(
-        pop_mean=pl.col("mean").mean(),
-        tau2=pl.max_horizontal(pl.col("mean").var(ddof=1) - pl.col("se2").mean(), pl.lit(0.0)).fill_null(0.0),
+    k = pl.len().cast(pl.Float64)
+    centre = with_se.group_by("feature").agg(pop_mean=exact_sum(pl.col("mean"), INTERNAL_SCALE) / k)
+    population = (
+        with_se.join(centre, on="feature", how="left")
+        .group_by("feature")
+        .agg(
+            pl.col("pop_mean").first(),
+            tau2=pl.when(k > 1)
+            .then(
+                pl.max_horizontal(
+                    exact_sum((pl.col("mean") - pl.col("pop_mean")) ** 2, INTERNAL_SCALE) / (k - 1)
+                    - exact_sum(pl.col("se2"), INTERNAL_SCALE) / k,
+                    pl.lit(0.0),
+                )
+            )
+            .otherwise(0.0)
+            .fill_null(0.0),
+        )
     )
     half = z * pl.col("sd") / n.sqrt()
     is_share = pl.col("feature").str.ends_with("_share")

@@ -111,9 +111,9 @@ class CorroborationConfig:
     max_story_span: timedelta | None = timedelta(days=7)
     """An article may not join a story whose first article is older than this (None: no cap).
     Bounds drift of long-running topics into one mega-story."""
-    join_threshold: float = 0.07
+    join_threshold: float = 0.025
     """Minimum cosine similarity between a dated article and a story centroid to join it."""
-    undated_join_threshold: float = 0.12
+    undated_join_threshold: float = 0.05
     """The same for undated articles, matched on text alone (no time window: stricter)."""
     lead_words: int = 200
     """Words of the body used, after the title, for the story representation."""
@@ -122,12 +122,15 @@ class CorroborationConfig:
     harder to join, which keeps topic-of-the-week clusters from growing without bound."""
     bigrams: bool = True
     """Add bigrams of consecutive content words to the unigram terms."""
+    min_terms: int = 5
+    """Articles with fewer vocabulary terms (e.g. a one-line brief, or mostly words unknown to a
+    frozen TextModel) stay alone: a vector of two generic words would match anything."""
     min_df: int = 2
     """Terms in fewer documents are dropped (they cannot link two articles)."""
     max_df: float = 1.0
     """Terms in more than this share of documents are dropped (1.0: none; IDF already gives
     them little weight, and on small batches a cut would drop a story's shared words)."""
-    copy_candidate_cosine: float = 0.25
+    copy_candidate_cosine: float = 0.15
     """Only same-story pairs at least this similar (title + lead) are compared for copying."""
     copy_threshold: float = 0.5
     """Shingle containment |A & B| / min(|A|, |B|) at or above which the later article is a copy."""
@@ -298,11 +301,16 @@ def _count_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) ->
     return X
 
 
-def _weights(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear TF x IDF, rows L2-normalised (empty rows stay empty)."""
+def _weights(counts: sp.csr_matrix, idf: np.ndarray, extra_sq: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF x IDF, rows L2-normalised (empty rows stay empty).
+
+    ``extra_sq`` adds, per row, the squared weights of the article's out-of-vocabulary terms:
+    they cannot match anything but belong to the norm, so an article whose distinctive words
+    are all unseen elsewhere is not reduced to (and inflated into) its few common words.
+    """
     X = counts.copy()
     X.data = ((np.log(X.data) + 1.0) * idf[X.indices]).astype(np.float32)
-    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() + extra_sq
     inv = np.zeros_like(sq)
     np.divide(1.0, np.sqrt(sq), out=inv, where=sq > 0)
     X.data *= np.repeat(inv, np.diff(X.indptr)).astype(np.float32)
@@ -330,16 +338,29 @@ def _fit_transform(df: pl.DataFrame, config: CorroborationConfig) -> tuple[TextM
         lead_words=config.lead_words,
         bigrams=config.bigrams,
     )
-    return model, _weights(_counts_in_vocab(toks, model, n), idf)
+    counts, extra_sq = _counts_in_vocab(toks, model, n)
+    return model, _weights(counts, idf, extra_sq)
 
 
-def _counts_in_vocab(toks: pl.DataFrame, model: TextModel, n: int) -> sp.csr_matrix:
-    """Term-count CSR over the model's vocabulary from a (_r, h) token frame."""
+def _counts_in_vocab(toks: pl.DataFrame, model: TextModel, n: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Term-count CSR over the model's vocabulary from a (_r, h) token frame, and per row the
+    squared weight of its out-of-vocabulary terms (weighted as if seen in one document)."""
     V = len(model.hashes)
     cols = pl.DataFrame({"h": model.hashes, "col": np.arange(V, dtype=np.int32)})
-    hit = toks.join(cols, on="h", how="inner").select("_r", "col")
-    del toks
-    return _count_matrix(hit["_r"].to_numpy(), hit["col"].to_numpy(), (n, max(V, 1)))
+    j = toks.join(cols, on="h", how="left")
+    hit = j.filter(pl.col("col").is_not_null())
+    idf_oov = math.log((1.0 + model.n_documents) / 2.0) + 1.0
+    oov = (
+        j.filter(pl.col("col").is_null())
+        .group_by("_r", "h")
+        .agg(pl.len().alias("tf"))
+        .group_by("_r")
+        .agg((((pl.col("tf").cast(pl.Float64).log() + 1.0) * idf_oov) ** 2).sum().alias("sq"))
+    )
+    extra_sq = np.zeros(n)
+    extra_sq[oov["_r"].to_numpy()] = oov["sq"].to_numpy()
+    counts = _count_matrix(hit["_r"].to_numpy(), hit["col"].to_numpy(), (n, max(V, 1)))
+    return counts, extra_sq
 
 
 def fit_text_model(articles: pl.DataFrame | pl.LazyFrame, config: CorroborationConfig = DEFAULT_CONFIG) -> TextModel:
@@ -358,8 +379,8 @@ def vectorize(df: pl.DataFrame, model: TextModel) -> sp.csr_matrix:
     rows, h = _term_hashes(df, model.lead_words, model.bigrams)
     if len(model.hashes) == 0:
         return sp.csr_matrix((n, 1), dtype=np.float32)
-    counts = _counts_in_vocab(pl.DataFrame({"_r": rows, "h": h}), model, n)
-    return _weights(counts, model.idf)
+    counts, extra_sq = _counts_in_vocab(pl.DataFrame({"_r": rows, "h": h}), model, n)
+    return _weights(counts, model.idf, extra_sq)
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,7 +465,9 @@ def _cluster(
                 if span is not None:
                     w[:k_tot][ft[:k_tot] < t - span] = 0.0
                 t_prev = t
-            self_sim = P[i, i]
+            # rows are unit vectors once their out-of-vocabulary mass (distinct to each
+            # article, so orthogonal to every other one) is counted: ||x||^2 = 1 if non-empty
+            self_sim = 1.0 if P[i, i] > 0.0 else 0.0
             k = -1
             if self_sim > 0.0 and k_tot:
                 sims = MT[:k_tot, i] * w[:k_tot] - pen[:k_tot]
@@ -504,6 +527,10 @@ def _cluster(
 def _cluster_frame(df: pl.DataFrame, X: sp.csr_matrix, config: CorroborationConfig) -> np.ndarray:
     """Root row index per row of a prepared frame; dated and undated parts separately."""
     n = df.height
+    if config.min_terms > 1 and n:
+        # zero vectors never join a story and their own story can never be joined
+        keep = (np.diff(X.indptr) >= config.min_terms).astype(np.float32)
+        X = sp.diags(keep).dot(X).tocsr()
     root = np.empty(n, dtype=np.int64)
     n_dated = int((~df["undated"]).sum())
     if n_dated:

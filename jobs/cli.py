@@ -270,6 +270,137 @@ def _as_of_option(f: F) -> F:
     )(f)
 
 
+def _labels_option(f: F) -> F:
+    return click.option(
+        "--labels",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=paths.LABELS_FILE,
+        show_default=True,
+        envvar="PRESSTRUST_LABELS",
+        help="Label file (CSV/Parquet: domain plus score or grade) the scorer is fitted on.",
+    )(f)
+
+
+def _resolver(labels: Path) -> Any:
+    from jobs.outlets import OutletResolver
+
+    return OutletResolver.from_files(
+        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, labels], platforms=paths.PLATFORMS_FILE
+    )
+
+
+@cli.command()
+@db_option
+@_labels_option
+@_as_of_option
+@click.option(
+    "--min-articles",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    envvar="PRESSTRUST_MIN_ARTICLES",
+    help="Labelled outlets need this many articles to be trained on.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation shuffles.")
+@quiet_option
+def fit(
+    db_path: Path,
+    labels: Path,
+    as_of: Any,
+    window_days: int,
+    undated: str,
+    min_articles: int,
+    seed: int,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Fit the scorer on labelled outlets of the window and store it (as data) in the models table.
+
+    Example:
+
+        presstrust fit --labels data/labels/lin2023_domain_pc1.csv --as-of 2020-12-31 --window-days 3650
+    """
+    from jobs.db import now_utc
+    from jobs.score import fit as run_fit
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    con = _open(db_path)
+    try:
+        summary = run_fit(
+            con,
+            labels_path=labels,
+            resolver=_resolver(labels),
+            as_of=as_of.date() if as_of else now_utc().date(),
+            window_days=window_days,
+            undated=undated,
+            min_articles=min_articles,
+            seed=seed,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(summary.line())
+
+
+@cli.command()
+@db_option
+@_labels_option
+@_as_of_option
+@click.option("--model", "model_id", default=None, help="models.model_id to use (default: the latest).")
+@click.option(
+    "--n-boot",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Bootstrap resamples of each outlet's articles for the interval.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@quiet_option
+def score(
+    db_path: Path,
+    labels: Path,
+    as_of: Any,
+    window_days: int,
+    undated: str,
+    model_id: str | None,
+    n_boot: int,
+    seed: int,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Score every outlet of the window with a fitted model and publish the scores (latest_scores).
+
+    Example:
+
+        presstrust score --as-of 2020-12-31 --window-days 3650
+    """
+    from jobs.db import now_utc
+    from jobs.score import NoModel
+    from jobs.score import score as run_score
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    con = _open(db_path)
+    try:
+        summary = run_score(
+            con,
+            as_of=as_of.date() if as_of else now_utc().date(),
+            window_days=window_days,
+            undated=undated,
+            model_id=model_id,
+            resolver=_resolver(labels),
+            n_boot=n_boot,
+            seed=seed,
+        )
+    except NoModel as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(summary.line())
+
+
 @cli.command()
 @db_option
 @click.option(
@@ -353,7 +484,10 @@ def nightly(
             f"nightly run {summary.run_id}: {len(summary.stages)} stages in "
             f"{sum(s.seconds for s in summary.stages):.1f}s; tables in {db_path}"
         )
-        click.echo(f'  try: duckdb {db_path} "select outlet, feature, round(mean, 3) from outlet_features limit 10"')
+        click.echo(
+            f'  try: duckdb {db_path} "select outlet, score, score_low, score_high, grade, status from latest_scores '
+            'order by score desc limit 10"'
+        )
     sys.exit(summary.exit_code)
 
 

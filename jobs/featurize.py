@@ -23,6 +23,7 @@ from features.boilerplate import repeated_lines
 from features.lexicons import Lexicons, load_lexicons
 from features.pipeline import FEATURES_SCHEMA, article_features, feature_version
 from jobs.db import now_utc
+from jobs.failpoints import failpoint
 from jobs.runs import finish_run, start_run
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ def _write_batch(
         con.execute(
             "INSERT INTO boilerplate_removed BY NAME SELECT *, $run_id AS run_id FROM _removed", {"run_id": run_id}
         )
+        failpoint("featurize.before_commit")
         con.commit()
     except BaseException:
         con.rollback()

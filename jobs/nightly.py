@@ -66,14 +66,9 @@ Stage = Callable[[duckdb.DuckDBPyConnection, NightlyOptions], tuple[dict[str, An
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
-    from jobs import paths
     from jobs.ingest import IngestOptions, ingest
-    from jobs.outlets import OutletResolver
 
-    resolver = OutletResolver.from_files(
-        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, o.labels], platforms=paths.PLATFORMS_FILE
-    )
-    summary = ingest(con, o.corpus, options=IngestOptions(), resolver=resolver)
+    summary = ingest(con, o.corpus, options=IngestOptions(), resolver=_resolver(o))
     return summary.counts, summary.line(), not summary.ok
 
 
@@ -98,11 +93,50 @@ def _aggregate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[
     return dict(summary.counts), summary.line(), False
 
 
+def _resolver(o: NightlyOptions) -> Any:
+    from jobs import paths
+    from jobs.outlets import OutletResolver
+
+    return OutletResolver.from_files(
+        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, o.labels], platforms=paths.PLATFORMS_FILE
+    )
+
+
+def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    from jobs.score import fit, needs_refit, window_articles
+
+    _, version = window_articles(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated)
+    reason = "--refit" if o.refit else needs_refit(con, labels_path=o.labels, feature_version=version)
+    if reason is None:
+        return {"refit": False}, "fit skipped: the latest model is current (labels, features and code unchanged)", False
+    summary = fit(
+        con,
+        labels_path=o.labels,
+        resolver=_resolver(o),
+        as_of=o.as_of,
+        window_days=o.window_days,
+        undated=o.undated,
+        min_articles=o.min_articles,
+    )
+    return {"refit": True, "reason": reason, "model_id": summary.model_id, **summary.metrics}, summary.line(), False
+
+
+def _score(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    from jobs.score import score
+
+    summary = score(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated, resolver=_resolver(o))
+    changes = con.execute("SELECT count(*) FROM score_changes WHERE outside_previous_interval").fetchall()[0][0]
+    line = summary.line() + f"; {changes} outlets moved outside their previous interval"
+    return {"outlets": summary.outlets, "model_id": summary.model_id, "moved_outside_interval": changes}, line, False
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("ingest", _ingest),
     ("featurize", _featurize),
     ("corroborate", _corroborate),
     ("aggregate", _aggregate),
+    ("fit", _fit),
+    ("score", _score),
 ]
 
 

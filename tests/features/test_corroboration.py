@@ -107,19 +107,25 @@ _COMMON = [
 
 
 def _word(rng: random.Random) -> str:
-    return "".join(rng.choice(_SYLL) for _ in range(rng.randint(2, 4)))
+    return "".join(rng.choice(_SYLL) for _ in range(rng.randint(3, 5)))
 
 
 _BG_START = D(2021, 3, 1)
+# a fixed made-up vocabulary with Zipf-like frequencies: like real words, most recur in a few
+# articles (so they survive min_df) without being shared by everything
+_VOCAB_RNG = random.Random(1234)
+_BG_VOCAB = sorted({_word(_VOCAB_RNG) for _ in range(6000)})
+_BG_WEIGHTS = [1.0 / (r + 20) for r in range(len(_BG_VOCAB))]
 
 
 def background(n: int, seed: int = 0, start: datetime = _BG_START) -> list[dict]:
     """Unrelated filler articles that give IDF a realistic spread: everyday news words are
-    frequent, names and rare words (here nonsense words) are not."""
+    frequent, other words (here made up) recur in a few articles each."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        words = [rng.choice(_COMMON) if rng.random() < 0.3 else _word(rng) for _ in range(90)]
+        topical = rng.choices(_BG_VOCAB, weights=_BG_WEIGHTS, k=90)
+        words = [rng.choice(_COMMON) if rng.random() < 0.15 else w for w in topical]
         rows.append(
             {
                 "article_id": f"bg{i:03d}",

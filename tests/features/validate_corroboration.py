@@ -262,7 +262,13 @@ def _fmt(m: dict[str, float]) -> str:
     )
 
 
-def tune(evs: dict[str, pl.DataFrame], base: CorroborationConfig, golds: list[str]) -> int:
+def tune(
+    evs: dict[str, pl.DataFrame],
+    base: CorroborationConfig,
+    golds: list[str],
+    thresholds: list[float],
+    penalties: list[float],
+) -> int:
     """Pick (join_threshold, size_penalty) on half A of the gold stories, report on half B.
 
     Score = mean over modes of (pair F1 + B-cubed F1 counting distractors as errors) / 2, so a
@@ -271,8 +277,8 @@ def tune(evs: dict[str, pl.DataFrame], base: CorroborationConfig, golds: list[st
     half_a = [golds[i] for i in perm[: len(golds) // 2]]
     half_b = [golds[i] for i in perm[len(golds) // 2 :]]
     results = []
-    for thr in (0.04, 0.05, 0.06, 0.07, 0.08, 0.1):
-        for pen in (0.0, 0.02, 0.03, 0.04):
+    for thr in thresholds:
+        for pen in penalties:
             cfg = replace(base, join_threshold=thr, size_penalty=pen)
             sa, sb = [], []
             for m, ev in evs.items():
@@ -281,9 +287,9 @@ def tune(evs: dict[str, pl.DataFrame], base: CorroborationConfig, golds: list[st
                     met = evaluate(assign, ev, half)
                     acc.append((met["pair_f1"] + met["bcubed_f1_with_distractors"]) / 2)
                     if half is half_b:
-                        print(f"  thr={thr:.2f} pen={pen:.2f} {m:5s} B: {_fmt(met)}", flush=True)
+                        print(f"  thr={thr:.3f} pen={pen:.3f} {m:5s} B: {_fmt(met)}", flush=True)
             results.append((float(np.mean(sa)), float(np.mean(sb)), thr, pen))
-            print(f"thr={thr:.2f} pen={pen:.2f} score A={results[-1][0]:.4f} B={results[-1][1]:.4f}", flush=True)
+            print(f"thr={thr:.3f} pen={pen:.3f} score A={results[-1][0]:.4f} B={results[-1][1]:.4f}", flush=True)
     best = max(results)
     print(f"best on half A: thr={best[2]} pen={best[3]} (A {best[0]:.4f}); on held-out half B: {best[1]:.4f}")
     return 0
@@ -299,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window-days", type=float, default=DEFAULT_CONFIG.window / timedelta(days=1))
     ap.add_argument("--sweep", action="store_true", help="grid over join threshold and lead words")
     ap.add_argument("--sweep-leads", default="30,60,100,200,400", help="lead words tried by --sweep")
-    ap.add_argument("--sweep-thresholds", default="0.1,0.12,0.15,0.2,0.25,0.3", help="thresholds tried")
+    ap.add_argument("--sweep-thresholds", default="0.02,0.03,0.04,0.05,0.06,0.08", help="thresholds tried")
+    ap.add_argument("--sweep-penalties", default="0,0.01,0.02,0.03", help="size penalties tried by --tune")
     ap.add_argument("--no-distractors", action="store_true", help="PAC articles alone")
     ap.add_argument(
         "--tune",
@@ -324,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     evs = {m: build_eval(pac, dis, m) for m in modes}
     if args.tune:
-        return tune(evs, base, sorted(pac["gold"].unique()))
+        return tune(
+            evs,
+            base,
+            sorted(pac["gold"].unique()),
+            [float(x) for x in args.sweep_thresholds.split(",")],
+            [float(x) for x in args.sweep_penalties.split(",")],
+        )
     if args.sweep:
         for lw in (int(x) for x in args.sweep_leads.split(",")):
             for thr in (float(x) for x in args.sweep_thresholds.split(",")):

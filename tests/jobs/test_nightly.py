@@ -11,21 +11,14 @@ from click.testing import CliRunner
 from jobs.cli import cli
 from jobs.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_PARTIAL
 
-from .conftest import article, write_jsonl
+from .conftest import labelled_corpus
 
 ARGS = ["--as-of", "2020-06-30", "--window-days", "90"]
 
 
 def corpus_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
-    folder.mkdir()
-    write_jsonl(
-        folder / "a.jsonl",
-        [
-            article(i, text=f"Officials said item {w} was approved. It could change.")
-            for i, w in enumerate(["tea", "rail", "port", "dam"])
-        ],
-    )
+    labelled_corpus(folder)
     return folder
 
 
@@ -38,10 +31,10 @@ def test_nightly_runs_every_stage_and_records_them(tmp_path: Path) -> None:
     assert f"tables in {db}" in result.output
     con = duckdb.connect(str(db), read_only=True)
     jobs = [j for (j,) in con.execute("SELECT job FROM runs ORDER BY run_id").fetchall()]
-    assert jobs == ["nightly", "ingest", "featurize", "corroborate", "aggregate"]
+    assert jobs == ["nightly", "ingest", "featurize", "corroborate", "aggregate", "fit", "score"]
     status, counts = con.execute("SELECT status, counts FROM runs WHERE job = 'nightly'").fetchall()[0]
-    assert status == "ok" and json.loads(counts)["ingest"]["loaded"] == 4
-    assert con.execute("SELECT count(*) FROM outlet_features").fetchall()[0][0] > 0
+    assert status == "ok" and json.loads(counts)["ingest"]["loaded"] == 120
+    assert con.execute("SELECT count(*) FROM latest_scores").fetchall() == [(6,)]
 
 
 def test_second_nightly_exits_at_once_with_its_own_code(tmp_path: Path) -> None:
@@ -72,7 +65,7 @@ def test_corrupt_file_among_good_ones(tmp_path: Path) -> None:
     )
     assert result.exit_code == EXIT_PARTIAL
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT count(*) FROM articles").fetchall() == [(4,)]
+    assert con.execute("SELECT count(*) FROM articles").fetchall() == [(120,)]
     assert con.execute("SELECT status FROM runs WHERE job = 'nightly'").fetchall() == [("partial",)]
 
 

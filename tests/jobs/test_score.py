@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import cli
+
+SAMPLE_ARGS = ["--as-of", "2020-12-31", "--window-days", "3650"]
+STABLE_COLUMNS = "outlet, score, score_low, score_high, grade, status, n_articles, factors, label_score, model_id"
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The golden end-to-end run: `presstrust nightly` on the embedded sample."""
+    db = tmp_path_factory.mktemp("golden") / "sample.duckdb"
+    result = CliRunner().invoke(cli, ["nightly", "--db", str(db), *SAMPLE_ARGS], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_golden_sample_publishes_every_outlet(sample_db: Path) -> None:
+    con = duckdb.connect(str(sample_db), read_only=True)
+    outlets = con.execute("SELECT count(DISTINCT outlet) FROM articles").fetchall()[0][0]
+    latest = con.execute(f"SELECT {STABLE_COLUMNS} FROM latest_scores").fetchall()  # noqa: S608
+    assert len(latest) == outlets == 72
+    for outlet, score, low, high, grade, status, n, factors, _label, _model in latest:
+        assert 0 <= low <= score <= high <= 100, outlet
+        assert grade in ("high", "mixed", "low")
+        assert status == ("ok" if n >= 20 else "insufficient_data")
+        assert factors and all(set(f) == {"feature", "value", "contribution"} for f in factors)
+    model = con.execute("SELECT training_outlets, cv_metrics, parameters FROM models").fetchall()
+    assert len(model) == 1 and len(model[0][0]) >= 40
+    assert {"spearman_mean", "mae_mean"} <= set(json.loads(model[0][1]))
+    seed = con.execute("SELECT score, status FROM latest_scores WHERE outlet = 'unknown-origin.example'").fetchall()
+    assert seed and seed[0][1] == "insufficient_data"  # one article: scored, but flagged
+
+
+def test_second_run_does_not_refit_and_publishes_again(sample_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(sample_db.read_bytes())
+    result = CliRunner().invoke(cli, ["nightly", "--db", str(db), *SAMPLE_ARGS], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM models").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM publications").fetchall() == [(2,)]
+    history = con.execute("SELECT count(DISTINCT run_id) FROM score_history").fetchall()
+    assert history == [(2,)]
+    changes = con.execute("SELECT count(*), count(*) FILTER (WHERE change <> 0) FROM score_changes").fetchall()
+    assert changes == [(72, 0)]  # same inputs, same model: the same scores
+
+
+def test_same_inputs_give_identical_scores(sample_db: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    result = CliRunner().invoke(cli, ["nightly", "--db", str(other), *SAMPLE_ARGS], catch_exceptions=False)
+    assert result.exit_code == 0
+    query = f"SELECT {STABLE_COLUMNS} FROM latest_scores ORDER BY outlet"  # noqa: S608
+    first = duckdb.connect(str(sample_db), read_only=True).execute(query).fetchall()
+    second = duckdb.connect(str(other), read_only=True).execute(query).fetchall()
+    names = [c.strip() for c in STABLE_COLUMNS.split(",")]
+    differences = [
+        (a[0], name, x, y)
+        for a, b in zip(first, second, strict=True)
+        for name, x, y in zip(names, a, b, strict=True)
+        if x != y
+    ]
+    assert differences == []
+
+
+def test_model_round_trips_from_the_database(sample_db: Path) -> None:
+    from scorer.persist import model_from_dict
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    parameters = con.execute("SELECT parameters FROM models").fetchall()[0][0]
+    model = model_from_dict(json.loads(parameters))
+    assert model.is_linear and len(model.coef_) > 5
+
+
+def test_score_without_model_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    result = CliRunner().invoke(cli, ["score", "--db", str(db), *SAMPLE_ARGS], catch_exceptions=False)
+    assert result.exit_code == 1 and "no fitted model" in result.output
