@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from jobs import paths
-from jobs.db import DatabaseError, connect, migration_status
+from jobs.db import DatabaseError, connect, migration_status, now_utc
 from jobs.logs import setup_logging
 
 F = Callable[..., Any]
@@ -244,6 +244,12 @@ def ingest(
         sys.exit(1)
 
 
+def _as_of_date(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """--as-of as a date; today (UTC) when not given."""
+
+    return value.date() if value is not None else now_utc().date()
+
+
 def _as_of_option(f: F) -> F:
     f = click.option(
         "--undated",
@@ -266,6 +272,7 @@ def _as_of_option(f: F) -> F:
         type=click.DateTime(["%Y-%m-%d"]),
         default=None,
         envvar="PRESSTRUST_AS_OF",
+        callback=_as_of_date,
         help="Last day of the window (YYYY-MM-DD); default: today (UTC).",
     )(f)
 
@@ -284,9 +291,7 @@ def _labels_option(f: F) -> F:
 def _resolver(labels: Path) -> Any:
     from jobs.outlets import OutletResolver
 
-    return OutletResolver.from_files(
-        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, labels], platforms=paths.PLATFORMS_FILE
-    )
+    return OutletResolver.default(labels=[labels])
 
 
 @cli.command()
@@ -320,7 +325,6 @@ def fit(
 
         presstrust fit --labels data/labels/lin2023_domain_pc1.csv --as-of 2020-12-31 --window-days 3650
     """
-    from jobs.db import now_utc
     from jobs.score import fit as run_fit
 
     setup_logging(quiet=quiet, verbose=verbose)
@@ -330,7 +334,7 @@ def fit(
             con,
             labels_path=labels,
             resolver=_resolver(labels),
-            as_of=as_of.date() if as_of else now_utc().date(),
+            as_of=as_of,
             window_days=window_days,
             undated=undated,
             min_articles=min_articles,
@@ -376,7 +380,6 @@ def score(
 
         presstrust score --as-of 2020-12-31 --window-days 3650
     """
-    from jobs.db import now_utc
     from jobs.score import NoModel
     from jobs.score import score as run_score
 
@@ -385,7 +388,7 @@ def score(
     try:
         summary = run_score(
             con,
-            as_of=as_of.date() if as_of else now_utc().date(),
+            as_of=as_of,
             window_days=window_days,
             undated=undated,
             model_id=model_id,
@@ -452,7 +455,6 @@ def nightly(
 
         presstrust nightly --db /var/lib/presstrust/presstrust.duckdb --corpus /data/news/ --quiet
     """
-    from jobs.db import now_utc
     from jobs.lock import LockHeld
     from jobs.nightly import EXIT_FAILED, EXIT_LOCKED, NightlyOptions
     from jobs.nightly import nightly as run_nightly
@@ -462,7 +464,7 @@ def nightly(
         db_path=db_path,
         corpus=list(corpus),
         labels=labels,
-        as_of=as_of.date() if as_of else now_utc().date(),
+        as_of=as_of,
         window_days=window_days,
         undated=undated,
         refit=refit,
@@ -536,13 +538,11 @@ def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, quiet: 
         presstrust aggregate --as-of 2020-12-31 --window-days 365
     """
     from jobs.aggregate import aggregate as run_aggregate
-    from jobs.db import now_utc
 
     setup_logging(quiet=quiet, verbose=verbose)
-    day = as_of.date() if as_of else now_utc().date()
     con = _open(db_path)
     try:
-        summary = run_aggregate(con, as_of=day, window_days=window_days, undated=undated)
+        summary = run_aggregate(con, as_of=as_of, window_days=window_days, undated=undated)
     finally:
         con.close()
     if not quiet:
@@ -573,6 +573,111 @@ def corroborate(db_path: Path, full: bool, quiet: bool, verbose: bool) -> None:
         con.close()
     if not quiet:
         click.echo(summary.line())
+
+
+def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
+    """Print rows as an aligned table, CSV or JSON lines (values as text; nested values as JSON)."""
+    import csv
+    import io
+    import json as json_module
+
+    if fmt == "json":
+        for row in rows:
+            click.echo(json_module.dumps(row, default=str))
+        return
+    if not rows:
+        return
+    columns = list(rows[0])
+    text_rows = [
+        [
+            v
+            if isinstance(v, str)
+            else json_module.dumps(v, default=str)
+            if isinstance(v, list | dict)
+            else ""
+            if v is None
+            else str(v)
+            for v in r.values()
+        ]
+        for r in rows
+    ]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(text_rows)
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    widths = [max(len(c), *(len(r[i]) for r in text_rows)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in text_rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+
+
+def _query(db_path: Path, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    con = _open(db_path, read_only=True)
+    try:
+        cursor = con.execute(sql, params)
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+
+
+@cli.command()
+@db_option
+@click.option("--outlet", multiple=True, help="Only these outlets (repeatable; a domain or URL).")
+@_FORMAT
+def scores(db_path: Path, outlet: tuple[str, ...], fmt: str) -> None:
+    """The latest published scores: score, ~90% interval, grade, status, articles.
+
+    Example:
+
+        presstrust scores --outlet nytimes.com --format json
+    """
+    from jobs.outlets import normalize_host
+
+    wanted = [normalize_host(o) or o for o in outlet]
+    rows = _query(
+        db_path,
+        "SELECT outlet, round(score, 1) AS score, round(score_low, 1) AS score_low, "
+        "round(score_high, 1) AS score_high, "
+        "grade, status, n_articles, round(label_score, 3) AS label_score, as_of, model_id FROM latest_scores "
+        "WHERE len($1::VARCHAR[]) = 0 OR list_contains($1::VARCHAR[], outlet) ORDER BY score DESC, outlet",
+        [wanted],
+    )
+    _emit(rows, fmt)
+
+
+@cli.command()
+@db_option
+@click.option("--job", default=None, help="Only runs of this job (ingest, featurize, nightly, ...).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most recent runs shown.")
+@_FORMAT
+def runs(db_path: Path, job: str | None, limit: int, fmt: str) -> None:
+    """Recent runs: job, status, code version, duration and counts.
+
+    Example:
+
+        presstrust runs --job nightly --limit 5
+    """
+    rows = _query(
+        db_path,
+        "SELECT run_id, job, status, started_at, round(epoch(finished_at - started_at), 1) AS seconds, code_version, "
+        "counts, error FROM runs WHERE $1::VARCHAR IS NULL OR job = $1 ORDER BY run_id DESC LIMIT $2",
+        [job, limit],
+    )
+    _emit(rows, fmt)
 
 
 @cli.command("explain-article")

@@ -94,12 +94,9 @@ def _aggregate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[
 
 
 def _resolver(o: NightlyOptions) -> Any:
-    from jobs import paths
     from jobs.outlets import OutletResolver
 
-    return OutletResolver.from_files(
-        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, o.labels], platforms=paths.PLATFORMS_FILE
-    )
+    return OutletResolver.default(labels=[o.labels])
 
 
 def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:

@@ -109,6 +109,15 @@ class OutletResolver:
             platforms=list(data_lines(platforms)) if platforms else (),
         )
 
+    @classmethod
+    def default(cls, *, labels: Iterable[Path] = ()) -> OutletResolver:
+        """The shipped alias, label and platform files, plus any other label files whose hosts are outlets."""
+        from jobs import paths
+
+        return cls.from_files(
+            aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE, *labels], platforms=paths.PLATFORMS_FILE
+        )
+
     def resolve_host(self, value: str) -> str | None:
         """Canonical outlet for a URL or host; None when it has no usable host."""
         if value not in self._hosts:

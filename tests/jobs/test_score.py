@@ -83,3 +83,29 @@ def test_score_without_model_is_a_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     result = CliRunner().invoke(cli, ["score", "--db", str(db), *SAMPLE_ARGS], catch_exceptions=False)
     assert result.exit_code == 1 and "no fitted model" in result.output
+
+
+def test_cli_scores_and_runs(sample_db: Path) -> None:
+    runner = CliRunner()
+    table = runner.invoke(cli, ["scores", "--db", str(sample_db)], catch_exceptions=False)
+    assert table.exit_code == 0 and table.output.splitlines()[0].split()[:4] == [
+        "outlet",
+        "score",
+        "score_low",
+        "score_high",
+    ]
+    assert len(table.output.splitlines()) == 73
+    one = runner.invoke(
+        cli,
+        ["scores", "--db", str(sample_db), "--outlet", "https://www.nytimes.com/x", "--format", "json"],
+        catch_exceptions=False,
+    )
+    row = json.loads(one.output)
+    assert row["outlet"] == "nytimes.com" and row["score_low"] <= row["score"] <= row["score_high"]
+    csv_out = runner.invoke(cli, ["scores", "--db", str(sample_db), "--format", "csv"], catch_exceptions=False)
+    assert csv_out.output.startswith("outlet,score,score_low,score_high,grade,status")
+    runs = runner.invoke(
+        cli, ["runs", "--db", str(sample_db), "--job", "nightly", "--format", "json"], catch_exceptions=False
+    )
+    nightly_runs = [json.loads(line) for line in runs.output.splitlines()]
+    assert [r["status"] for r in nightly_runs][-1] == "ok"
