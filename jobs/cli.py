@@ -680,6 +680,35 @@ def runs(db_path: Path, job: str | None, limit: int, fmt: str) -> None:
     _emit(rows, fmt)
 
 
+@cli.command()
+@click.argument("outlet")
+@db_option
+def explain(outlet: str, db_path: Path) -> None:
+    """Why an outlet scored as it did: interval, grade, factors, and the sentences and stories behind them.
+
+    OUTLET is a domain or a URL (canonicalised like articles).
+
+    Example:
+
+        presstrust explain foxnews.com
+    """
+    from rich.console import Console
+
+    from jobs.explain import NotFound, render_outlet
+    from jobs.explain import explain_outlet as run_explain
+    from jobs.outlets import OutletResolver
+
+    key = OutletResolver.default().resolve(outlet) or outlet
+    con = _open(db_path, read_only=True)
+    try:
+        explanation = run_explain(con, key)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    Console(highlight=False, soft_wrap=True).print(render_outlet(explanation))
+
+
 @cli.command("explain-article")
 @click.argument("article_id")
 @db_option

@@ -117,3 +117,67 @@ def render_article(explanation: ArticleExplanation, *, color: bool) -> Group:
             table.add_row(Text(r["reason"]), Text(r["line"]))
         parts.append(table)
     return Group(*parts)
+
+
+@dataclass
+class OutletExplanation:
+    score: dict[str, Any]
+    evidence: list[dict[str, Any]]
+    uncorroborated: list[dict[str, Any]]
+
+
+def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_kind: int = 5) -> OutletExplanation:
+    """An outlet's latest score and factors, its most recent evidence sentences and uncorroborated stories."""
+    found = _rows(con, "SELECT * FROM latest_scores WHERE outlet = ?", [outlet])
+    if not found:
+        raise NotFound(f"no published score for outlet {outlet!r} (see `presstrust scores`)")
+    score = found[0]
+    evidence = _rows(
+        con,
+        "SELECT kind, cue, sentence, title, url, published_at, article_id FROM ("
+        "  SELECT e.kind, e.cue, e.sentence, a.title, a.url, a.published_at, a.article_id, row_number() OVER ("
+        "    PARTITION BY e.kind ORDER BY a.published_at DESC NULLS LAST, a.article_id, e.cue_start) AS k"
+        "  FROM article_evidence e JOIN articles a ON a.article_id = e.article_id WHERE a.outlet = ?"
+        ") WHERE k <= ? ORDER BY kind DESC, k",
+        [outlet, per_kind],
+    )
+    uncorroborated = _rows(
+        con,
+        "SELECT a.title, a.url, a.published_at, s.story_id, st.n_outlets FROM story_articles s "
+        "JOIN articles a ON a.article_id = s.article_id JOIN stories st ON st.story_id = s.story_id "
+        "WHERE s.outlet = ? AND s.n_corroborating_outlets = 0 AND s.copy_of IS NULL "
+        "ORDER BY a.published_at DESC NULLS LAST, a.article_id LIMIT ?",
+        [outlet, per_kind],
+    )
+    return OutletExplanation(score, evidence, uncorroborated)
+
+
+def render_outlet(explanation: OutletExplanation) -> Group:
+    """A printable explanation of an outlet's score; all article content is shown as text, never as markup."""
+    s = explanation.score
+    header = Text()
+    header.append(f"{s['outlet']}: ", style="bold")
+    header.append(f"{s['score']:.1f} ({s['score_low']:.1f}-{s['score_high']:.1f}, ~90%), grade {s['grade']}, ")
+    header.append(f"{s['status']}, {s['n_articles']} articles to {s['as_of']}")
+    if s["label_score"] is not None:
+        header.append(f"; label {100 * s['label_score']:.1f}")
+    parts: list[Any] = [header]
+    factors = Table("feature", "value", "points", title="What moved the score (vs an outlet at the training means)")
+    for f in s["factors"] or []:
+        value = "" if f["value"] is None else f"{f['value']:.3g}"
+        factors.add_row(Text(f["feature"]), value, f"{f['contribution']:+.1f}")
+    parts.append(factors)
+    for kind, title in (("unnamed_source", "Unnamed sources (most recent)"), ("speculation", "Speculation")):
+        rows = [e for e in explanation.evidence if e["kind"] == kind]
+        if rows:
+            table = Table("cue", "sentence", "article", title=title)
+            for e in rows:
+                table.add_row(Text(e["cue"]), Text(e["sentence"]), Text(e["url"] or e["title"] or e["article_id"]))
+            parts.append(table)
+    if explanation.uncorroborated:
+        table = Table("published", "title", "url", title="Stories no other independent outlet covered")
+        for r in explanation.uncorroborated:
+            published = f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "undated"
+            table.add_row(published, Text(r["title"] or ""), Text(r["url"] or ""))
+        parts.append(table)
+    return Group(*parts)

@@ -109,3 +109,15 @@ def test_cli_scores_and_runs(sample_db: Path) -> None:
     )
     nightly_runs = [json.loads(line) for line in runs.output.splitlines()]
     assert [r["status"] for r in nightly_runs][-1] == "ok"
+
+
+def test_cli_explain_outlet(sample_db: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["explain", "https://www.foxnews.com/politics/x", "--db", str(sample_db)], catch_exceptions=False
+    )
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("foxnews.com: ") and "What moved the score" in out.output
+    assert "Unnamed sources" in out.output or "Speculation" in out.output
+    missing = runner.invoke(cli, ["explain", "no-such-outlet.example", "--db", str(sample_db)], catch_exceptions=False)
+    assert missing.exit_code == 1 and "no published score" in missing.output
