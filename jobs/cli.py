@@ -709,6 +709,39 @@ def explain(outlet: str, db_path: Path) -> None:
     Console(highlight=False, soft_wrap=True).print(render_outlet(explanation))
 
 
+@cli.command("export")
+@db_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "csv"]),
+    default="parquet",
+    show_default=True,
+    help="File format of the exported tables.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write <table>.<format>, schema.json and SCHEMA.md into.",
+)
+def export_command(db_path: Path, fmt: str, out: Path) -> None:
+    """Export every public table and view (articles, features, stories, scores, runs, ...) with a schema file.
+
+    Example:
+
+        presstrust export --format parquet --out exports/2026-11-25
+    """
+    from jobs.export import export
+
+    con = _open(db_path, read_only=True)
+    try:
+        summary = export(con, out, fmt=fmt)
+    finally:
+        con.close()
+    click.echo(summary.line())
+
+
 @cli.command("explain-article")
 @click.argument("article_id")
 @db_option

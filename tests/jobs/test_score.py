@@ -121,3 +121,30 @@ def test_cli_explain_outlet(sample_db: Path) -> None:
     assert "Unnamed sources" in out.output or "Speculation" in out.output
     missing = runner.invoke(cli, ["explain", "no-such-outlet.example", "--db", str(sample_db)], catch_exceptions=False)
     assert missing.exit_code == 1 and "no published score" in missing.output
+
+
+def test_research_doc_queries_run(sample_db: Path) -> None:
+    import re
+
+    from jobs.paths import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "research.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", text, flags=re.S)
+    assert len(queries) == 5
+    con = duckdb.connect(str(sample_db), read_only=True)
+    for query in queries:
+        assert con.execute(query).fetchall(), query  # every example returns rows on the sample
+
+
+def test_export_writes_every_public_table(sample_db: Path, tmp_path: Path) -> None:
+    import polars as pl
+
+    out = tmp_path / "export"
+    result = CliRunner().invoke(cli, ["export", "--db", str(sample_db), "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    schema = json.loads((out / "schema.json").read_text())
+    assert {"articles", "latest_scores", "outlet_features", "stories", "runs"} <= set(schema)
+    for name, info in schema.items():
+        assert pl.read_parquet(out / info["file"]).height == info["rows"], name
+        assert all(c["description"] for c in info["columns"]), name
+    assert (out / "SCHEMA.md").read_text().startswith("# presstrust database schema")
