@@ -12,6 +12,19 @@ import polars as pl
 WORD_BOUNDARY = r"(?-u:\b)"
 
 
+# A cue found in a sentence, with both spans as character offsets into the original article text.
+CUE_SPAN_SCHEMA = {
+    "article_id": pl.String,
+    "sentence_no": pl.Int64,
+    "sentence_start": pl.Int64,
+    "sentence_end": pl.Int64,
+    "sentence": pl.String,
+    "cue": pl.String,
+    "cue_start": pl.Int64,
+    "cue_end": pl.Int64,
+}
+
+
 def ascii_boundaries(regex: str) -> str:
     r"""Replace every `\b` in a regex by the ASCII word boundary (leaves `\\b`, an escaped backslash + b, alone)."""
     return re.sub(r"(?<!\\)((?:\\\\)*)\\b", lambda m: m.group(1) + WORD_BOUNDARY, regex)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from features._text import alternation, ascii_boundaries, cue_spans, per_1k, share
+from features._text import CUE_SPAN_SCHEMA, alternation, ascii_boundaries, cue_spans, per_1k, share
 from features.lexicons import CuePattern, Lexicons
 from features.registry import feature
 
@@ -76,16 +76,7 @@ SENTENCE_ATTRIBUTION_SCHEMA = {
     "named_attribution": pl.Boolean,
     "unnamed_attribution": pl.Boolean,
 }
-UNNAMED_SPANS_SCHEMA = {
-    "article_id": pl.String,
-    "sentence_no": pl.Int64,
-    "sentence_start": pl.Int64,
-    "sentence_end": pl.Int64,
-    "sentence": pl.String,
-    "cue": pl.String,
-    "cue_start": pl.Int64,
-    "cue_end": pl.Int64,
-}
+UNNAMED_SPANS_SCHEMA = dict(CUE_SPAN_SCHEMA)
 ARTICLE_ATTRIBUTION_SCHEMA = {
     "article_id": pl.String,
     "attributions_n": pl.Int64,

@@ -15,23 +15,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from features._text import alternation, ascii_boundaries, cue_spans, per_1k, share
+from features._text import CUE_SPAN_SCHEMA, alternation, ascii_boundaries, cue_spans, per_1k, share
 from features.lexicons import Lexicons
 from features.registry import feature
 
 DEFAULT_WEIGHT = 0.5
-SPECULATION_CUES_SCHEMA = {
-    "article_id": pl.String,
-    "sentence_no": pl.Int64,
-    "sentence_start": pl.Int64,
-    "sentence_end": pl.Int64,
-    "sentence": pl.String,
-    "cue": pl.String,
-    "cue_start": pl.Int64,
-    "cue_end": pl.Int64,
-    "weight": pl.Float64,
-    "is_modal": pl.Boolean,
-}
+SPECULATION_CUES_SCHEMA = {**CUE_SPAN_SCHEMA, "weight": pl.Float64, "is_modal": pl.Boolean}
 ARTICLE_SPECULATION_SCHEMA = {
     "article_id": pl.String,
     "speculative_sentences_n": pl.Int64,
