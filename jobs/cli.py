@@ -742,6 +742,29 @@ def export_command(db_path: Path, fmt: str, out: Path) -> None:
     click.echo(summary.line())
 
 
+@cli.command()
+@db_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
+def report(db_path: Path, out: Path) -> None:
+    """A self-contained HTML report of the latest publication: plots, scores, evidence (viewable offline).
+
+    Example:
+
+        presstrust report --out report.html
+    """
+    from jobs.report import build_report
+
+    con = _open(db_path, read_only=True)
+    try:
+        result = build_report(con)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    out.write_text(result.html, encoding="utf-8")
+    click.echo(f"wrote {out}: {result.outlets} outlets, {result.plots} plots")
+
+
 @cli.command("explain-article")
 @click.argument("article_id")
 @db_option

@@ -122,9 +122,22 @@ def _score(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str,
     from jobs.score import score
 
     summary = score(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated, resolver=_resolver(o))
-    changes = con.execute("SELECT count(*) FROM score_changes WHERE outside_previous_interval").fetchall()[0][0]
-    line = summary.line() + f"; {changes} outlets moved outside their previous interval"
-    return {"outlets": summary.outlets, "model_id": summary.model_id, "moved_outside_interval": changes}, line, False
+    moved = con.execute(
+        "SELECT outlet, previous_score, score FROM score_changes WHERE outside_previous_interval "
+        "ORDER BY abs(change) DESC, outlet"
+    ).fetchall()
+    shown = ", ".join(f"{o} {p:.1f}->{n:.1f}" for o, p, n in moved[:10]) + (", ..." if len(moved) > 10 else "")
+    line = (
+        summary.line()
+        + f"; {len(moved)} outlets moved outside their previous interval"
+        + (f": {shown}" if moved else "")
+    )
+    counts = {
+        "outlets": summary.outlets,
+        "model_id": summary.model_id,
+        "moved_outside_interval": [o for o, _, _ in moved],
+    }
+    return counts, line, False
 
 
 STAGES: list[tuple[str, Stage]] = [

@@ -75,3 +75,28 @@ def test_unwritable_location_gives_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == EXIT_FAILED
     assert "/dev/null/sub" in result.output
+
+
+def test_drifted_outlets_are_listed_in_the_run_summary(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    folder = corpus_dir(tmp_path)
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            cli, ["nightly", "--db", str(db), "--corpus", str(folder), *ARGS], catch_exceptions=False
+        ).exit_code
+        == 0
+    )
+    # construct drift: nytimes.com's previous publication had a narrow interval far below its next score
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE outlet_scores SET score = 1, score_low = 0, score_high = 2 WHERE outlet = 'nytimes.com'")
+    con.close()
+    result = runner.invoke(cli, ["nightly", "--db", str(db), "--corpus", str(folder), *ARGS], catch_exceptions=False)
+    assert result.exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    counts = json.loads(
+        con.execute("SELECT counts FROM runs WHERE job = 'nightly' ORDER BY run_id DESC LIMIT 1").fetchall()[0][0]
+    )
+    assert counts["score"]["moved_outside_interval"] == ["nytimes.com"]
+    flagged = con.execute("SELECT outlet FROM score_changes WHERE outside_previous_interval").fetchall()
+    assert flagged == [("nytimes.com",)]
