@@ -35,7 +35,7 @@ lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-types: setup ## mypy on jobs and features
+types: setup ## mypy on jobs, features and scorer
 	$(BIN)/mypy
 
 check: lint types test ## lint + types + tests
