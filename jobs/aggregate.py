@@ -15,13 +15,26 @@ import duckdb
 import polars as pl
 
 from features.aggregate import CORROBORATION_UNITS_SCHEMA, articles_in_window, corroboration_units, outlet_feature_stats
+from jobs.db import transaction
 from jobs.featurize import FEATURE_COLUMNS
-from jobs.runs import finish_run, start_run
+from jobs.runs import failure_recorded, finish_run, start_run
 
-_ARTICLES = f"""
-SELECT a.article_id, a.outlet, a.published_at, {", ".join("f." + c for c in FEATURE_COLUMNS)}
+_WINDOW_FEATURES = f"""
+SELECT a.article_id, a.outlet, a.published_at, f.feature_version, {", ".join("f." + c for c in FEATURE_COLUMNS)}
 FROM article_features f JOIN articles a ON a.article_id = f.article_id
 """  # noqa: S608 - column names come from the declared feature schema, not from input
+
+
+def window_features(con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int, undated: str) -> pl.DataFrame:
+    """Featurized articles of the window: article_id, outlet, published_at, feature_version, every feature."""
+    articles = con.sql(_WINDOW_FEATURES).pl().lazy()
+    return articles_in_window(articles, as_of=as_of, window_days=window_days, undated=undated).collect()
+
+
+def feature_versions(con: duckdb.DuckDBPyConnection) -> str:
+    """The feature versions present in article_features, comma-joined (one, once featurize has run)."""
+    rows = con.execute("SELECT DISTINCT feature_version FROM article_features ORDER BY 1").fetchall()
+    return ",".join(str(v) for (v,) in rows)
 
 
 CORROBORATION_FEATURES = [c for c in CORROBORATION_UNITS_SCHEMA if c.endswith("_share")]
@@ -85,10 +98,8 @@ def aggregate(
     started = time.perf_counter()
     params = {"as_of": as_of, "window_days": window_days, "undated": undated}
     run_id = start_run(con, "aggregate", params)
-    try:
-        window = articles_in_window(
-            con.sql(_ARTICLES).pl().lazy(), as_of=as_of, window_days=window_days, undated=undated
-        )
+    with failure_recorded(con, run_id):
+        window = window_features(con, as_of=as_of, window_days=window_days, undated=undated).lazy()
         values, names = article_level(window)
         stats = (
             pl.concat([outlet_feature_stats(values, features=names), _corroboration_stats(con, window)])
@@ -107,9 +118,6 @@ def aggregate(
             .collect()
         )
         _replace_partition(con, stats, windows, run_id=run_id, as_of=as_of, window_days=window_days, undated=undated)
-    except BaseException as exc:
-        finish_run(con, run_id, status="failed", counts={}, error=f"{type(exc).__name__}: {exc}")
-        raise
     summary = AggregateSummary(
         run_id,
         as_of,
@@ -135,22 +143,20 @@ def _replace_partition(
     undated: str,
 ) -> None:
     key = {"as_of": as_of, "window_days": window_days, "undated": undated}
-    con.begin()
+    con.register("_stats", stats.to_arrow())
+    con.register("_windows", windows.to_arrow())
     try:
-        con.register("_stats", stats.to_arrow())
-        con.register("_windows", windows.to_arrow())
-        for table in ("outlet_features", "outlet_windows"):
-            con.execute(
-                f"DELETE FROM {table} WHERE as_of = $as_of AND window_days = $window_days AND undated = $undated",  # noqa: S608
-                key,
+        with transaction(con):
+            for table in ("outlet_features", "outlet_windows"):
+                con.execute(
+                    f"DELETE FROM {table} WHERE as_of = $as_of AND window_days = $window_days AND undated = $undated",  # noqa: S608
+                    key,
+                )
+            insert = (
+                "SELECT *, $as_of AS as_of, $window_days AS window_days, $undated AS undated, $run_id AS run_id FROM "
             )
-        insert = "SELECT *, $as_of AS as_of, $window_days AS window_days, $undated AS undated, $run_id AS run_id FROM "
-        con.execute("INSERT INTO outlet_features BY NAME " + insert + "_stats", {**key, "run_id": run_id})
-        con.execute("INSERT INTO outlet_windows BY NAME " + insert + "_windows", {**key, "run_id": run_id})
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+            con.execute("INSERT INTO outlet_features BY NAME " + insert + "_stats", {**key, "run_id": run_id})
+            con.execute("INSERT INTO outlet_windows BY NAME " + insert + "_windows", {**key, "run_id": run_id})
     finally:
         con.unregister("_stats")
         con.unregister("_windows")

@@ -92,15 +92,13 @@ def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
             if con is not None:
                 con.close()
         return
-    con = _open(db_path, migrate=False)
-    try:
-        from jobs.db import apply_migrations
+    with _open(db_path, migrate=False) as con:
+        try:
+            from jobs.db import apply_migrations
 
-        done = apply_migrations(con)
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        con.close()
+            done = apply_migrations(con)
+        except DatabaseError as exc:
+            raise click.ClickException(str(exc)) from exc
     if not quiet:
         click.echo(f"{db_path}: applied {len(done)} migration(s)")
 
@@ -225,19 +223,15 @@ def ingest(
         resolver = OutletResolver.from_files(aliases=aliases, labels=label_files, platforms=paths.PLATFORMS_FILE)
     except (MappingError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
-    con = _open(db_path)
-    try:
-        with Progress(enabled=not quiet) as progress:
-            summary = run_ingest(
-                con,
-                inputs,
-                options=options,
-                resolver=resolver,
-                on_file=progress.file,
-                on_records=progress.advance,
-            )
-    finally:
-        con.close()
+    with _open(db_path) as con, Progress(enabled=not quiet) as progress:
+        summary = run_ingest(
+            con,
+            inputs,
+            options=options,
+            resolver=resolver,
+            on_file=progress.file,
+            on_records=progress.advance,
+        )
     if not quiet:
         click.echo(summary.line())
     if not summary.ok:
@@ -328,22 +322,20 @@ def fit(
     from jobs.score import fit as run_fit
 
     setup_logging(quiet=quiet, verbose=verbose)
-    con = _open(db_path)
-    try:
-        summary = run_fit(
-            con,
-            labels_path=labels,
-            resolver=_resolver(labels),
-            as_of=as_of,
-            window_days=window_days,
-            undated=undated,
-            min_articles=min_articles,
-            seed=seed,
-        )
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        con.close()
+    with _open(db_path) as con:
+        try:
+            summary = run_fit(
+                con,
+                labels_path=labels,
+                resolver=_resolver(labels),
+                as_of=as_of,
+                window_days=window_days,
+                undated=undated,
+                min_articles=min_articles,
+                seed=seed,
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     if not quiet:
         click.echo(summary.line())
 
@@ -384,22 +376,20 @@ def score(
     from jobs.score import score as run_score
 
     setup_logging(quiet=quiet, verbose=verbose)
-    con = _open(db_path)
-    try:
-        summary = run_score(
-            con,
-            as_of=as_of,
-            window_days=window_days,
-            undated=undated,
-            model_id=model_id,
-            resolver=_resolver(labels),
-            n_boot=n_boot,
-            seed=seed,
-        )
-    except NoModel as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        con.close()
+    with _open(db_path) as con:
+        try:
+            summary = run_score(
+                con,
+                as_of=as_of,
+                window_days=window_days,
+                undated=undated,
+                model_id=model_id,
+                resolver=_resolver(labels),
+                n_boot=n_boot,
+                seed=seed,
+            )
+        except NoModel as exc:
+            raise click.ClickException(str(exc)) from exc
     if not quiet:
         click.echo(summary.line())
 
@@ -517,11 +507,8 @@ def featurize(db_path: Path, force: bool, batch_size: int, history: int, quiet: 
     from jobs.featurize import featurize as run_featurize
 
     setup_logging(quiet=quiet, verbose=verbose)
-    con = _open(db_path)
-    try:
+    with _open(db_path) as con:
         summary = run_featurize(con, batch_size=batch_size, history=history, force=force)
-    finally:
-        con.close()
     if not quiet:
         click.echo(summary.line())
 
@@ -540,11 +527,8 @@ def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, quiet: 
     from jobs.aggregate import aggregate as run_aggregate
 
     setup_logging(quiet=quiet, verbose=verbose)
-    con = _open(db_path)
-    try:
+    with _open(db_path) as con:
         summary = run_aggregate(con, as_of=as_of, window_days=window_days, undated=undated)
-    finally:
-        con.close()
     if not quiet:
         click.echo(summary.line())
 
@@ -566,11 +550,8 @@ def corroborate(db_path: Path, full: bool, quiet: bool, verbose: bool) -> None:
     from jobs.corroborate import corroborate as run_corroborate
 
     setup_logging(quiet=quiet, verbose=verbose)
-    con = _open(db_path)
-    try:
+    with _open(db_path) as con:
         summary = run_corroborate(con, full=full)
-    finally:
-        con.close()
     if not quiet:
         click.echo(summary.line())
 
@@ -615,13 +596,10 @@ def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
 
 
 def _query(db_path: Path, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    con = _open(db_path, read_only=True)
-    try:
+    with _open(db_path, read_only=True) as con:
         cursor = con.execute(sql, params)
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
 
 
 _FORMAT = click.option(
@@ -699,13 +677,11 @@ def explain(outlet: str, db_path: Path) -> None:
     from jobs.outlets import OutletResolver
 
     key = OutletResolver.default().resolve(outlet) or outlet
-    con = _open(db_path, read_only=True)
-    try:
-        explanation = run_explain(con, key)
-    except NotFound as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        con.close()
+    with _open(db_path, read_only=True) as con:
+        try:
+            explanation = run_explain(con, key)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
     Console(highlight=False, soft_wrap=True).print(render_outlet(explanation))
 
 
@@ -734,11 +710,8 @@ def export_command(db_path: Path, fmt: str, out: Path) -> None:
     """
     from jobs.export import export
 
-    con = _open(db_path, read_only=True)
-    try:
+    with _open(db_path, read_only=True) as con:
         summary = export(con, out, fmt=fmt)
-    finally:
-        con.close()
     click.echo(summary.line())
 
 
@@ -754,13 +727,11 @@ def report(db_path: Path, out: Path) -> None:
     """
     from jobs.report import build_report
 
-    con = _open(db_path, read_only=True)
-    try:
-        result = build_report(con)
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        con.close()
+    with _open(db_path, read_only=True) as con:
+        try:
+            result = build_report(con)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from exc
     out.write_text(result.html, encoding="utf-8")
     click.echo(f"wrote {out}: {result.outlets} outlets, {result.plots} plots")
 
@@ -784,13 +755,11 @@ def explain_article(article_id: str, db_path: Path, color: bool | None) -> None:
     from jobs.explain import NotFound, render_article
     from jobs.explain import explain_article as run_explain
 
-    con = _open(db_path, read_only=True)
-    try:
-        explanation = run_explain(con, article_id)
-    except NotFound as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        con.close()
+    with _open(db_path, read_only=True) as con:
+        try:
+            explanation = run_explain(con, article_id)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
     console = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
     console.print(render_article(explanation, color=console.is_terminal and not console.no_color))
 

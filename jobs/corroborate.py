@@ -24,7 +24,8 @@ from features.corroboration import (
     story_table,
     update_stories,
 )
-from jobs.runs import finish_run, start_run
+from jobs.db import transaction
+from jobs.runs import failure_recorded, finish_run, start_run
 
 _META = """
 SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.content_hash,
@@ -78,7 +79,7 @@ def corroborate(
     """Assign new and changed articles to stories; write what changed; record the run."""
     started = time.perf_counter()
     run_id = start_run(con, "corroborate", {"full": full, "config": repr(config)})
-    try:
+    with failure_recorded(con, run_id):
         meta = con.sql(_META).pl()
         changed = pl.col("clustered_hash").is_null() | (pl.col("clustered_hash") != pl.col("content_hash"))
         new_ids = meta.filter(changed).get_column("article_id")
@@ -90,9 +91,6 @@ def corroborate(
             assignments, reclustered = _assign(con, meta, previous, new_ids, full=full, config=config)
             summary.reclustered = reclustered
             _write(con, assignments, meta, run_id=run_id, summary=summary)
-    except BaseException as exc:
-        finish_run(con, run_id, status="failed", counts={}, error=f"{type(exc).__name__}: {exc}")
-        raise
     summary.seconds = time.perf_counter() - started
     finish_run(con, run_id, status="ok", counts=summary.counts)
     return summary
@@ -171,40 +169,39 @@ def _write(
     rows = assignments.join(meta.select("article_id", "content_hash"), on="article_id", how="left")
     stories = story_table(assignments)
     summary.stories = stories.height
-    con.begin()
     try:
-        con.register("_rows", rows.to_arrow())
-        con.register("_stories", stories.to_arrow())
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _changed_rows AS
-            SELECT r.* FROM _rows r ANTI JOIN story_articles s ON s.article_id = r.article_id
-               AND s.story_id = r.story_id AND s.n_corroborating_outlets = r.n_corroborating_outlets
-               AND s.is_first_report IS NOT DISTINCT FROM r.is_first_report
-               AND s.copy_of IS NOT DISTINCT FROM r.copy_of AND s.content_hash = r.content_hash
-               AND s.published_at IS NOT DISTINCT FROM r.published_at AND s.outlet = r.outlet;
-            CREATE OR REPLACE TEMP TABLE _changed_stories AS
-            SELECT n.* FROM _stories n ANTI JOIN stories s ON s.story_id = n.story_id AND s.undated = n.undated
-               AND s.first_published_at IS NOT DISTINCT FROM n.first_published_at
-               AND s.last_published_at IS NOT DISTINCT FROM n.last_published_at
-               AND s.n_articles = n.n_articles AND s.n_outlets = n.n_outlets
-               AND s.n_independent_outlets = n.n_independent_outlets;
-            DELETE FROM story_articles WHERE article_id IN (SELECT article_id FROM _changed_rows)
-                OR article_id NOT IN (SELECT article_id FROM _rows);
-            DELETE FROM stories WHERE story_id IN (SELECT story_id FROM _changed_stories)
-                OR story_id NOT IN (SELECT story_id FROM _stories);
-        """)
-        con.execute(
-            f"INSERT INTO story_articles BY NAME SELECT {', '.join(ARTICLE_SCHEMA)}, content_hash, $run_id AS run_id "
-            "FROM _changed_rows",  # noqa: S608 - columns from the declared schema
-            {"run_id": run_id},
-        )
-        con.execute("INSERT INTO stories BY NAME SELECT *, $run_id AS run_id FROM _changed_stories", {"run_id": run_id})
-        summary.articles_changed = int(con.execute("SELECT count(*) FROM _changed_rows").fetchall()[0][0])
-        summary.stories_changed = int(con.execute("SELECT count(*) FROM _changed_stories").fetchall()[0][0])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.register("_rows", rows.to_arrow())
+            con.register("_stories", stories.to_arrow())
+            con.execute("""
+                CREATE OR REPLACE TEMP TABLE _changed_rows AS
+                SELECT r.* FROM _rows r ANTI JOIN story_articles s ON s.article_id = r.article_id
+                   AND s.story_id = r.story_id AND s.n_corroborating_outlets = r.n_corroborating_outlets
+                   AND s.is_first_report IS NOT DISTINCT FROM r.is_first_report
+                   AND s.copy_of IS NOT DISTINCT FROM r.copy_of AND s.content_hash = r.content_hash
+                   AND s.published_at IS NOT DISTINCT FROM r.published_at AND s.outlet = r.outlet;
+                CREATE OR REPLACE TEMP TABLE _changed_stories AS
+                SELECT n.* FROM _stories n ANTI JOIN stories s ON s.story_id = n.story_id AND s.undated = n.undated
+                   AND s.first_published_at IS NOT DISTINCT FROM n.first_published_at
+                   AND s.last_published_at IS NOT DISTINCT FROM n.last_published_at
+                   AND s.n_articles = n.n_articles AND s.n_outlets = n.n_outlets
+                   AND s.n_independent_outlets = n.n_independent_outlets;
+                DELETE FROM story_articles WHERE article_id IN (SELECT article_id FROM _changed_rows)
+                    OR article_id NOT IN (SELECT article_id FROM _rows);
+                DELETE FROM stories WHERE story_id IN (SELECT story_id FROM _changed_stories)
+                    OR story_id NOT IN (SELECT story_id FROM _stories);
+            """)
+            con.execute(
+                f"INSERT INTO story_articles BY NAME SELECT {', '.join(ARTICLE_SCHEMA)}, content_hash, "
+                "$run_id AS run_id "
+                "FROM _changed_rows",  # noqa: S608 - columns from the declared schema
+                {"run_id": run_id},
+            )
+            con.execute(
+                "INSERT INTO stories BY NAME SELECT *, $run_id AS run_id FROM _changed_stories", {"run_id": run_id}
+            )
+            summary.articles_changed = int(con.execute("SELECT count(*) FROM _changed_rows").fetchall()[0][0])
+            summary.stories_changed = int(con.execute("SELECT count(*) FROM _changed_stories").fetchall()[0][0])
     finally:
         con.unregister("_rows")
         con.unregister("_stories")

@@ -6,6 +6,8 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +71,18 @@ def available_migrations() -> list[Migration]:
     if versions != list(range(1, len(found) + 1)):
         raise DatabaseError(f"migration numbers must run 1..n without gaps, found {versions}")
     return found
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise when the block fails (or the process is interrupted)."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def now_utc() -> datetime:
@@ -146,17 +160,12 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
                     "add a new numbered migration instead"
                 )
             continue
-        con.begin()
-        try:
+        with transaction(con):
             con.execute(migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
                 [migration.version, migration.name, migration.checksum, now_utc()],
             )
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
         log.info("applied migration %04d_%s", migration.version, migration.name)
         done.append(migration)
     return done

@@ -554,9 +554,7 @@ def run(
     from scorer.score import fit_scorer, score_outlets
 
     t0 = time.time()
-    resolver = OutletResolver.from_files(
-        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE], platforms=paths.PLATFORMS_FILE
-    )
+    resolver = OutletResolver.default()
     data = shared / "data" if (shared / "data").is_dir() else shared
     articles = load_corpus(data / CORPUS, resolver)
     labels = load_labels(labels_path, resolver=resolver, score_column=score_column)

@@ -22,9 +22,9 @@ import polars as pl
 from features.boilerplate import repeated_lines
 from features.lexicons import Lexicons, load_lexicons
 from features.pipeline import FEATURES_SCHEMA, article_features, feature_version
-from jobs.db import now_utc
+from jobs.db import now_utc, transaction
 from jobs.failpoints import failpoint
-from jobs.runs import finish_run, start_run
+from jobs.runs import failure_recorded, finish_run, start_run
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +86,11 @@ def _outlet_boilerplate(
     finally:
         con.unregister("_outlets")
     lines = repeated_lines(recent.lazy()).collect()
-    con.begin()
     try:
-        con.register("_lines", lines.with_columns(run_id=pl.lit(run_id, dtype=pl.Int64)).to_arrow())
-        con.execute("DELETE FROM outlet_boilerplate WHERE list_contains($outlets, outlet)", {"outlets": outlets})
-        con.execute("INSERT INTO outlet_boilerplate BY NAME SELECT * FROM _lines")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.register("_lines", lines.with_columns(run_id=pl.lit(run_id, dtype=pl.Int64)).to_arrow())
+            con.execute("DELETE FROM outlet_boilerplate WHERE list_contains($outlets, outlet)", {"outlets": outlets})
+            con.execute("INSERT INTO outlet_boilerplate BY NAME SELECT * FROM _lines")
     finally:
         con.unregister("_lines")
     return lines
@@ -111,31 +107,27 @@ def _write_batch(
     version: str,
 ) -> None:
     now = now_utc()
-    con.begin()
     try:
-        con.register("_ids", ids.select("article_id").to_arrow())
-        con.register("_features", features.to_arrow())
-        con.register("_evidence", evidence.to_arrow())
-        con.register("_removed", removed.rename({"start": "line_start", "end": "line_end"}).to_arrow())
-        for table in ("article_features", "article_evidence", "boilerplate_removed"):
-            con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM _ids)")  # noqa: S608 - fixed names
-        con.execute(
-            "INSERT INTO article_features BY NAME "
-            "SELECT f.*, a.content_hash, $version AS feature_version, $run_id AS run_id, $now AS computed_at "
-            "FROM _features f JOIN articles a ON a.article_id = f.article_id",
-            {"version": version, "run_id": run_id, "now": now},
-        )
-        con.execute(
-            "INSERT INTO article_evidence BY NAME SELECT *, $run_id AS run_id FROM _evidence", {"run_id": run_id}
-        )
-        con.execute(
-            "INSERT INTO boilerplate_removed BY NAME SELECT *, $run_id AS run_id FROM _removed", {"run_id": run_id}
-        )
-        failpoint("featurize.before_commit")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.register("_ids", ids.select("article_id").to_arrow())
+            con.register("_features", features.to_arrow())
+            con.register("_evidence", evidence.to_arrow())
+            con.register("_removed", removed.rename({"start": "line_start", "end": "line_end"}).to_arrow())
+            for table in ("article_features", "article_evidence", "boilerplate_removed"):
+                con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM _ids)")  # noqa: S608 - fixed names
+            con.execute(
+                "INSERT INTO article_features BY NAME "
+                "SELECT f.*, a.content_hash, $version AS feature_version, $run_id AS run_id, $now AS computed_at "
+                "FROM _features f JOIN articles a ON a.article_id = f.article_id",
+                {"version": version, "run_id": run_id, "now": now},
+            )
+            con.execute(
+                "INSERT INTO article_evidence BY NAME SELECT *, $run_id AS run_id FROM _evidence", {"run_id": run_id}
+            )
+            con.execute(
+                "INSERT INTO boilerplate_removed BY NAME SELECT *, $run_id AS run_id FROM _removed", {"run_id": run_id}
+            )
+            failpoint("featurize.before_commit")
     finally:
         for name in ("_ids", "_features", "_evidence", "_removed"):
             con.unregister(name)
@@ -158,7 +150,7 @@ def featurize(
         con, "featurize", {"batch_size": batch_size, "history": history, "force": force, "feature_version": version}
     )
     summary = FeaturizeSummary(run_id, 0, 0, 0, 0, 0, version, 0.0)
-    try:
+    with failure_recorded(con, run_id, lambda: summary.counts):
         todo = con.sql(_TODO, params={"force": force, "version": version}).pl()
         summary.todo = todo.height
         outlets = sorted(todo.get_column("outlet").unique().to_list())
@@ -183,10 +175,6 @@ def featurize(
             summary.removed_lines += removed.height
             log.debug("featurize: %d of %d articles written", summary.computed, summary.todo)
             on_progress(summary.computed, summary.todo)
-    except BaseException as exc:
-        summary.seconds = time.perf_counter() - started
-        finish_run(con, run_id, status="failed", counts=summary.counts, error=f"{type(exc).__name__}: {exc}")
-        raise
     summary.seconds = time.perf_counter() - started
     finish_run(con, run_id, status="ok", counts=summary.counts)
     return summary

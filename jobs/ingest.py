@@ -23,7 +23,7 @@ from jobs.db import now_utc
 from jobs.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
 from jobs.outlets import OutletResolver
 from jobs.readers import FORMATS, RawBatch, ReadError, detect_format, read_file
-from jobs.runs import finish_run, start_run
+from jobs.runs import failure_recorded, finish_run, start_run
 
 log = logging.getLogger(__name__)
 
@@ -308,22 +308,18 @@ def ingest(
     """Ingest files, folders and globs; record the run; return the reconciled summary."""
     started = time.perf_counter()
     files, missing = expand_paths(paths, options.fmt)
-    params = {"paths": list(paths), **{k: v for k, v in asdict(options).items()}}
+    params = {"paths": list(paths), **asdict(options)}
     run_id = start_run(con, "ingest", params)
     con.execute("SET preserve_insertion_order = false")  # rows carry record_number; lets DuckDB write in parallel
     normalize = NormalizeOptions(resolver=resolver, now=now_utc(), max_text_chars=options.max_text_chars)
-    results = []
-    try:
+    results: list[FileResult] = []
+    with failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0).counts):
         for i, path in enumerate(files):
             on_file(path, i, len(files))
             result = ingest_file(con, path, load_id=run_id, options=options, normalize=normalize, on_records=on_records)
             if result.status == "failed":
                 log.error("%s", result.error)
             results.append(result)
-    except BaseException as exc:
-        summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
-        finish_run(con, run_id, status="failed", counts=summary.counts, error=f"{type(exc).__name__}: {exc}")
-        raise
     summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
     errors = [f"{m}: no such file, folder or glob match" for m in missing] + [
         r.error for r in results if r.status == "failed" and r.error

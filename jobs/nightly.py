@@ -19,7 +19,7 @@ import duckdb
 
 from jobs.db import connect
 from jobs.lock import RunLock
-from jobs.runs import finish_run, start_run
+from jobs.runs import failure_recorded, finish_run, start_run
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,10 @@ def _resolver(o: NightlyOptions) -> Any:
 
 
 def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
-    from jobs.score import fit, needs_refit, window_articles
+    from jobs.aggregate import feature_versions
+    from jobs.score import fit, needs_refit
 
-    _, version = window_articles(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated)
-    reason = "--refit" if o.refit else needs_refit(con, labels_path=o.labels, feature_version=version)
+    reason = "--refit" if o.refit else needs_refit(con, labels_path=o.labels, feature_version=feature_versions(con))
     if reason is None:
         return {"refit": False}, "fit skipped: the latest model is current (labels, features and code unchanged)", False
     summary = fit(
@@ -157,7 +157,7 @@ def nightly(options: NightlyOptions) -> NightlySummary:
         try:
             run_id = start_run(con, "nightly", {k: str(v) for k, v in asdict(options).items()})
             summary = NightlySummary(run_id)
-            try:
+            with failure_recorded(con, run_id, lambda: _counts(summary)):
                 for name, stage in STAGES:
                     started = time.perf_counter()
                     counts, line, partial = stage(con, options)
@@ -165,9 +165,6 @@ def nightly(options: NightlyOptions) -> NightlySummary:
                     summary.stages.append(result)
                     summary.partial |= partial
                     log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
-            except BaseException as exc:
-                finish_run(con, run_id, status="failed", counts=_counts(summary), error=f"{type(exc).__name__}: {exc}")
-                raise
             finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
             return summary
         finally:

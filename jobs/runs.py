@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -36,3 +37,15 @@ def finish_run(
         "UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
         [now_utc(), status, json.dumps(counts, sort_keys=True), error, run_id],
     )
+
+
+@contextmanager
+def failure_recorded(
+    con: duckdb.DuckDBPyConnection, run_id: int, counts: Callable[[], Mapping[str, Any]] = dict
+) -> Iterator[None]:
+    """Close the run as failed (with the counts so far and the error) when the block raises, then re-raise."""
+    try:
+        yield
+    except BaseException as exc:
+        finish_run(con, run_id, status="failed", counts=counts(), error=f"{type(exc).__name__}: {exc}")
+        raise

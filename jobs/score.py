@@ -25,13 +25,12 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from features.aggregate import articles_in_window
-from jobs.db import now_utc
+from jobs.aggregate import feature_versions, window_features
+from jobs.db import now_utc, transaction
 from jobs.failpoints import failpoint
-from jobs.featurize import FEATURE_COLUMNS
 from jobs.labels import load_labels
 from jobs.outlets import OutletResolver
-from jobs.runs import finish_run, start_run
+from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.version import code_version
 from scorer.cv import coverage, grouped_splits, mae, out_of_fold, spearman
 from scorer.inputs import model_feature_columns, with_derived_features
@@ -45,26 +44,15 @@ PUBLISHED_DIGITS = 6
 ESTIMATOR = "signed_ridge"
 TRANSFORM = "quantile"
 
-_ARTICLES = f"""
-SELECT a.article_id, a.outlet, a.published_at, f.feature_version, {", ".join("f." + c for c in FEATURE_COLUMNS)}
-FROM article_features f JOIN articles a ON a.article_id = f.article_id
-"""  # noqa: S608 - column names come from the declared feature schema
-
 
 class NoModel(LookupError):
     """No fitted model to score with."""
 
 
-def window_articles(
-    con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int, undated: str
-) -> tuple[pl.DataFrame, str]:
-    """The scorer's per-article inputs for the window, and their feature version."""
-    frame = articles_in_window(
-        con.sql(_ARTICLES).pl().lazy(), as_of=as_of, window_days=window_days, undated=undated
-    ).collect()
-    versions = sorted(frame.get_column("feature_version").unique().to_list())
-    inputs = with_derived_features(frame.drop("published_at", "feature_version")).sort("outlet", "article_id")
-    return inputs, ",".join(versions)
+def window_articles(con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int, undated: str) -> pl.DataFrame:
+    """The scorer's per-article inputs for the window (derived features added), sorted by outlet and article."""
+    frame = window_features(con, as_of=as_of, window_days=window_days, undated=undated)
+    return with_derived_features(frame.drop("published_at", "feature_version")).sort("outlet", "article_id")
 
 
 def _matrix(articles: pl.DataFrame, features: list[str]) -> pl.DataFrame:
@@ -137,8 +125,9 @@ def fit(
         "seed": seed,
     }
     run_id = start_run(con, "fit", params)
-    try:
-        articles, version = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
+    with failure_recorded(con, run_id):
+        articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
+        version = feature_versions(con)
         features = model_feature_columns(articles)
         matrix = _matrix(articles, features)
         labels = load_labels(labels_path, resolver=resolver)
@@ -175,9 +164,6 @@ def fit(
                 text,
             ],
         )
-    except BaseException as exc:
-        finish_run(con, run_id, status="failed", counts={}, error=f"{type(exc).__name__}: {exc}")
-        raise
     summary = FitSummary(run_id, model_id, len(training), metrics, time.perf_counter() - started)
     finish_run(con, run_id, status="ok", counts={"training_outlets": len(training), "model_id": model_id, **metrics})
     return summary
@@ -244,7 +230,7 @@ def score(
             "seed": seed,
         },
     )
-    try:
+    with failure_recorded(con, run_id):
         row = con.execute(
             "SELECT model_id, parameters, features, min_articles, label_file FROM models "
             "WHERE ? IS NULL OR model_id = ? ORDER BY trained_at DESC, model_id LIMIT 1",
@@ -254,7 +240,7 @@ def score(
             raise NoModel(f"no model {model_id!r}" if model_id else "no fitted model: run `presstrust fit` first")
         chosen, parameters, features, min_articles, label_file = row[0]
         model = model_from_dict(json.loads(parameters))
-        articles, _ = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
+        articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
         features = list(features)
         matrix = _matrix(articles, features)
         boot = bootstrap_matrices(
@@ -270,9 +256,6 @@ def score(
         else:
             scores = scores.with_columns(label_score=pl.lit(None, dtype=pl.Float64))
         _publish(con, scores, run_id=run_id, model_id=chosen, as_of=as_of, window_days=window_days)
-    except BaseException as exc:
-        finish_run(con, run_id, status="failed", counts={}, error=f"{type(exc).__name__}: {exc}")
-        raise
     insufficient = int((scores.get_column("status") != "ok").sum())
     summary = ScoreSummary(run_id, chosen, scores.height, insufficient, time.perf_counter() - started)
     finish_run(
@@ -300,22 +283,18 @@ def _publish(
             )
         ),
     )
-    con.begin()
     try:
-        con.register("_scores", scores.to_arrow())
-        con.execute(
-            "INSERT INTO outlet_scores BY NAME SELECT *, $run_id AS run_id, $model_id AS model_id, $as_of AS as_of, "
-            "$window_days AS window_days FROM _scores",
-            params,
-        )
-        con.execute(
-            "INSERT INTO publications VALUES ($run_id, $now, $model_id, $as_of, $window_days, $n)",
-            {**params, "now": now_utc(), "n": scores.height},
-        )
-        failpoint("publish.before_commit")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.register("_scores", scores.to_arrow())
+            con.execute(
+                "INSERT INTO outlet_scores BY NAME SELECT *, $run_id AS run_id, $model_id AS model_id, "
+                "$as_of AS as_of, $window_days AS window_days FROM _scores",
+                params,
+            )
+            con.execute(
+                "INSERT INTO publications VALUES ($run_id, $now, $model_id, $as_of, $window_days, $n)",
+                {**params, "now": now_utc(), "n": scores.height},
+            )
+            failpoint("publish.before_commit")
     finally:
         con.unregister("_scores")

@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobs import paths
 from jobs.db import connect
 from jobs.ingest import IngestOptions, IngestSummary, ingest
 from jobs.outlets import OutletResolver
@@ -15,9 +14,7 @@ from jobs.outlets import OutletResolver
 
 @pytest.fixture(scope="session")
 def resolver() -> OutletResolver:
-    return OutletResolver.from_files(
-        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE], platforms=paths.PLATFORMS_FILE
-    )
+    return OutletResolver.default()
 
 
 @pytest.fixture

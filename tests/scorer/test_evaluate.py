@@ -17,9 +17,7 @@ from jobs.outlets import OutletResolver
 
 @pytest.fixture(scope="module")
 def resolver() -> OutletResolver:
-    return OutletResolver.from_files(
-        aliases=paths.ALIASES_FILE, labels=[paths.LABELS_FILE], platforms=paths.PLATFORMS_FILE
-    )
+    return OutletResolver.default()
 
 
 def test_cli_without_the_corpus_is_a_usage_error(tmp_path: Path) -> None:
