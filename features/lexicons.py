@@ -34,6 +34,7 @@ FILES = {
     "sentence_starters": "presstrust_sentence_starters.txt",
     "first_second_person": "presstrust_first_second_person.txt",
     "superlative_exclusions": "presstrust_superlative_exclusions.txt",
+    "function_words": "presstrust_function_words.tsv",
 }
 
 
@@ -162,6 +163,7 @@ class Lexicons:
     sentence_starters: frozenset[str]
     first_second_person: tuple[str, ...]
     superlative_exclusions: frozenset[str]
+    function_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fingerprint: str = field(default="")
 
     @property
@@ -257,5 +259,6 @@ def load_lexicons(directory: str | Path | None = None) -> Lexicons:
         sentence_starters=frozenset(w.lower() for w in lists["sentence_starters"]),
         first_second_person=tuple(lists["first_second_person"]),
         superlative_exclusions=frozenset(w.lower() for w in lists["superlative_exclusions"]),
+        function_words={r["language"]: tuple(r["words"].split()) for r in tables["function_words"]},
         fingerprint=digest.hexdigest()[:16],
     )

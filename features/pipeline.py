@@ -17,7 +17,7 @@ from typing import Literal
 
 import polars as pl
 
-from features import attribution, evidence, sentences, signals, speculation
+from features import attribution, evidence, language, sentences, signals, speculation
 from features.boilerplate import mark_lines, split_lines
 from features.lexicons import Lexicons
 from features.registry import REGISTRY, registry_fingerprint
@@ -29,11 +29,20 @@ FEATURES_SCHEMA = {
     **{k: v for k, v in attribution.ARTICLE_ATTRIBUTION_SCHEMA.items() if k != "article_id"},
     **{k: v for k, v in speculation.ARTICLE_SPECULATION_SCHEMA.items() if k != "article_id"},
     **{k: v for k, v in signals.ARTICLE_SIGNALS_SCHEMA.items() if k != "article_id"},
+    "language": pl.String,
 }
+# Features counted with English lexicons: null for an article that is not English (features.language).
+ENGLISH_LEXICON_FEATURES = (
+    *(k for k in attribution.ARTICLE_ATTRIBUTION_SCHEMA if k != "article_id"),
+    *(k for k in speculation.ARTICLE_SPECULATION_SCHEMA if k != "article_id"),
+    "bias_lexicon_per_1k_words",
+    "first_second_person_per_1k_words",
+    "title_superlatives_n",
+)
 Engine = Literal["auto", "in-memory", "streaming", "gpu"]
-INPUT_COLUMNS = ("article_id", "outlet", "title", "text", "authors")
+INPUT_COLUMNS = ("article_id", "outlet", "title", "text", "authors", "language")
 
-PIPELINE_MODULES = ("boilerplate", "sentences", "attribution", "speculation", "signals", "evidence")
+PIPELINE_MODULES = ("boilerplate", "sentences", "attribution", "speculation", "signals", "evidence", "language")
 # Only the functions of the modules above (not whatever else happens to be imported and registered).
 FEATURE_VERSION = registry_fingerprint(
     {name: spec for name, spec in REGISTRY.items() if name.split(".")[1] in PIPELINE_MODULES}
@@ -97,6 +106,9 @@ class _Stages:
         self, lines: pl.LazyFrame, sents: pl.LazyFrame, spec: pl.LazyFrame, unnamed: pl.LazyFrame
     ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         sizes = signals.article_sizes(self.articles, sents)
+        languages = language.article_language(self.articles, profiles=self.lexicons.function_words)
+        english = pl.col("language") == language.ENGLISH
+        readable = english | (pl.col("words_n") == 0)  # a body without words has nothing to misread
         features = (
             sizes.join(
                 attribution.article_attribution(sents, unnamed_spans=unnamed, sizes=sizes),
@@ -109,9 +121,15 @@ class _Stages:
                 on="article_id",
                 maintain_order="left",
             )
+            .join(languages, on="article_id", maintain_order="left")
+            .with_columns(pl.when(readable).then(pl.col(c)).alias(c) for c in ENGLISH_LEXICON_FEATURES)
             .select(list(FEATURES_SCHEMA))
         )
-        return features, evidence.evidence(unnamed, spec), split_lines(lines).removed
+        english_ids = languages.filter(english).select("article_id")
+        evidence_rows = evidence.evidence(unnamed, spec).join(
+            english_ids, on="article_id", how="semi", maintain_order="left"
+        )
+        return features, evidence_rows, split_lines(lines).removed
 
     def lazy(self) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         lines = self.lines().cache()
@@ -128,7 +146,9 @@ class _Stages:
 
 
 def article_features(articles: pl.LazyFrame, *, boilerplate: pl.LazyFrame, lexicons: Lexicons) -> ArticleFeatureFrames:
-    """Per-article features, evidence and removed lines for `articles` (article_id, outlet, title, text, authors)."""
+    """Per-article features, evidence and removed lines for articles (INPUT_COLUMNS; `language` optional)."""
+    if "language" not in articles.collect_schema():  # the corpus gave none: detect it
+        articles = articles.with_columns(language=pl.lit(None, dtype=pl.String))
     missing = [c for c in INPUT_COLUMNS if c not in articles.collect_schema()]
     if missing:
         raise ValueError(f"articles lacks columns {missing}")

@@ -15,18 +15,20 @@ import duckdb
 import polars as pl
 
 from features.aggregate import CORROBORATION_UNITS_SCHEMA, articles_in_window, corroboration_units, outlet_feature_stats
+from features.language import ENGLISH
 from jobs.db import transaction
-from jobs.featurize import FEATURE_COLUMNS
+from jobs.featurize import NUMERIC_FEATURE_COLUMNS
 from jobs.runs import failure_recorded, finish_run, start_run
 
 _WINDOW_FEATURES = f"""
-SELECT a.article_id, a.outlet, a.published_at, f.feature_version, {", ".join("f." + c for c in FEATURE_COLUMNS)}
+SELECT a.article_id, a.outlet, a.published_at, f.feature_version, f.language,
+    {", ".join("f." + c for c in NUMERIC_FEATURE_COLUMNS)}
 FROM article_features f JOIN articles a ON a.article_id = f.article_id
 """  # noqa: S608 - column names come from the declared feature schema, not from input
 
 
 def window_features(con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int, undated: str) -> pl.DataFrame:
-    """Featurized articles of the window: article_id, outlet, published_at, feature_version, every feature."""
+    """Featurized articles of the window: article_id, outlet, published_at, feature_version, language, every feature."""
     articles = con.sql(_WINDOW_FEATURES).pl().lazy()
     return articles_in_window(articles, as_of=as_of, window_days=window_days, undated=undated).collect()
 
@@ -56,7 +58,7 @@ def article_level(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
     schema = frame.collect_schema()
     names: list[str] = []
     exprs: list[pl.Expr] = []
-    for column in FEATURE_COLUMNS:
+    for column in NUMERIC_FEATURE_COLUMNS:
         if schema[column] == pl.Boolean:
             exprs.append(pl.col(column).cast(pl.Float64).alias(f"{column}_share"))
             names.append(f"{column}_share")
@@ -113,6 +115,8 @@ def aggregate(
                 n_undated=pl.col("published_at").null_count().cast(pl.Int64),
                 first_published_at=pl.col("published_at").min(),
                 last_published_at=pl.col("published_at").max(),
+                n_english=(pl.col("language") == ENGLISH).sum().cast(pl.Int64),
+                main_language=pl.col("language").drop_nulls().mode().sort().first(),
             )
             .sort("outlet")
             .collect()

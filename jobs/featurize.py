@@ -29,6 +29,7 @@ from jobs.runs import failure_recorded, finish_run, start_run
 log = logging.getLogger(__name__)
 
 FEATURE_COLUMNS = [c for c in FEATURES_SCHEMA if c != "article_id"]
+NUMERIC_FEATURE_COLUMNS = [c for c in FEATURE_COLUMNS if FEATURES_SCHEMA[c] != pl.String]
 
 _TODO = """
 SELECT a.article_id, a.outlet
@@ -162,7 +163,7 @@ def featurize(
             con.register("_todo", ids.select("article_id").to_arrow())
             try:
                 articles = con.sql(
-                    "SELECT a.article_id, a.outlet, a.title, a.text, a.authors FROM articles a "
+                    "SELECT a.article_id, a.outlet, a.title, a.text, a.authors, a.language FROM articles a "
                     "SEMI JOIN _todo t ON t.article_id = a.article_id ORDER BY a.article_id"
                 ).pl()
             finally:

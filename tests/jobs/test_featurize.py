@@ -93,6 +93,8 @@ def test_aggregate_window_and_partition(tmp_path: Path, con: duckdb.DuckDBPyConn
     # June 2-4: example-news articles 1-3 (published 06-02..06-04); the undated one is included
     assert windows == {"example-news.com": 3, "example.org": 1}
     assert summary.outlets == 2
+    languages = con.execute("SELECT outlet, n_english, main_language FROM outlet_windows ORDER BY 1").fetchall()
+    assert languages == [("example-news.com", 3, "en"), ("example.org", 1, "en")]
     aggregate(con, as_of=date(2020, 6, 4), window_days=3)  # a rerun replaces its partition
     aggregate(con, as_of=date(2020, 6, 4), window_days=3, undated="exclude")
     per_partition = con.execute(
