@@ -301,6 +301,15 @@ def _resolver(labels: Path) -> Any:
     help="Labelled outlets need this many articles to be trained on.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation shuffles.")
+@click.option(
+    "--text-source",
+    type=click.Choice(["title", "body"]),
+    default="body",
+    show_default=True,
+    envvar="PRESSTRUST_TEXT_SOURCE",
+    help="What the text layer reads: title + body without boilerplate lines (measured best, docs/evaluation.md) "
+    "or titles only (~5x cheaper per new article, less accurate). A change refits the scorer.",
+)
 @quiet_option
 def fit(
     db_path: Path,
@@ -310,6 +319,7 @@ def fit(
     undated: str,
     min_articles: int,
     seed: int,
+    text_source: str,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -333,6 +343,7 @@ def fit(
                 undated=undated,
                 min_articles=min_articles,
                 seed=seed,
+                text_source=text_source,
             )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -345,14 +356,6 @@ def fit(
 @_labels_option
 @_as_of_option
 @click.option("--model", "model_id", default=None, help="models.model_id to use (default: the latest).")
-@click.option(
-    "--n-boot",
-    type=click.IntRange(min=0),
-    default=200,
-    show_default=True,
-    help="Bootstrap resamples of each outlet's articles for the interval.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @quiet_option
 def score(
     db_path: Path,
@@ -361,8 +364,6 @@ def score(
     window_days: int,
     undated: str,
     model_id: str | None,
-    n_boot: int,
-    seed: int,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -385,8 +386,6 @@ def score(
                 undated=undated,
                 model_id=model_id,
                 resolver=_resolver(labels),
-                n_boot=n_boot,
-                seed=seed,
             )
         except NoModel as exc:
             raise click.ClickException(str(exc)) from exc
@@ -416,6 +415,24 @@ def score(
 @_as_of_option
 @click.option("--refit", is_flag=True, help="Refit the scorer even if labels, features and code are unchanged.")
 @click.option(
+    "--min-articles",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    envvar="PRESSTRUST_MIN_ARTICLES",
+    help="English articles an outlet needs in the window to be trained on and to get a grade (fewer: "
+    "status insufficient_data, no grade). A change refits the scorer.",
+)
+@click.option(
+    "--text-source",
+    type=click.Choice(["title", "body"]),
+    default="body",
+    show_default=True,
+    envvar="PRESSTRUST_TEXT_SOURCE",
+    help="What the text layer reads: title + body without boilerplate lines (measured best, docs/evaluation.md) "
+    "or titles only (~5x cheaper per new article, less accurate). A change refits the scorer.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
     default="text",
@@ -432,6 +449,8 @@ def nightly(
     window_days: int,
     undated: str,
     refit: bool,
+    min_articles: int,
+    text_source: str,
     log_format: str,
     quiet: bool,
     verbose: bool,
@@ -458,6 +477,8 @@ def nightly(
         window_days=window_days,
         undated=undated,
         refit=refit,
+        min_articles=min_articles,
+        text_source=text_source,
     )
     try:
         summary = run_nightly(options)
@@ -617,7 +638,10 @@ _FORMAT = click.option(
 @click.option("--outlet", multiple=True, help="Only these outlets (repeatable; a domain or URL).")
 @_FORMAT
 def scores(db_path: Path, outlet: tuple[str, ...], fmt: str) -> None:
-    """The latest published scores: score, ~90% interval, grade, status, articles.
+    """The latest published scores: score, ~90% interval, grade, status, grade confidence, articles, both layers.
+
+    Grades are withheld (empty) for insufficient_data (too few English articles) and unsupported_language
+    (no score either); grade_confidence is uncertain when the interval spans another grade.
 
     Example:
 
@@ -630,8 +654,9 @@ def scores(db_path: Path, outlet: tuple[str, ...], fmt: str) -> None:
         db_path,
         "SELECT outlet, round(score, 1) AS score, round(score_low, 1) AS score_low, "
         "round(score_high, 1) AS score_high, "
-        "grade, status, n_articles, round(label_score, 3) AS label_score, as_of, model_id FROM latest_scores "
-        "WHERE len($1::VARCHAR[]) = 0 OR list_contains($1::VARCHAR[], outlet) ORDER BY score DESC, outlet",
+        "grade, status, grade_confidence, n_articles, n_english, round(text_score, 1) AS text_score, "
+        "round(cue_score, 1) AS cue_score, round(label_score, 3) AS label_score, as_of, model_id FROM latest_scores "
+        "WHERE len($1::VARCHAR[]) = 0 OR list_contains($1::VARCHAR[], outlet) ORDER BY score DESC NULLS LAST, outlet",
         [wanted],
     )
     _emit(rows, fmt)

@@ -11,6 +11,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from scorer.inputs import FEATURE_DIRECTIONS
+
 STYLES = {"unnamed_source": "bold red", "speculation": "bold yellow"}
 TAGS = {"unnamed_source": "UNNAMED", "speculation": "SPECULATION"}
 
@@ -27,7 +29,7 @@ class ArticleExplanation:
     removed: list[dict[str, Any]]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -122,34 +124,119 @@ def render_article(explanation: ArticleExplanation, *, color: bool) -> Group:
 @dataclass
 class OutletExplanation:
     score: dict[str, Any]
-    evidence: list[dict[str, Any]]
+    factors: list[dict[str, Any]]  # every factor, largest |points| first (as published)
+    evidence: dict[str, list[dict[str, Any]]]  # factor name -> the articles / sentences behind it
     uncorroborated: list[dict[str, Any]]
 
+    @property
+    def total(self) -> float:
+        """baseline + every factor's points: equals the published score (to its 1e-6 rounding)."""
+        return float(self.score["baseline_score"] or 0.0) + sum(f["contribution"] for f in self.factors)
 
-def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_kind: int = 5) -> OutletExplanation:
-    """An outlet's latest score and factors, its most recent evidence sentences and uncorroborated stories."""
+
+MOVED = 1.0  # factors that moved the score by at least this many points get their evidence shown
+EVIDENCE_KINDS = {"unnamed_source": ("unnamed_source", "any_unnamed"), "speculation": ("speculat", "hedges")}
+
+
+def _kind_of(feature: str) -> str | None:
+    for kind, prefixes in EVIDENCE_KINDS.items():
+        if feature.startswith(prefixes):
+            return kind
+    return None
+
+
+def _feature_column(con: duckdb.DuckDBPyConnection, feature: str) -> tuple[str, str] | None:
+    """(table, column) holding the per-article value behind an outlet feature, when there is one."""
+    for table in ("article_features", "article_cues"):
+        columns = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [table]
+            ).fetchall()
+        }
+        for candidate in (feature, feature.removesuffix("_share")):
+            if candidate in columns and candidate not in ("article_id", "language", "feature_version"):
+                return table, candidate
+    return None
+
+
+def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: int = 3) -> OutletExplanation:
+    """An outlet's latest score, every factor, and the evidence behind the factors that moved it."""
     found = _rows(con, "SELECT * FROM latest_scores WHERE outlet = ?", [outlet])
     if not found:
         raise NotFound(f"no published score for outlet {outlet!r} (see `presstrust scores`)")
     score = found[0]
-    evidence = _rows(
-        con,
-        "SELECT kind, cue, sentence, title, url, published_at, article_id FROM ("
-        "  SELECT e.kind, e.cue, e.sentence, a.title, a.url, a.published_at, a.article_id, row_number() OVER ("
-        "    PARTITION BY e.kind ORDER BY a.published_at DESC NULLS LAST, a.article_id, e.cue_start) AS k"
-        "  FROM article_evidence e JOIN articles a ON a.article_id = e.article_id WHERE a.outlet = ?"
-        ") WHERE k <= ? ORDER BY kind DESC, k",
-        [outlet, per_kind],
-    )
+    factors = list(score.get("factors") or [])
+    evidence: dict[str, list[dict[str, Any]]] = {}
+    for f in factors:
+        if abs(f["contribution"]) < MOVED:
+            continue
+        name = f["feature"]
+        if name.startswith("text layer"):
+            # what each title alone would give: this factor + weight x (its contribution - the outlet's mean)
+            order = "ASC" if f["contribution"] < 0 else "DESC"
+            evidence[name] = _rows(
+                con,
+                "WITH t AS (SELECT a.article_id, a.url, a.title, t.contribution FROM article_text_scores t "
+                "JOIN articles a ON a.article_id = t.article_id WHERE t.model_id = $m AND a.outlet = $o) "
+                "SELECT article_id, url, title, round($f + 100 * $w * (contribution - avg(contribution) OVER ()), 1) "
+                f"AS points FROM t ORDER BY contribution {order}, article_id LIMIT $k",  # noqa: S608 - ASC or DESC
+                {
+                    "m": score["model_id"],
+                    "o": outlet,
+                    "f": f["contribution"],
+                    "w": score["text_weight"],
+                    "k": per_factor,
+                },
+            )
+            continue
+        kind = _kind_of(name)
+        if kind is not None:
+            evidence[name] = _rows(
+                con,
+                "SELECT a.article_id, a.url, a.title, e.cue, e.sentence FROM article_evidence e "
+                "JOIN articles a ON a.article_id = e.article_id WHERE a.outlet = ? AND e.kind = ? "
+                "ORDER BY a.published_at DESC NULLS LAST, a.article_id, e.cue_start LIMIT ?",
+                [outlet, kind, per_factor],
+            )
+            continue
+        if name == "cited_rating":
+            evidence[name] = _rows(
+                con,
+                "SELECT a.article_id, a.url, a.title, array_to_string(c.cited_outlets, ', ') AS cites "
+                "FROM article_cues c JOIN articles a ON a.article_id = c.article_id "
+                "WHERE a.outlet = ? AND len(c.cited_outlets) > 0 ORDER BY a.published_at DESC NULLS LAST, "
+                "a.article_id LIMIT ?",
+                [outlet, per_factor],
+            )
+            continue
+        where = _feature_column(con, name)
+        direction = FEATURE_DIRECTIONS.get(name, 0)
+        if where is not None and direction != 0:
+            # the articles with the most of it when it counted against the outlet as a "-" cue or for it as a
+            # "+" cue; the least of it otherwise
+            most = (f["contribution"] < 0) == (direction < 0)
+            table, column = where
+            evidence[name] = _rows(
+                con,
+                f"SELECT a.article_id, a.url, a.title, x.{column} AS value FROM {table} x "  # noqa: S608 - catalog names
+                f"JOIN articles a ON a.article_id = x.article_id WHERE a.outlet = ? AND x.{column} IS NOT NULL "
+                + (f"AND x.{column} > 0 ORDER BY x.{column} DESC" if most else f"ORDER BY x.{column} ASC")
+                + ", a.article_id LIMIT ?",
+                [outlet, per_factor],
+            )
     uncorroborated = _rows(
         con,
-        "SELECT a.title, a.url, a.published_at, s.story_id, st.n_outlets FROM story_articles s "
+        "SELECT a.title, a.url, a.published_at, a.article_id, s.story_id, st.n_outlets FROM story_articles s "
         "JOIN articles a ON a.article_id = s.article_id JOIN stories st ON st.story_id = s.story_id "
         "WHERE s.outlet = ? AND s.n_corroborating_outlets = 0 AND s.copy_of IS NULL "
         "ORDER BY a.published_at DESC NULLS LAST, a.article_id LIMIT ?",
-        [outlet, per_kind],
+        [outlet, per_factor],
     )
-    return OutletExplanation(score, evidence, uncorroborated)
+    return OutletExplanation(score, factors, evidence, uncorroborated)
+
+
+DISAGREE_POINTS = 15.0
 
 
 def render_outlet(explanation: OutletExplanation) -> Group:
@@ -157,27 +244,65 @@ def render_outlet(explanation: OutletExplanation) -> Group:
     s = explanation.score
     header = Text()
     header.append(f"{s['outlet']}: ", style="bold")
-    header.append(f"{s['score']:.1f} ({s['score_low']:.1f}-{s['score_high']:.1f}, ~90%), grade {s['grade']}, ")
-    header.append(f"{s['status']}, {s['n_articles']} articles to {s['as_of']}")
+    if s["score"] is None:
+        header.append(f"no score ({s['status']}: most of its {s['n_articles']} articles are not in English)")
+    else:
+        grade = s["grade"] or "none"
+        if s["grade"] and s.get("grade_confidence") == "uncertain":
+            grade += " (uncertain: the interval spans another grade)"
+        header.append(f"{s['score']:.1f} ({s['score_low']:.1f}-{s['score_high']:.1f}, ~90%), grade {grade}, ")
+        header.append(f"{s['status']}, {s['n_english']} English of {s['n_articles']} articles to {s['as_of']}")
     if s["label_score"] is not None:
         header.append(f"; label {100 * s['label_score']:.1f}")
     parts: list[Any] = [header]
-    factors = Table("feature", "value", "points", title="What moved the score (vs an outlet at the training means)")
-    for f in s["factors"] or []:
+    if s["score"] is None:
+        return Group(*parts)
+    weight = s["text_weight"]
+    layers = Text(
+        f"\nTwo layers: text {s['text_score']:.1f} (weight {weight:.2f}), cues {s['cue_score']:.1f} "
+        f"(weight {1 - weight:.2f})."
+    )
+    gap = s["text_score"] - s["cue_score"]
+    if abs(gap) >= DISAGREE_POINTS:
+        higher, lower = ("text", "cue") if gap > 0 else ("cue", "text")
+        layers.append(
+            f" They DISAGREE by {abs(gap):.1f} points: the {higher} layer rates this outlet higher than the "
+            f"{lower} layer; the score is their weighted average.",
+            style="bold",
+        )
+    parts.append(layers)
+    factors = Table("factor", "value", "points", title="What moved the score (vs an outlet at the training means)")
+    factors.add_row(Text("baseline (an outlet at the training means)"), "", f"{s['baseline_score']:.1f}")
+    for f in explanation.factors:
         value = "" if f["value"] is None else f"{f['value']:.3g}"
         factors.add_row(Text(f["feature"]), value, f"{f['contribution']:+.1f}")
+    factors.add_row(Text("= score", style="bold"), "", f"{explanation.total:.1f}")
     parts.append(factors)
-    for kind, title in (("unnamed_source", "Unnamed sources (most recent)"), ("speculation", "Speculation")):
-        rows = [e for e in explanation.evidence if e["kind"] == kind]
-        if rows:
-            table = Table("cue", "sentence", "article", title=title)
-            for e in rows:
-                table.add_row(Text(e["cue"]), Text(e["sentence"]), Text(e["url"] or e["title"] or e["article_id"]))
-            parts.append(table)
+    parts.append(
+        Text(
+            "Points are exact and add up (shown rounded to 0.1): baseline + every factor = the published score. "
+            f"Cue factors are scaled by the cue model's weight {1 - weight:.2f}.\n"
+        )
+    )
+    for name, rows in explanation.evidence.items():
+        if not rows:
+            continue
+        points = next(f["contribution"] for f in explanation.factors if f["feature"] == name)
+        table = Table("article_id", "url", "evidence", title=f"Behind {name} ({points:+.1f} points)")
+        for r in rows:
+            detail = r.get("sentence") or r.get("title") or ""
+            if "cites" in r:
+                detail = f"{r['title']} | cites {r['cites']}"
+            elif "points" in r:
+                detail = f"{r['title']} | this title alone: {r['points']:+.1f} points"
+            elif "value" in r and r["value"] is not None:
+                detail = f"{r['title']} | {r['value']:.3g}"
+            table.add_row(Text(str(r["article_id"])), Text(r["url"] or ""), Text(detail))
+        parts.append(table)
     if explanation.uncorroborated:
-        table = Table("published", "title", "url", title="Stories no other independent outlet covered")
+        table = Table("published", "article_id", "title", "url", title="Stories no other independent outlet covered")
         for r in explanation.uncorroborated:
             published = f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "undated"
-            table.add_row(published, Text(r["title"] or ""), Text(r["url"] or ""))
+            table.add_row(published, Text(str(r["article_id"])), Text(r["title"] or ""), Text(r["url"] or ""))
         parts.append(table)
     return Group(*parts)

@@ -40,6 +40,7 @@ class NightlyOptions:
     undated: str = "include"
     refit: bool = False
     min_articles: int = 20
+    text_source: str = "body"
 
 
 @dataclass
@@ -103,7 +104,17 @@ def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, A
     from jobs.aggregate import feature_versions
     from jobs.score import fit, needs_refit
 
-    reason = "--refit" if o.refit else needs_refit(con, labels_path=o.labels, feature_version=feature_versions(con))
+    reason = (
+        "--refit"
+        if o.refit
+        else needs_refit(
+            con,
+            labels_path=o.labels,
+            feature_version=feature_versions(con),
+            min_articles=o.min_articles,
+            text_source=o.text_source,
+        )
+    )
     if reason is None:
         return {"refit": False}, "fit skipped: the latest model is current (labels, features and code unchanged)", False
     summary = fit(
@@ -114,6 +125,7 @@ def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, A
         window_days=o.window_days,
         undated=o.undated,
         min_articles=o.min_articles,
+        text_source=o.text_source,
     )
     return {"refit": True, "reason": reason, "model_id": summary.model_id, **summary.metrics}, summary.line(), False
 

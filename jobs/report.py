@@ -101,10 +101,14 @@ def bars(items: list[tuple[str, float]], title: str, unit: str) -> str:
 
 def _score_row(r: dict[str, Any]) -> str:
     label = "" if r["label_score"] is None else f"{100 * r['label_score']:.1f}"
-    grade = escape(r["grade"])
+    grade = escape(r["grade"] or "")
+    if r.get("grade_confidence") == "uncertain":
+        grade += " (uncertain)"
+    score = "" if r["score"] is None else f"{r['score']:.1f}"
+    interval = "" if r["score"] is None else f"{r['score_low']:.1f}-{r['score_high']:.1f}"
     return (
-        f"<tr><td>{escape(r['outlet'])}</td><td>{r['score']:.1f}</td>"
-        f'<td>{r["score_low"]:.1f}-{r["score_high"]:.1f}</td><td class="{grade}">{grade}</td>'
+        f"<tr><td>{escape(r['outlet'])}</td><td>{score}</td>"
+        f'<td>{interval}</td><td class="{escape(r["grade"] or "")}">{grade}</td>'
         f"<td>{escape(r['status'])}</td><td>{r['n_articles']}</td><td>{label}</td></tr>"
     )
 
@@ -118,10 +122,11 @@ class Report:
 
 def build_report(con: duckdb.DuckDBPyConnection) -> Report:
     """The latest publication as one HTML page: plots, the score table and the evidence behind low scores."""
-    latest = _rows(con, "SELECT * FROM latest_scores ORDER BY score DESC, outlet")
-    if not latest:
+    every = _rows(con, "SELECT * FROM latest_scores ORDER BY score DESC NULLS LAST, outlet")
+    latest = [r for r in every if r["score"] is not None]  # unsupported_language outlets have no score
+    if not every:
         raise LookupError("nothing published yet: run `presstrust nightly` (or fit and score) first")
-    first = latest[0]
+    first = every[0]
     model = _rows(
         con, "SELECT model_id, cv_metrics, label_file, trained_at FROM models WHERE model_id = ?", [first["model_id"]]
     )
@@ -155,7 +160,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
         bars([(r["outlet"], r["change"]) for r in changes], "Largest changes since the previous publication", "points"),
         bars(top_features, "Feature importance: mean |contribution| to the score, in points", "points"),
     ]
-    rows_html = "".join(_score_row(r) for r in latest)
+    rows_html = "".join(_score_row(r) for r in every)
     evidence_html = "".join(
         f"<li><b>{escape(e['outlet'])}</b> ({escape(e['kind'])}: <mark>{escape(e['cue'])}</mark>) "
         f"{escape(e['sentence'])} <cite>{escape(e['title'] or '')}</cite> "
@@ -171,7 +176,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
 table{{border-collapse:collapse}}td,th{{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}}
 .high{{color:#2b8a3e}}.mixed{{color:#e67700}}.low{{color:#c92a2a}}figure{{margin:1em 0}}</style></head>
 <body><h1>presstrust reliability scores</h1>
-<p>Publication run {first["run_id"]} at {escape(str(first["published_at"]))}: {len(latest)} outlets, articles of
+<p>Publication run {first["run_id"]} at {escape(str(first["published_at"]))}: {len(every)} outlets, articles of
 the {first["window_days"]} days to {escape(str(first["as_of"]))}; model {escape(first["model_id"])}
 (outlet-grouped cross-validation: {metric_text}). Scores are 0-100 (higher = more reliable) with ~90% intervals;
 treat them as pointers to the evidence below, not verdicts (docs/evaluation.md).</p>
@@ -181,4 +186,4 @@ treat them as pointers to the evidence below, not verdicts (docs/evaluation.md).
 <h2>Evidence behind the lowest scores</h2><ul>{evidence_html}</ul>
 </body></html>
 """
-    return Report(html, len(latest), len(plots))
+    return Report(html, len(every), len(plots))

@@ -1,20 +1,24 @@
-"""`presstrust fit` and `presstrust score`: the reliability scorer on the window's article features.
+"""`presstrust fit` and `presstrust score`: the two-layer reliability scorer on the window's English articles.
 
-fit: per-article features of the window -> per-outlet matrix (empirical-Bayes shrunken means) -> the
-scorer (`scorer.ReliabilityModel`, signed ridge on quantile-normalised features, chosen by the
-measurements in docs/evaluation.md), trained on labelled outlets with >= min_articles articles,
-cross-validated grouped by outlet, and stored in `models` as data.
+fit: the window's English articles -> a text layer (scorer.text: ridge on outlet-mean TF-IDF vectors of hashed
+title n-grams) and the cue model (scorer.model: signed ridge over per-outlet cue features, incl. body
+punctuation and the rating of the outlets an outlet cites), combined by a weight chosen on cross-validated
+predictions (scorer.two_layer), trained on labelled outlets with >= min_articles English articles, and stored
+in `models` as data (JSON, never a pickle).
 
-score: the latest model (or a given one) scores every outlet of the window, with a bootstrap over
-each outlet's articles for the interval, and publishes: outlet_scores and its publications row are
-written in one transaction, so latest_scores changes all at once or not at all.
+score: per article, what depends on the article alone is computed ONCE and stored: its cues (`article_cues`)
+and, per model, its text contribution (`article_text_scores`); a nightly pays only for new or changed
+articles (all articles again only after a refit). Each outlet's score and interval then come from per-outlet
+aggregates of stored numbers (no resampling). Outlets whose articles are mostly not English get status
+`unsupported_language` and no score; outlets with fewer than min_articles English articles get a score but
+no grade (`insufficient_data`). outlet_scores and its publications row are written in one transaction.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -32,17 +36,31 @@ from jobs.labels import load_labels
 from jobs.outlets import OutletResolver
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.version import code_version
-from scorer.cv import coverage, grouped_splits, mae, out_of_fold, spearman
+from scorer.cues import CITED_RATING, PUNCTUATION, article_cues, citation_patterns
+from scorer.cv import coverage, grouped_splits, mae, spearman
+from scorer.grades import SCORE_THRESHOLDS
 from scorer.inputs import model_feature_columns, with_derived_features
-from scorer.matrix import bootstrap_matrices, outlet_matrix
-from scorer.model import ReliabilityModel
-from scorer.persist import model_from_dict, model_to_dict
-from scorer.score import DEFAULT_MIN_ARTICLES, fit_scorer, score_outlets, training_frame
+from scorer.matrix import outlet_matrix
+from scorer.score import DEFAULT_MIN_ARTICLES, training_frame
+from scorer.text import SOURCE_ANALYZERS, TextLayer, group_stats, hashed_counts
+from scorer.two_layer import (
+    TwoLayerModel,
+    cited_rating_rows,
+    factor_table,
+    fit_two_layer,
+    predict_two_layer,
+)
 
-VALUES = ("shrunk_mean",)
+log = logging.getLogger(__name__)
+
 PUBLISHED_DIGITS = 6
-ESTIMATOR = "signed_ridge"
-TRANSFORM = "quantile"
+ESTIMATOR = "two_layer"
+ENGLISH = "en"
+STATUS_OK = "ok"
+STATUS_INSUFFICIENT = "insufficient_data"
+STATUS_LANGUAGE = "unsupported_language"
+CLIPPED = "clipped to 0-100"
+BATCH = 50_000
 
 
 class NoModel(LookupError):
@@ -50,41 +68,239 @@ class NoModel(LookupError):
 
 
 def window_articles(con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int, undated: str) -> pl.DataFrame:
-    """The scorer's per-article inputs for the window (derived features added), sorted by outlet and article."""
+    """The scorer's per-article inputs for the window (derived features, stored cues), sorted by outlet and article.
+
+    `language` is kept (null, for articles featurized before languages were known, counts as English).
+    """
     frame = window_features(con, as_of=as_of, window_days=window_days, undated=undated)
-    return with_derived_features(frame.drop("published_at", "feature_version")).sort("outlet", "article_id")
+    if "language" not in frame.columns:
+        frame = frame.with_columns(language=pl.lit(None, dtype=pl.String))
+    frame = with_derived_features(frame.drop("published_at", "feature_version"))
+    cues = con.sql("SELECT article_id, " + ", ".join(PUNCTUATION) + " FROM article_cues").pl()
+    frame = frame.join(cues, on="article_id", how="left")
+    return frame.sort("outlet", "article_id")
 
 
-def _matrix(articles: pl.DataFrame, features: list[str]) -> pl.DataFrame:
-    return outlet_matrix(articles.select("article_id", "outlet", *features), features=features, value=VALUES)
+def is_english() -> pl.Expr:
+    return pl.col("language").is_null() | (pl.col("language") == ENGLISH)
 
 
-def cross_validate(matrix: pl.DataFrame, labels: pl.DataFrame, *, min_articles: int, seed: int) -> dict[str, float]:
-    """Outlet-grouped 5x5 CV of the same model on the training outlets: Spearman, MAE, interval coverage."""
-    train = training_frame(matrix, labels, min_articles=min_articles)
-    features = [c for c in matrix.columns if c not in ("outlet", "n_articles")]
-    y = train.get_column("label_score").to_numpy()
-    X = train.select(features)
-    splits = grouped_splits(train.get_column("outlet").to_list(), n_splits=5, n_repeats=5, seed=seed)
-    bounds: dict[str, np.ndarray] = {"low": np.full((5, len(y)), np.nan), "high": np.full((5, len(y)), np.nan)}
+# ----------------------------------------------------------------------------------------------------------
+# Per-article numbers, computed once and stored
+# ----------------------------------------------------------------------------------------------------------
 
-    def fit_predict(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
-        model = ReliabilityModel(ESTIMATOR, transform=TRANSFORM, random_state=seed).fit(X[train_idx], y[train_idx])
-        pred = model.predict(X[test_idx])
-        for split in splits:
-            if np.array_equal(split.test, test_idx):
-                bounds["low"][split.repeat, test_idx] = pred - model.conformal_quantile_
-                bounds["high"][split.repeat, test_idx] = pred + model.conformal_quantile_
-        return pred
 
-    oof = out_of_fold(splits, len(y), fit_predict)
+def _citation_patterns() -> dict[str, str]:
+    from jobs.evaluate import citation_names
+
+    return citation_patterns(citation_names())
+
+
+def cue_version(patterns: dict[str, str]) -> str:
+    """Version of the cue code (bump CUE_CODE_VERSION) and of the outlet-name list it matches."""
+    text = json.dumps(sorted(patterns.items()))
+    return f"{CUE_CODE_VERSION}:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+CUE_CODE_VERSION = "1"
+
+
+def ensure_article_cues(con: duckdb.DuckDBPyConnection) -> int:
+    """Compute and store article_cues for every article without an up-to-date row; returns how many."""
+    patterns = _citation_patterns()
+    version = cue_version(patterns)
+    done = 0
+    while True:
+        todo = con.sql(
+            "SELECT a.article_id, a.text, a.content_version FROM articles a LEFT JOIN article_cues c "
+            "ON c.article_id = a.article_id AND c.content_version = a.content_version AND c.cue_version = $v "
+            "WHERE c.article_id IS NULL ORDER BY a.article_id LIMIT $n",
+            params={"v": version, "n": BATCH},
+        ).pl()
+        if not todo.height:
+            return done
+        cues = article_cues(todo.lazy(), patterns=patterns).collect()
+        cues = cues.join(todo.select("article_id", "content_version"), on="article_id").with_columns(
+            cue_version=pl.lit(version)
+        )
+        with transaction(con):
+            con.register("_cues", cues.to_arrow())
+            try:
+                con.execute(
+                    "INSERT OR REPLACE INTO article_cues BY NAME SELECT article_id, content_version, cue_version, "
+                    + ", ".join(PUNCTUATION)
+                    + ", cited_outlets FROM _cues"
+                )
+            finally:
+                con.unregister("_cues")
+        done += todo.height
+
+
+def ensure_text_scores(con: duckdb.DuckDBPyConnection, model_id: str, layer: TextLayer, article_ids: list[str]) -> int:
+    """Store article_text_scores of `model_id` for these articles where missing or stale; returns how many."""
+    if not article_ids:
+        return 0
+    done = 0
+    con.register("_want", pl.DataFrame({"article_id": article_ids}).to_arrow())
+    try:
+        while True:
+            todo = con.sql(
+                "SELECT a.article_id, a.content_version FROM articles a SEMI JOIN _want i "
+                "ON i.article_id = a.article_id LEFT JOIN article_text_scores t ON t.article_id = a.article_id "
+                "AND t.model_id = $m AND t.content_version = a.content_version WHERE t.article_id IS NULL "
+                "ORDER BY a.article_id LIMIT $n",
+                params={"m": model_id, "n": BATCH},
+            ).pl()
+            if not todo.height:
+                return done
+            texts = _titles(con, todo["article_id"].to_list(), layer.source)
+            texts = todo.select("article_id").join(texts, on="article_id", how="left", maintain_order="left")
+            analyzer = SOURCE_ANALYZERS[layer.source]
+            contribution = layer.contributions(hashed_counts(texts["title"].fill_null("").to_list(), analyzer=analyzer))
+            rows = todo.select("article_id", "content_version").with_columns(
+                model_id=pl.lit(model_id), contribution=pl.Series(contribution)
+            )
+            with transaction(con):
+                con.register("_text", rows.to_arrow())
+                try:
+                    con.execute(
+                        "INSERT OR REPLACE INTO article_text_scores BY NAME "
+                        "SELECT model_id, article_id, content_version, contribution FROM _text"
+                    )
+                finally:
+                    con.unregister("_text")
+            done += todo.height
+    finally:
+        con.unregister("_want")
+
+
+def _titles(con: duckdb.DuckDBPyConnection, article_ids: list[str], source: str = "title") -> pl.DataFrame:
+    """article_id and `title`: the text the text layer reads (the title, or title + body without boilerplate)."""
+    con.register("_ids", pl.DataFrame({"article_id": article_ids}).to_arrow())
+    try:
+        frame = con.sql(
+            "SELECT a.article_id, a.title, a.text FROM articles a SEMI JOIN _ids i ON i.article_id = a.article_id"
+        ).pl()
+        if source == "title":
+            return frame.select("article_id", "title")
+        removed = con.sql(
+            "SELECT b.article_id, b.line_start, b.line_end FROM boilerplate_removed b SEMI JOIN _ids i "
+            "ON i.article_id = b.article_id ORDER BY b.article_id, b.line_start"
+        ).pl()
+    finally:
+        con.unregister("_ids")
+    return frame.select("article_id", pl.Series("title", text_layer_inputs(frame, removed)))
+
+
+def text_layer_inputs(articles: pl.DataFrame, removed: pl.DataFrame) -> list[str]:
+    """Title + newline + body with the removed boilerplate line spans cut out, per article (in frame order)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for article_id, start, end in removed.iter_rows():
+        spans.setdefault(article_id, []).append((int(start), int(end)))
+    out = []
+    for article_id, title, text in articles.select("article_id", "title", "text").iter_rows():
+        body = text or ""
+        pieces, position = [], 0
+        for start, end in spans.get(article_id, []):
+            pieces.append(body[position:start])
+            position = max(position, end)
+        pieces.append(body[position:])
+        out.append((title or "") + " \n " + "".join(pieces))
+    return out
+
+
+def _cited(con: duckdb.DuckDBPyConnection, articles: pl.DataFrame) -> pl.DataFrame:
+    cues = con.sql("SELECT article_id, cited_outlets FROM article_cues").pl()
+    return (
+        articles.select("article_id", "outlet")
+        .join(cues, on="article_id", how="left")
+        .with_columns(pl.col("cited_outlets").fill_null([]))
+    )
+
+
+def cue_features(articles: pl.DataFrame) -> list[str]:
+    """The cue model's per-article columns: the pipeline's model features plus body punctuation."""
+    base = [c for c in model_feature_columns(articles.drop(*PUNCTUATION, strict=False)) if c != "language"]
+    return [*base, *PUNCTUATION]
+
+
+def outlet_rows(english: pl.DataFrame, outlets: list[str], features: list[str]) -> pl.DataFrame:
+    """Per outlet (in `outlets` order): n_articles, shrunk means and {f}__sd of the English articles' features."""
+    matrix = outlet_matrix(
+        english.select("article_id", "outlet", *features), features=features, value=("shrunk_mean", "sd")
+    )
+    order = pl.DataFrame({"outlet": outlets}, schema={"outlet": pl.String})
+    return order.join(matrix, on="outlet", how="left", maintain_order="left").with_columns(
+        pl.col("n_articles").fill_null(0)
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fit
+# ----------------------------------------------------------------------------------------------------------
+
+
+def cross_validate(
+    english: pl.DataFrame,
+    titles: pl.DataFrame,
+    cited: pl.DataFrame,
+    y_frame: pl.DataFrame,
+    features: list[str],
+    *,
+    seed: int,
+    repeats: int = 2,
+    source: str = "title",
+) -> dict[str, float]:
+    """Outlet-grouped CV (5 folds x `repeats`) of the same two-layer fit on the training outlets.
+
+    A quick check stored with the model; docs/evaluation.md has the full evaluation on every shared corpus.
+    """
+    outlets = y_frame["outlet"].to_list()
+    y = y_frame["label_score"].to_numpy()
+    rows = outlet_rows(english, outlets, features)
+    docs = english.select("article_id", "outlet").join(titles, on="article_id").sort("outlet", "article_id")
+    index = {o: i for i, o in enumerate(outlets)}
+    docs = docs.filter(pl.col("outlet").is_in(outlets))
+    group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
+    counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[source])
+    splits = grouped_splits(outlets, n_splits=5, n_repeats=repeats, seed=seed)
+    oof = np.full((repeats, len(y)), np.nan)
+    low, high = np.full_like(oof, np.nan), np.full_like(oof, np.nan)
+    for s in splits:
+        ratings = {outlets[i]: float(y[i]) for i in s.train}
+        train_out = [outlets[i] for i in s.train]
+        test_out = [outlets[i] for i in s.test]
+        tr_rows = rows[s.train.tolist()].join(cited_rating_rows(cited, train_out, ratings), on="outlet", how="left")
+        te_rows = rows[s.test.tolist()].join(cited_rating_rows(cited, test_out, ratings), on="outlet", how="left")
+        tr_docs = np.flatnonzero(np.isin(group, s.train))
+        remap = np.full(len(y), -1)
+        remap[s.train] = np.arange(len(s.train))
+        model = fit_two_layer(
+            counts[tr_docs],
+            remap[group[tr_docs]],
+            y[s.train],
+            tr_rows.select(*features, CITED_RATING),
+            seed=seed,
+            source=source,
+        )
+        te_docs = np.flatnonzero(np.isin(group, s.test))
+        remap[s.test] = np.arange(len(s.test))
+        assert model.text is not None
+        mean, se, _ = group_stats(model.text.contributions(counts[te_docs]), remap[group[te_docs]], len(s.test))
+        out = predict_two_layer(
+            model,
+            te_rows.with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se)),
+            thresholds=SCORE_THRESHOLDS,
+        )
+        oof[s.repeat, s.test] = np.clip(out["pred"].to_numpy(), 0, 1)
+        low[s.repeat, s.test] = out["low"].to_numpy()
+        high[s.repeat, s.test] = out["high"].to_numpy()
     return {
         "outlets": float(len(y)),
         "spearman_mean": float(np.nanmean([spearman(row, y) for row in oof])),
         "mae_mean": float(np.nanmean([mae(row, y) for row in oof])),
-        "model_error_interval_coverage": float(
-            np.nanmean([coverage(lo, hi, y) for lo, hi in zip(bounds["low"], bounds["high"], strict=True)])
-        ),
+        "interval_coverage": float(np.nanmean([coverage(a, b, y) for a, b in zip(low, high, strict=True)])),
+        "interval_median_width": float(np.nanmean([np.median(b - a) for a, b in zip(low, high, strict=True)])),
     }
 
 
@@ -113,8 +329,9 @@ def fit(
     undated: str = "include",
     min_articles: int = DEFAULT_MIN_ARTICLES,
     seed: int = 0,
+    text_source: str = "body",
 ) -> FitSummary:
-    """Fit the scorer on the window's labelled outlets, cross-validate it, and store it in `models`."""
+    """Fit the two-layer scorer on the window's labelled English outlets, cross-validate it, store it in `models`."""
     started = time.perf_counter()
     params = {
         "labels": str(labels_path),
@@ -123,25 +340,48 @@ def fit(
         "undated": undated,
         "min_articles": min_articles,
         "seed": seed,
+        "text_source": text_source,
     }
     run_id = start_run(con, "fit", params)
     with failure_recorded(con, run_id):
+        ensure_article_cues(con)
         articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
+        english = articles.filter(is_english())
         version = feature_versions(con)
-        features = model_feature_columns(articles)
-        matrix = _matrix(articles, features)
+        features = cue_features(english)
         labels = load_labels(labels_path, resolver=resolver)
-        model = fit_scorer(
-            matrix,
-            labels,
-            min_articles=min_articles,
-            model=ReliabilityModel(ESTIMATOR, transform=TRANSFORM, random_state=seed),
+        counts_frame = english.group_by("outlet").agg(pl.len().cast(pl.UInt32).alias("n_articles"))
+        train = training_frame(counts_frame, labels, min_articles=min_articles)
+        if train.height < 3:
+            raise ValueError(f"only {train.height} labelled outlets with >= {min_articles} articles: cannot train")
+        outlets = train["outlet"].to_list()
+        y = train["label_score"].to_numpy()
+        ratings = {o: float(v) for o, v in zip(outlets, y, strict=True)}
+        cited = _cited(con, english)
+        rows = outlet_rows(english, outlets, features).join(
+            cited_rating_rows(cited, outlets, ratings), on="outlet", how="left", maintain_order="left"
         )
-        metrics = cross_validate(matrix, labels, min_articles=min_articles, seed=seed)
-        parameters = model_to_dict(model)
-        text = json.dumps(parameters, sort_keys=True)
+        docs = english.filter(pl.col("outlet").is_in(outlets)).select("article_id", "outlet")
+        titles = _titles(con, docs["article_id"].to_list(), text_source)
+        docs = docs.join(titles, on="article_id").sort("outlet", "article_id")
+        index = {o: i for i, o in enumerate(outlets)}
+        group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
+        analyzer = SOURCE_ANALYZERS[text_source]
+        model = fit_two_layer(
+            hashed_counts(docs["title"].fill_null("").to_list(), analyzer=analyzer),
+            group,
+            y,
+            rows.select(*features, CITED_RATING),
+            ratings=ratings,
+            seed=seed,
+            source=text_source,
+        )
+        metrics = cross_validate(
+            english, titles, cited, train.select("outlet", "label_score"), features, seed=seed, source=text_source
+        )
+        metrics["text_weight"] = model.weight
+        text = model.dumps()
         model_id = "m_" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        training = training_frame(matrix, labels, min_articles=min_articles).get_column("outlet").to_list()
         con.execute(
             "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -154,18 +394,25 @@ def fit(
                 window_days,
                 undated,
                 min_articles,
-                training,
-                features,
+                outlets,
+                [*features, CITED_RATING],
                 version,
                 ESTIMATOR,
-                json.dumps(model.get_params(), sort_keys=True, default=str),
+                json.dumps(
+                    {
+                        "cue": model.cue.get_params(),
+                        "text": {"min_df": model.text.min_df if model.text else None, "source": text_source},
+                    },
+                    sort_keys=True,
+                    default=str,
+                ),
                 json.dumps(metrics, sort_keys=True),
                 code_version(),
                 text,
             ],
         )
-    summary = FitSummary(run_id, model_id, len(training), metrics, time.perf_counter() - started)
-    finish_run(con, run_id, status="ok", counts={"training_outlets": len(training), "model_id": model_id, **metrics})
+    summary = FitSummary(run_id, model_id, len(outlets), metrics, time.perf_counter() - started)
+    finish_run(con, run_id, status="ok", counts={"training_outlets": len(outlets), "model_id": model_id, **metrics})
     return summary
 
 
@@ -173,21 +420,40 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def needs_refit(con: duckdb.DuckDBPyConnection, *, labels_path: Path, feature_version: str) -> str | None:
-    """Why the latest model is out of date (labels, features or code changed), or None when it is current."""
+def needs_refit(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    labels_path: Path,
+    feature_version: str,
+    min_articles: int | None = None,
+    text_source: str | None = None,
+) -> str | None:
+    """Why the latest model is out of date (labels, features, code or min_articles changed), or None when current."""
     latest = con.execute(
-        "SELECT label_sha256, feature_version, code_version FROM models ORDER BY trained_at DESC, model_id LIMIT 1"
+        "SELECT label_sha256, feature_version, code_version, min_articles, estimator, "
+        "hyperparameters->>'$.text.source' FROM models ORDER BY trained_at DESC, model_id LIMIT 1"
     ).fetchall()
     if not latest:
         return "no model yet"
-    label_sha, version, code = latest[0]
+    label_sha, version, code, trained_min, estimator, source = latest[0]
+    if estimator != ESTIMATOR:
+        return "the latest model is not a two-layer model"
     if label_sha != _sha256(labels_path):
         return "the label file changed"
     if version != feature_version:
         return "the feature version changed"
     if code != code_version():
         return "the code version changed"
+    if min_articles is not None and trained_min != min_articles:
+        return "min_articles changed"
+    if text_source is not None and source != text_source:
+        return "the text source changed"
     return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Score
+# ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -197,12 +463,102 @@ class ScoreSummary:
     outlets: int
     insufficient: int
     seconds: float
+    unsupported: int = 0
+    new_text_scores: int = 0
 
     def line(self) -> str:
         return (
-            f"score run {self.run_id}: published {self.outlets} outlets ({self.insufficient} with insufficient data) "
-            f"with model {self.model_id} in {self.seconds:.1f}s"
+            f"score run {self.run_id}: published {self.outlets} outlets ({self.insufficient} with insufficient data, "
+            f"{self.unsupported} in an unsupported language) with model {self.model_id} in {self.seconds:.1f}s"
         )
+
+
+def score_frame(
+    model: TwoLayerModel,
+    articles: pl.DataFrame,
+    text_scores: pl.DataFrame,
+    cited: pl.DataFrame,
+    *,
+    min_articles: int,
+    thresholds: tuple[float, float] = SCORE_THRESHOLDS,
+) -> pl.DataFrame:
+    """One row per outlet of `articles` (the window, every language): the published columns before rounding.
+
+    `text_scores`: article_id, contribution (the model's stored s_i); `cited`: article_id, outlet, cited_outlets.
+    """
+    per_outlet = (
+        articles.group_by("outlet")
+        .agg(pl.len().alias("n_articles"), is_english().sum().alias("n_english"))
+        .sort("outlet")
+    )
+    outlets = per_outlet["outlet"].to_list()
+    english = articles.filter(is_english())
+    features = [c for c in model.cue_features if c != CITED_RATING]
+    rows = outlet_rows(english, outlets, features).drop("n_articles")
+    rows = per_outlet.join(rows, on="outlet", how="left", maintain_order="left")
+    rows = rows.join(
+        cited_rating_rows(cited.filter(pl.col("outlet").is_in(outlets)), outlets, model.ratings),
+        on="outlet",
+        how="left",
+        maintain_order="left",
+    )
+    s = english.select("article_id", "outlet").join(text_scores, on="article_id", how="inner")
+    if s.height:
+        index = {o: i for i, o in enumerate(outlets)}
+        mean, se, _ = group_stats(
+            s["contribution"].to_numpy(), np.array([index[o] for o in s["outlet"].to_list()]), len(outlets)
+        )
+    else:
+        mean = se = np.full(len(outlets), np.nan)
+    # the score and its sampling error come from the English articles only
+    inputs = rows.with_columns(
+        pl.Series("text_mean", mean), pl.Series("text_se", se), pl.col("n_english").alias("n_articles")
+    )
+    out = predict_two_layer(model, inputs, thresholds=thresholds)
+    baseline, factors = factor_table(model, inputs)
+    n_english = per_outlet["n_english"].to_numpy()
+    n_all = per_outlet["n_articles"].to_numpy()
+    unsupported = n_english * 2 <= n_all
+    insufficient = ~unsupported & (n_english < min_articles)
+    status = np.where(unsupported, STATUS_LANGUAGE, np.where(insufficient, STATUS_INSUFFICIENT, STATUS_OK))
+    pred = out["pred"].to_numpy()
+    has_score = ~unsupported
+    score = np.where(has_score, np.clip(100 * pred, 0, 100), np.nan)
+    graded = status == STATUS_OK
+    ordered: list[list[dict[str, Any]] | None] = []
+    for i, rows_i in enumerate(factors):
+        if not has_score[i]:
+            ordered.append(None)
+            continue
+        rows_i = sorted(rows_i, key=lambda f: -abs(f["contribution"]))
+        if score[i] != 100 * pred[i]:  # the published score is clipped to 0-100: say by how much
+            rows_i.append({"feature": CLIPPED, "value": None, "contribution": float(score[i] - 100 * pred[i])})
+        ordered.append(rows_i)
+    return pl.DataFrame(
+        {
+            "outlet": outlets,
+            "n_articles": n_all.astype(np.int64),
+            "n_english": n_english.astype(np.int64),
+            "score": score,
+            "score_low": np.where(has_score, 100 * out["low"].to_numpy(), np.nan),
+            "score_high": np.where(has_score, 100 * out["high"].to_numpy(), np.nan),
+            "grade": out["grade"].to_list(),
+            "grade_confidence": out["grade_confidence"].to_list(),
+            "status": status,
+            "text_score": np.where(has_score, 100 * out["text_pred"].to_numpy(), np.nan),
+            "cue_score": np.where(has_score, 100 * out["cue_pred"].to_numpy(), np.nan),
+            "text_weight": np.full(len(outlets), model.weight),
+            "baseline_score": np.full(len(outlets), baseline),
+            "factors": pl.Series(
+                ordered,
+                dtype=pl.List(pl.Struct({"feature": pl.String, "value": pl.Float64, "contribution": pl.Float64})),
+            ),
+        },
+        strict=False,
+    ).with_columns(
+        pl.col("score", "score_low", "score_high", "text_score", "cue_score").fill_nan(None),
+        pl.when(pl.Series(graded)).then(pl.col("grade", "grade_confidence")),
+    )
 
 
 def score(
@@ -213,56 +569,52 @@ def score(
     undated: str = "include",
     model_id: str | None = None,
     resolver: OutletResolver,
-    n_boot: int = 200,
-    seed: int = 0,
 ) -> ScoreSummary:
     """Score every outlet of the window with a stored model and publish the scores in one transaction."""
     started = time.perf_counter()
     run_id = start_run(
-        con,
-        "score",
-        {
-            "as_of": as_of,
-            "window_days": window_days,
-            "undated": undated,
-            "model_id": model_id,
-            "n_boot": n_boot,
-            "seed": seed,
-        },
+        con, "score", {"as_of": as_of, "window_days": window_days, "undated": undated, "model_id": model_id}
     )
     with failure_recorded(con, run_id):
         row = con.execute(
-            "SELECT model_id, parameters, features, min_articles, label_file FROM models "
+            "SELECT model_id, parameters, min_articles, label_file, estimator FROM models "
             "WHERE ? IS NULL OR model_id = ? ORDER BY trained_at DESC, model_id LIMIT 1",
             [model_id, model_id],
         ).fetchall()
         if not row:
             raise NoModel(f"no model {model_id!r}" if model_id else "no fitted model: run `presstrust fit` first")
-        chosen, parameters, features, min_articles, label_file = row[0]
-        model = model_from_dict(json.loads(parameters))
+        chosen, parameters, min_articles, label_file, estimator = row[0]
+        if estimator != ESTIMATOR:
+            raise NoModel(f"model {chosen} is not a two-layer model: run `presstrust fit` (or nightly --refit)")
+        model = TwoLayerModel.from_dict(json.loads(parameters))
+        ensure_article_cues(con)
         articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
-        features = list(features)
-        matrix = _matrix(articles, features)
-        boot = bootstrap_matrices(
-            articles.select("article_id", "outlet", *features),
-            to_matrix=functools.partial(_matrix, features=features),
-            n_boot=n_boot,
-            seed=seed,
-        )
-        scores = score_outlets(model, matrix, bootstrap=boot, min_articles=min_articles)
+        english_ids = articles.filter(is_english())["article_id"].to_list()
+        new = ensure_text_scores(con, chosen, model.text, english_ids) if model.text is not None else 0
+        text_scores = con.sql(
+            "SELECT article_id, contribution FROM article_text_scores WHERE model_id = $m", params={"m": chosen}
+        ).pl()
+        scores = score_frame(model, articles, text_scores, _cited(con, articles), min_articles=min_articles)
         labels = load_labels(Path(label_file), resolver=resolver) if Path(label_file).exists() else None
         if labels is not None:
             scores = scores.join(labels.select("outlet", "label_score"), on="outlet", how="left")
         else:
             scores = scores.with_columns(label_score=pl.lit(None, dtype=pl.Float64))
         _publish(con, scores, run_id=run_id, model_id=chosen, as_of=as_of, window_days=window_days)
-    insufficient = int((scores.get_column("status") != "ok").sum())
-    summary = ScoreSummary(run_id, chosen, scores.height, insufficient, time.perf_counter() - started)
+    insufficient = int((scores.get_column("status") == STATUS_INSUFFICIENT).sum())
+    unsupported = int((scores.get_column("status") == STATUS_LANGUAGE).sum())
+    summary = ScoreSummary(run_id, chosen, scores.height, insufficient, time.perf_counter() - started, unsupported, new)
     finish_run(
         con,
         run_id,
         status="ok",
-        counts={"outlets": scores.height, "insufficient_data": insufficient, "model_id": chosen},
+        counts={
+            "outlets": scores.height,
+            "insufficient_data": insufficient,
+            "unsupported_language": unsupported,
+            "new_text_scores": new,
+            "model_id": chosen,
+        },
     )
     return summary
 
@@ -274,7 +626,9 @@ def _publish(
     # Parallel float sums upstream can differ in the last bits between runs; published numbers are rounded
     # to 1e-6 (far below any meaningful difference on a 0-100 scale) so the same inputs publish the same rows.
     scores = scores.with_columns(
-        pl.col("score", "score_low", "score_high", "label_score").round(PUBLISHED_DIGITS),
+        pl.col("score", "score_low", "score_high", "label_score", "text_score", "cue_score", "baseline_score").round(
+            PUBLISHED_DIGITS
+        ),
         pl.col("factors").list.eval(
             pl.struct(
                 pl.element().struct.field("feature"),

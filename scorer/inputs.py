@@ -61,6 +61,12 @@ FEATURE_DIRECTIONS: dict[str, int] = {
     "direct_quotes_per_1k_words": 1,
     "numbers_per_1k_words": 1,  # specifics: figures, dates, counts
     "byline_present_share": 1,  # an accountable author
+    # scorer.cues: body punctuation (exclamation-heavy, trailing-off, rhetorical-question prose) and the mean
+    # training-label rating of the outlets an outlet cites by name
+    "exclamations_per_1k_chars": -1,
+    "ellipses_per_1k_chars": -1,
+    "questions_per_1k_chars": -1,
+    "cited_rating": 1,
     # corroboration (features.aggregate.corroboration_units), when used
     "corroborated_share": 1,
     "exclusive_share": -1,

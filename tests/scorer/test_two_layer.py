@@ -1,0 +1,79 @@
+"""scorer.two_layer: the combined prediction, factors that add up exactly, persistence as data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from scorer.text import group_stats, hashed_counts
+from scorer.two_layer import TEXT_FACTOR, TwoLayerModel, factor_table, fit_two_layer, predict_two_layer
+
+RNG = np.random.default_rng(7)
+N_OUTLETS = 24
+
+
+def _data() -> tuple[np.ndarray, list[str], np.ndarray, pl.DataFrame]:
+    y = np.linspace(0.1, 0.95, N_OUTLETS)
+    good = ["officials confirm figures", "report shows data", "court rules on case", "bank holds rates"]
+    bad = ["shocking truth revealed", "they hide this from you", "elites panic now", "you will not believe"]
+    titles, group = [], []
+    for i, label in enumerate(y):
+        for _ in range(12):
+            words = good if RNG.random() < label else bad
+            titles.append(str(RNG.choice(words)) + " " + str(RNG.choice(["today", "again", "now", "update"])))
+            group.append(i)
+    rows = pl.DataFrame(
+        {
+            "outlet": [f"o{i}.com" for i in range(N_OUTLETS)],
+            "n_articles": [12] * N_OUTLETS,
+            "hedges_per_1k_words": 10 - 8 * y + RNG.normal(0, 1, N_OUTLETS),
+            "hedges_per_1k_words__sd": np.full(N_OUTLETS, 3.0),
+            "direct_quotes_per_1k_words": 5 + 10 * y + RNG.normal(0, 2, N_OUTLETS),
+            "direct_quotes_per_1k_words__sd": np.full(N_OUTLETS, 4.0),
+        }
+    )
+    return y, titles, np.array(group), rows
+
+
+def _fitted() -> tuple[TwoLayerModel, pl.DataFrame]:
+    y, titles, group, rows = _data()
+    counts = hashed_counts(titles)
+    model = fit_two_layer(counts, group, y, rows.select("hedges_per_1k_words", "direct_quotes_per_1k_words"), seed=0)
+    mean, se, _ = group_stats(model.text.contributions(counts), group, N_OUTLETS)  # type: ignore[union-attr]
+    return model, rows.with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se))
+
+
+def test_factors_add_up_to_the_prediction() -> None:
+    model, inputs = _fitted()
+    out = predict_two_layer(model, inputs, thresholds=(0.4, 0.7))
+    baseline, factors = factor_table(model, inputs)
+    assert 0.0 <= model.weight <= 1.0
+    for i, rows in enumerate(factors):
+        total = baseline + sum(f["contribution"] for f in rows)
+        assert total == pytest.approx(100 * out["pred"][i], abs=1e-9)
+        assert rows[0]["feature"] == TEXT_FACTOR or model.weight == 0.0
+    # the combined prediction is the weighted average of the layers
+    a = model.weight
+    assert np.allclose(out["pred"], a * out["text_pred"] + (1 - a) * out["cue_pred"])
+    assert (out["low"] <= out["pred"].clip(0, 1)).all() and (out["pred"].clip(0, 1) <= out["high"]).all()
+
+
+def test_round_trip_as_json_predicts_the_same() -> None:
+    model, inputs = _fitted()
+    again = TwoLayerModel.from_dict(json.loads(model.dumps()))
+    a = predict_two_layer(model, inputs, thresholds=(0.4, 0.7))
+    b = predict_two_layer(again, inputs, thresholds=(0.4, 0.7))
+    assert a.equals(b)
+
+
+def test_fewer_articles_give_a_wider_interval() -> None:
+    model, inputs = _fitted()
+    few = inputs.with_columns(pl.col("text_se") * 3, pl.lit(2).alias("n_articles"))
+    wide = predict_two_layer(model, few, thresholds=(0.4, 0.7))
+    narrow = predict_two_layer(model, inputs, thresholds=(0.4, 0.7))
+    inside = ((narrow["pred"] > 0.3) & (narrow["pred"] < 0.7)).to_numpy()  # away from the 0-1 clip
+    assert inside.any()
+    assert ((wide["high"] - wide["low"]) > (narrow["high"] - narrow["low"])).to_numpy()[inside].all()
