@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jobs.exits import EXIT_FAILED, EXIT_LOCKED
 
@@ -274,3 +276,80 @@ def test_terminal_escapes_in_articles_never_reach_the_terminal(
         assert not any(c in out for c in "\x1b\x07\x9b"), command
     shown = presstrust("explain-article", "a77", "--no-color", "--db", str(db)).stdout
     assert "Clear\u241b[2J" in shown
+
+
+# --- random kill points and hostile records: the invariants hold wherever the nightly dies -------------------
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+_HOSTILE = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.none(), st.integers(), _TEXT),
+        "url": st.one_of(st.none(), _TEXT, st.just("https://www.nytimes.com/2020/06/15/x")),
+        "outlet": st.one_of(st.none(), _TEXT, st.sampled_from(["nytimes.com", "a" * 400 + ".com", "x\x1b.com"])),
+        "title": st.one_of(st.none(), _TEXT),
+        "text": st.one_of(st.none(), _TEXT, st.just("Officials said it could rain. " * 50)),
+        "published_at": st.one_of(st.none(), _TEXT, st.just("2020-06-20T10:00:00Z"), st.integers()),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def published_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("published-once")
+    db, corpus = base / "f.duckdb", base / "corpus"
+    labelled_corpus(corpus)
+    first = nightly(db, corpus)
+    _, err = first.communicate()
+    assert first.returncode == 0, err
+    return db, corpus
+
+
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(delay=st.floats(min_value=0.0, max_value=9.0), hostile=st.lists(_HOSTILE, min_size=1, max_size=6))
+def test_random_kill_keeps_the_invariants(
+    published_once: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory, delay: float, hostile: list[dict]
+) -> None:
+    import time
+
+    work = tmp_path_factory.mktemp("kill")
+    db, corpus = work / "f.duckdb", work / "corpus"
+    shutil.copy(published_once[0], db)
+    shutil.copytree(published_once[1], corpus)
+    write_jsonl(corpus / "hostile.jsonl", hostile)
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute(LATEST).fetchall()
+    proc = nightly(db, corpus)
+    time.sleep(delay)
+    proc.kill()
+    proc.communicate()
+
+    def check(con: duckdb.DuckDBPyConnection) -> int:
+        publications = con.execute("SELECT count(*) FROM publications").fetchall()[0][0]
+        latest = con.execute(LATEST).fetchall()
+        if publications == 1:
+            assert latest == before  # unchanged until a publish commits
+        else:  # a complete publication: every outlet of its run, none of another
+            run_ids = {row[-1] for row in latest}
+            assert len(run_ids) == 1 and len(latest) == len(before)
+        for read, loaded, updated, duplicates, rejected in con.execute(
+            "SELECT records_read, loaded, updated, duplicates, rejected FROM ingest_files WHERE status = 'loaded'"
+        ).fetchall():
+            assert read == loaded + updated + duplicates + rejected
+        per_path = con.execute(
+            "SELECT path, count(*) FROM ingest_files WHERE status = 'loaded' GROUP BY path HAVING count(*) > 1"
+        ).fetchall()
+        assert per_path == []  # no file loaded twice
+        articles, loaded_sum = con.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT sum(loaded) FROM ingest_files WHERE status = 'loaded')"
+        ).fetchall()[0]
+        assert articles == loaded_sum  # every article came from exactly one committed file
+        return int(publications)
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        check(con)
+    rerun = presstrust("nightly", "--db", str(db), "--corpus", str(corpus), *ARGS, "--quiet")
+    assert rerun.returncode in (0, 1), rerun.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert check(con) >= 2
+        rejects = con.execute("SELECT count(*) FROM ingest_rejects WHERE reason IS NULL OR reason = ''").fetchall()
+        assert rejects == [(0,)]  # every reject says why
