@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from jobs.terminal import visible
 from scorer.inputs import FEATURE_DIRECTIONS
 
 STYLES = {"unnamed_source": "bold red", "speculation": "bold yellow"}
@@ -30,9 +31,13 @@ class ArticleExplanation:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows as dicts; text values with control characters made visible (jobs.terminal), offsets unchanged."""
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [
+        {n: visible(v, keep="\n\t") if isinstance(v, str) else v for n, v in zip(names, row, strict=True)}
+        for row in cursor.fetchall()
+    ]
 
 
 def explain_article(con: duckdb.DuckDBPyConnection, article_id: str) -> ArticleExplanation:
