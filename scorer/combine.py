@@ -3,9 +3,8 @@
 - **Combination**: published prediction = a x text + (1 - a) x cue, with the weight `a` in [0, 1] chosen on
   the training outlets' inner out-of-fold predictions (lowest mean absolute error; `choose_weight`).
 - **Interval** (`interval_bounds`): pred +- sqrt(q^2 + (z x se)^2). q = split-conformal quantile of the
-  combined inner out-of-fold residuals (model error, `conformal_quantile`), taken separately for outlets
-  predicted below and above the median (Mondrian conformal, `TwoLayerModel.quantile_of`: the low end's
-  errors are larger); se = the outlet's sampling
+  combined inner out-of-fold residuals (model error, `conformal_quantile`; optionally one per prediction
+  half, Mondrian conformal, `TwoLayerModel.quantile_of`: measured wider, so off); se = the outlet's sampling
   standard error: for the text layer sd(s_i) / sqrt(n) of its stored per-article contributions, for the cue
   model a delta-method propagation of each feature's sd / sqrt(n) through the fitted model
   (`cue_standard_error`); combined as sqrt((a se_text)^2 + ((1 - a) se_cue)^2). z = the normal quantile of

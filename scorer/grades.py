@@ -45,7 +45,7 @@ def grades_of(scores: np.ndarray, *, scale: float = 1.0) -> np.ndarray:
     )
 
 
-SCORE_THRESHOLDS: tuple[float, float] = (0.58, 0.72)
+SCORE_THRESHOLDS: tuple[float, float] = (0.58, 0.73)
 """(low/mixed, mixed/high) thresholds for PUBLISHED scores on the [0, 1] scale (x 100 for the 0-100 score).
 
 Not the label thresholds above: predictions are pulled towards the mean, so a score of 0.60 is not an

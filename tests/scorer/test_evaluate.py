@@ -63,3 +63,27 @@ def test_corpus_and_evaluation_set(shared_data: Path, resolver: OutletResolver) 
 
     assert spearman(ev.right_share, ev.y) < -0.3
     assert articles.filter(pl.col("outlet").is_in(ev.outlets))["lean"].null_count() == 0
+
+
+def test_replace_generated_keeps_the_hand_written_part(tmp_path: Path) -> None:
+    from jobs.evaluate import GENERATED_MARKER, replace_generated
+
+    doc = tmp_path / "evaluation.md"
+    doc.write_text(f"# Title\n\nhand-written\n\n{GENERATED_MARKER}\n\nold numbers\n", encoding="utf-8")
+    replace_generated(doc, f"{GENERATED_MARKER}\n\nnew numbers\n")
+    assert doc.read_text(encoding="utf-8") == f"# Title\n\nhand-written\n\n{GENERATED_MARKER}\n\nnew numbers\n"
+
+
+@pytest.mark.shared
+def test_all_corpora_and_their_evaluation_set(shared_data: Path, resolver: OutletResolver) -> None:
+    from jobs.evaluate import load_all_corpora
+
+    articles = load_all_corpora(shared_data, resolver)
+    assert set(articles["corpus"].unique()) == {"allsides", "recovery", "fakes", "fakehealth", "fang_covid", "pac"}
+    assert articles["article_id"].is_unique().all()
+    pac = articles.filter(pl.col("corpus") == "pac")
+    assert pac.height >= 300 - 2  # every PAC outlet name resolves except two byline placeholders
+    english = articles.filter(pl.col("language") == "en")
+    labels = load_labels(paths.LABELS_FILE, resolver=resolver)
+    ev = build_eval_set(english, labels, None, None, min_articles=20)
+    assert 75 <= len(ev.outlets) <= 85 and {"rt.com", "presstv.com", "infowars.com"} <= set(ev.outlets)
