@@ -43,8 +43,8 @@ check: lint types test ## lint + types + tests
 bench: setup ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
 	$(PY) -m bench.run --shared $(SHARED)
 
-evaluate: setup ## the scorer's honest evaluation on every shared corpus; regenerates docs/evaluation.md (~10-15 min)
-	$(PY) -m jobs.evaluate --shared $(SHARED) --doc docs/evaluation.md
+evaluate: setup ## the scorer's honest evaluation on every shared corpus; regenerates docs/evaluation.md (~14 min)
+	$(PY) -m jobs.evaluate --shared $(SHARED) --quick --doc docs/evaluation.md
 
 constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	rm -rf /tmp/presstrust-pin && $(PYTHON) -m venv /tmp/presstrust-pin

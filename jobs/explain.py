@@ -252,7 +252,7 @@ def render_outlet(explanation: OutletExplanation) -> Group:
     if s["score"] is None:
         header.append(f"no score ({s['status']}: most of its {s['n_articles']} articles are not in English)")
     else:
-        grade = s["grade"] or "none"
+        grade = s["grade"] or "none (too few English articles to grade)"
         if s["grade"] and s.get("grade_confidence") == "uncertain":
             grade += " (uncertain: the interval spans another grade)"
         header.append(f"{s['score']:.1f} ({s['score_low']:.1f}-{s['score_high']:.1f}, ~90%), grade {grade}, ")
