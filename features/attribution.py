@@ -420,12 +420,12 @@ NOUN_CLASSES = ("anon", "collective", "spokes", "org", "doc", "data", "media")
 POLL_WORDS = r"\b(?:poll|polls|polled|polling|survey|surveys|surveyed)\b"
 
 NAMED, UNNAMED = "named", "unnamed"
-LEFT_WINDOW = 160  # characters before a verb searched for its subject (8 words plus a long apposition)
+LEFT_WINDOW = 100  # characters before a verb searched for its subject (8 words plus a long apposition)
 REGION_CUT = (
     r"^.*(?:^|\s)(?:while|and|but|that|which|who|when|where|as|because|although|though|if|since|after|before|so|or|"
     r"then|meaning|said|says|say|told|in|at|on|for|to|by|with|from|about|is|was|are|were|has|have|had)\s"
 )
-RIGHT_WINDOW = 160  # characters after it searched for a postposed speaker, "by X", or a "that" clause
+RIGHT_WINDOW = 100  # characters after it searched for a postposed speaker, "by X", or a "that" clause
 FRAMES_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     **CUE_SPAN_SCHEMA,  # cue = the source phrase (or the frame-less cue), offsets into the article text
     "frame": pl.String,  # subject, object, agentless, or the presstrust_anonymity_patterns.tsv row group
@@ -436,7 +436,8 @@ SOURCE_SPAN = pl.Struct({"cue_start": pl.Int64, "cue_end": pl.Int64})
 SENTENCE_ATTRIBUTION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "named_attribution": pl.Boolean,
     "unnamed_attribution": pl.Boolean,
-    # the unnamed source phrases and cues of the sentence, offsets into the article text (for the evidence)
+    # the unnamed source phrases of the sentence's frames, offsets into the article text (for the evidence);
+    # null for a sentence without a reporting-verb cue
     "unnamed_sources": pl.List(SOURCE_SPAN),
 }
 UNNAMED_SPANS_SCHEMA = dict(CUE_SPAN_SCHEMA)
@@ -548,38 +549,69 @@ def _classify(frames: pl.LazyFrame, cues: AttributionCues) -> pl.LazyFrame:
     heads = dict(cues.heads)
     cognition, unnamed, named = list(cues.cognition_verbs), pl.lit(UNNAMED), pl.lit(NAMED)
     none = pl.lit(None, dtype=pl.String)
+    frames = (
+        frames.filter(c("_kind").is_not_null() & c("_head").is_not_null())
+        .with_columns(
+            _lower_head(c("_head")).alias("_h"),
+            c("_head").str.contains(r"^[\"“‘'(]*[A-Z]").alias("_cap_head"),
+            c("_verb").is_in(cognition).alias("_cognition"),
+            (c("_kind") == "subject").alias("_subject"),
+        )
+        .with_columns(
+            c("_h").replace_strict(heads, default="", return_dtype=pl.String).alias("_k"),
+            c("_h").str.contains(r"[^s'’]s$").alias("_plural"),
+        )
+    )
+    # regexes run only on the rows whose class or verb needs them (the others get null inputs)
+    k_col, verb_col = c("_k"), c("_verb")
+    doc_like = k_col.is_in(["doc", "data"])
+    needs_det = ~k_col.is_in(["pronoun", "skip", "self", "passive", "spokes", "org", "media"])
     frames = frames.with_columns(
-        _lower_head(c("_head")).alias("_h"),
-        _determiner(c("_region")).alias("_det"),
-        c("_head").str.contains(r"^[\"“‘'(]*[A-Z]").alias("_cap_head"),
+        _determiner(pl.when(needs_det).then(c("_region"))).fill_null("none").alias("_det"),
         # a capitalised word before the head that is not the sentence's first word ("a Pew survey")
-        (c("_region").str.contains(r"\s[A-Z]") | (c("_region").str.contains(r"^[A-Z]") & ~c("_initial"))).alias(
-            "_cap_mod"
-        ),
+        pl.when(doc_like)
+        .then(c("_region").str.contains(r"\s[A-Z]") | (c("_region").str.contains(r"^[A-Z]") & ~c("_initial")))
+        .otherwise(False)
+        .alias("_cap_mod"),
         # "data from the state", "a study by Harvard researchers", "a study published in JAMA"
-        (
+        pl.when(doc_like)
+        .then(
             c("_after").str.contains(r"^,?\s*(?:from|by) (?:the\s|[A-Z])")
             | c("_after").str.contains(r"^,?\s*(?:\S+\s+)?(?:from|by|in|of|at|for) (?:the\s+)?(?:\S+\s+){0,3}?[A-Z]")
-        ).alias("_named_after"),
-        c("sentence_lower").str.contains(ascii_boundaries(POLL_WORDS)).alias("_poll"),
-        c("_verb").is_in(cognition).alias("_cognition"),
-        (c("_kind") == "subject").alias("_subject"),
-        c("_right")
+        )
+        .otherwise(False)
+        .alias("_named_after"),
+        # only a collective or anonymous head can be a poll's respondents
+        pl.when(k_col.is_in(["collective", "anon", ""]) & c("_plural") & ~c("_cap_head"))
+        .then(c("sentence").str.to_lowercase())
+        .str.contains(ascii_boundaries(POLL_WORDS))
+        .fill_null(False)
+        .alias("_poll"),
+        pl.when(verb_col.is_in(list(cues.needs_clause_verbs)) & c("_subject"))
+        .then(c("_right"))
         .str.contains(
             r"^,?\s*(?:that\b|whether\b|if\b|why\b|how\b|what\b|as\b|\"|“|:|—)|^\s+(?:\S+\s+){1,5}as\s"
             r"|^\s+(?:\S+\s+){1,4}to\s+(?:be|have|stop|end|suspend|halt|allow|block|drop|reject|approve|release|pay)\b"
         )
+        .fill_null(False)
         .alias("_clause_after"),
-        c("_right").str.contains(r"^\s+(?:\S+\s+){1,5}as\s").alias("_as_clause"),
-        c("_right").str.contains(r"^\s+(?:about|of|over)\b").alias("_topic_after"),
-        c("_right")
+        pl.when(verb_col.is_in(list(cues.as_verbs)))
+        .then(c("_right"))
+        .str.contains(r"^\s+(?:\S+\s+){1,5}as\s")
+        .fill_null(False)
+        .alias("_as_clause"),
+        pl.when(c("_cognition"))
+        .then(c("_right"))
+        .str.contains(r"^\s+(?:about|of|over)\b")
+        .fill_null(False)
+        .alias("_topic_after"),
+        pl.when(c("_kind") == "agentless")
+        .then(c("_right"))
         .str.contains(
             r"^\s+(?:[a-z]+ly\s+)?(?:to|that|as|likely|unlikely|killed|dead|missing|injured|wounded|arrested|detained)\b"
         )
+        .fill_null(False)
         .alias("_agentless_right"),
-    ).with_columns(
-        c("_h").replace_strict(heads, default="", return_dtype=pl.String).alias("_k"),
-        c("_h").str.contains(r"[^s'’]s$").alias("_plural"),
     )
     h, k, det, verb, plural, poll = c("_h"), c("_k"), c("_det"), c("_verb"), c("_plural"), c("_poll")
     cap_head, cap_mod, named_after, cog = c("_cap_head"), c("_cap_mod"), c("_named_after"), c("_cognition")
@@ -656,7 +688,7 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         text="sentence_lower",
         regex=cues.frame_cue,
         keys=keys,
-        carry=["start", "end", "sentence", "sentence_lower"],
+        carry=["start", "end", "sentence"],
     )
     s, cs, ce = c("sentence"), c("cue_start"), c("cue_end")
     between = alternation(BETWEEN_SUBJECT_AND_VERB)
@@ -669,7 +701,10 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         [
             (cs - LEFT_WINDOW).clip(lower_bound=0).alias("_window"),
             # a progressive cue "are demanding" is the verb "demanding" after a skipped "are"
-            c("cue").str.replace(r"^(?:am|is|are|was|were|been|be) (?:\S+ )??(\S+(?: for| to)?)$", "$1").alias("_verb"),
+            pl.when(c("cue").str.contains(" ", literal=True))
+            .then(c("cue").str.replace(r"^(?:am|is|are|was|were|been|be) (?:\S+ )??(\S+(?: for| to)?)$", "$1"))
+            .otherwise(c("cue"))
+            .alias("_verb"),
         ],
         [
             s.str.slice(window, cs - window).alias("_left_raw"),
@@ -677,11 +712,16 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         ],
         [
             left_raw.str.replace(rf"(?:[ ,]+{between})*[ ,]*$", "").alias("_left"),
-            left_raw.str.replace(r"[\s,]*$", "").alias("_left_nopunct"),
+            left_raw.str.strip_chars_end(" ,").alias("_left_nopunct"),
             verb.is_in(["according to", "citing"]).alias("_is_object_verb"),
-            left_raw.str.contains(
-                r"(?:^|\s)[A-Z][\w.'’-]*,\s+(?:a|an|the|who|whose|former|senior|chief|now)\s[^,\"“”]{0,120},\s*$"
-            ).alias("_apposition"),
+            # (regexes run only on the rows that can match: the others are null)
+            pl.when(left_raw.str.ends_with(", "))
+            .then(left_raw)
+            .str.contains(
+                r"(?:^|\s)[A-Z][\w.'’-]*,\s+(?:a|an|the|who|whose|former|senior|chief|now)\s[^,\"“”]{0,100},\s*$"
+            )
+            .fill_null(False)
+            .alias("_apposition"),
             (
                 # "higher-than-expected", "add-on": a verb glued to a hyphen is part of a compound word
                 left_raw.str.ends_with("-")
@@ -689,18 +729,26 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
                 # "suspected of", "accused of": a participle describing a person, not a report
                 | (
                     verb.is_in(["suspected", "accused", "convicted", "charged", "cleared"])
-                    & right.str.contains(r"^\s+of\b")
+                    & right.str.starts_with(" of ")
                 )
                 # "someone can have, say, depression": "say" as "for example"
                 | ((verb == "say") & left_raw.str.ends_with(", ") & right.str.starts_with(","))
             ).alias("_no_frame"),
             # "can only be described as", "must be acknowledged": a modal passive is not a report
-            left_raw.str.contains(r"(?:can|could|must|should|will|would|may|might|to)\s+(?:\w+\s+)?be\s*$").alias(
-                "_modal_passive"
-            ),
-            (right.str.contains(r"^\s+by\s") & ~right.str.contains(r"^\s+by\s+\S+ing\b")).alias("_by_follows"),
-            left_raw.str.contains(r"[,\"”’'—–:]\s*$").alias("_after_punct"),
-            left_raw.str.contains(r"\s$").alias("_after_space"),
+            pl.when(left_raw.str.ends_with("be ") | left_raw.str.ends_with("been "))
+            .then(left_raw)
+            .str.contains(r"(?:can|could|must|should|will|would|may|might|to)\s+(?:\w+\s+)?be\s*$")
+            .fill_null(False)
+            .alias("_modal_passive"),
+            pl.when(right.str.starts_with(" by "))
+            .then(~right.str.contains(r"^\s+by\s+\S+ing\b"))
+            .otherwise(False)
+            .alias("_by_follows"),
+            left_raw.str.strip_chars_end(" ")
+            .str.slice(-1)
+            .is_in([",", '"', "”", "’", "'", "—", "–", ":"])
+            .alias("_after_punct"),
+            left_raw.str.ends_with(" ").alias("_after_space"),
         ],
         [
             left.str.extract(f"({TOKEN})$", 1).alias("_plain"),
@@ -736,7 +784,12 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         ],
         [
             (_len(left) - _len(c("_subj_tail")) - _len(c("_subj_head"))).alias("_subj_head_start"),
-            c("_obj_src").str.extract(rf"^\s*((?:{TOKEN} ){{0,7}}{TOKEN})", 1).str.replace(r"\.$", "").alias("_chunk"),
+            # only a cue that can take an object (according to, citing, "by X", after a quote or comma) has one
+            pl.when(c("_is_object_verb") | c("_by_follows") | c("_after_punct"))
+            .then(c("_obj_src"))
+            .str.extract(rf"^\s*((?:{TOKEN} ){{0,7}}{TOKEN})", 1)
+            .str.replace(r"\.$", "")
+            .alias("_chunk"),
             (_len(right) - _len(c("_obj_src").str.strip_chars_start())).alias("_obj_offset"),
         ],
         [
@@ -806,11 +859,57 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         frames = frames.with_columns(*stage)
     if n_stages is not None:  # profiling: the frame rows after the first n stages
         return frames
+    # Fast path: most cues are "he said" or "Smith said" (a pronoun, or a capitalised singular word that is not
+    # the sentence's first, right before a plain reporting verb): named, and no evidence span is needed.
+    split = next(i for i, stage in enumerate(stages) if any("_use_post" in str(e) for e in stage)) + 1
+    mid = spans
+    for stage in stages[:split]:
+        mid = mid.with_columns(*stage)
+    mid = mid.cache()
+    plain = c("_plain")
+    special = cues.needs_clause_verbs | cues.cognition_verbs | cues.document_verbs | cues.as_verbs | cues.noun_like
+    fast = (
+        ~c("_no_frame")
+        & ~c("_is_object_verb")
+        & ~c("_by_agent")
+        & ~c("_passive")
+        & ~c("_use_post")
+        & ~c("_apposition")
+        & c("_after_space")
+        & ~verb.is_in(list(special))
+        & (
+            (c("_plain_class") == "pronoun")
+            | (
+                (c("_plain_class") == "")
+                & plain.str.contains(r"^[A-Z]")
+                & ~plain.str.contains(r"s$")
+                & (_len(left) > _len(plain))  # not the sentence's first word
+            )
+        )
+    ).fill_null(False)
+    columns = [*keys, "start", "end", "sentence", "_src_start", "_src_end", "_kind", "_head", "source"]
+    named_fast = mid.filter(fast).select(
+        *keys,
+        "start",
+        "end",
+        "sentence",
+        (window + _len(left) - _len(plain)).alias("_src_start"),
+        (window + _len(left)).alias("_src_end"),
+        pl.lit("subject").alias("_kind"),
+        plain.alias("_head"),
+        pl.lit(NAMED).alias("source"),
+    )
+    rest = mid.filter(~fast)
+    for stage in stages[split:]:
+        rest = rest.with_columns(*stage)
     # a verb inside the source phrase of an earlier "according to" / "citing" ("according to local reports")
     inside = c("_left_raw").str.contains(r"(?:according to|citing)(?: [^\s,.;:!?\"“”]+){0,4} $")
-    return _classify(frames.with_columns(inside.alias("_inside")), cues).filter(
-        c("source").is_not_null() & ~c("_inside")
+    classified = (
+        _classify(rest.with_columns(inside.alias("_inside")), cues)
+        .filter(c("source").is_not_null() & ~c("_inside"))
+        .select(columns)
     )
+    return pl.concat([named_fast, classified])
 
 
 def _pattern_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, regex: str, frame: str) -> pl.LazyFrame:
@@ -854,20 +953,11 @@ def attribution_frames(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.
     keys = ["article_id", "sentence_no"]
     verb = _output(_verb_frames(sentences, cues)).cache()
     patterns = [_output(_pattern_frames(sentences, cues, regex=r, frame="pattern")) for r in cues.unnamed]
-    reportedly = _output(_pattern_frames(sentences, cues, regex=cues.reportedly, frame="reportedly"))
-    named = verb.filter(pl.col("source") == NAMED)
-    reportedly = reportedly.join(named.select(keys).unique(), on=keys, how="anti")
-    # a frame-less cue inside or touching a named source phrase ("The Daily News reports that") is that source
-    cues_rows = pl.concat([*patterns, reportedly]).with_row_index("_row")
-    overlapping = (
-        cues_rows.filter(pl.col("cue").str.contains("(?i)report"))
-        .join(named.select(*keys, pl.col("cue_start").alias("_ns"), pl.col("cue_end").alias("_ne")), on=keys)
-        .filter((pl.col("cue_start") <= pl.col("_ne")) & (pl.col("_ns") <= pl.col("cue_end")))
-        .select("_row")
-        .unique()
+    # "reportedly", "media reports say": unnamed unless the same sentence names a source
+    reportedly = _output(_pattern_frames(sentences, cues, regex=cues.reportedly, frame="reportedly")).join(
+        verb.filter(pl.col("source") == NAMED).select(keys).unique(), on=keys, how="anti"
     )
-    kept = cues_rows.join(overlapping, on="_row", how="anti").drop("_row")
-    return pl.concat([verb, kept])
+    return pl.concat([verb, *patterns, reportedly])
 
 
 @feature(version="2", output_schema=SENTENCE_ATTRIBUTION_SCHEMA, adds_columns=True)
@@ -875,20 +965,28 @@ def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
     """Add per-sentence booleans `named_attribution` and `unnamed_attribution` (both: a mixed attribution)."""
     keys = ["article_id", "sentence_no"]
     unnamed = pl.col("source") == UNNAMED
-    # the input is read by several branches (verb frames, each cue group, the join back): compute it once
+    # the input is read twice (the verb frames and the join back): compute it once
     sentences = sentences.cache()
     per_sentence = (
-        attribution_frames(sentences, cues=cues)
+        _output(_verb_frames(sentences, cues))
         .group_by(keys)
         .agg(
             (pl.col("source") == NAMED).any().alias("named_attribution"),
-            unnamed.any().alias("unnamed_attribution"),
+            unnamed.any().alias("_unnamed_frame"),
             pl.struct("cue_start", "cue_end").filter(unnamed).alias("unnamed_sources"),
         )
     )
-    return sentences.join(per_sentence, on=keys, how="left", maintain_order="left").with_columns(
-        pl.col("named_attribution", "unnamed_attribution").fill_null(False),
-        pl.col("unnamed_sources").fill_null(pl.lit([], dtype=pl.List(SOURCE_SPAN))),
+    low = pl.col("sentence_lower")
+    # frame-less cues need no span here (unnamed_source_spans finds them in the few unnamed sentences)
+    pattern = pl.any_horizontal([low.str.contains(r) for r in cues.unnamed])
+    reportedly = low.str.contains(cues.reportedly) & ~pl.col("named_attribution")
+    return (
+        sentences.join(per_sentence, on=keys, how="left", maintain_order="left")
+        .with_columns(
+            pl.col("named_attribution", "_unnamed_frame").fill_null(False),
+        )
+        .with_columns((pl.col("_unnamed_frame") | pattern | reportedly).alias("unnamed_attribution"))
+        .select(*sentences.collect_schema().names(), *SENTENCE_ATTRIBUTION_SCHEMA)
     )
 
 
@@ -896,10 +994,9 @@ def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
 def unnamed_source_spans(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.LazyFrame:
     """One row per unnamed source phrase or cue (overlaps within a sentence dropped), with offsets into the text."""
     keys = ["article_id", "sentence_no"]
-    del cues  # the spans were found by sentence_attribution (kept for the pipeline's call signature)
-    spans = (
-        sentences.filter(pl.col("unnamed_attribution"))
-        .select(*keys, "start", "end", "sentence", pl.col("unnamed_sources").alias("_span"))
+    flagged = sentences.filter(pl.col("unnamed_attribution")).cache()
+    frames = (
+        flagged.select(*keys, "start", "end", "sentence", pl.col("unnamed_sources").alias("_span"))
         .explode("_span")
         .filter(pl.col("_span").is_not_null())
         .select(
@@ -910,6 +1007,14 @@ def unnamed_source_spans(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
             pl.col("_span").struct.field("cue_start"),
             pl.col("_span").struct.field("cue_end"),
         )
+    )
+    columns = [*keys, "sentence_start", "sentence_end", "sentence", "cue_start", "cue_end"]
+    patterns = [_output(_pattern_frames(flagged, cues, regex=r, frame="pattern")).select(columns) for r in cues.unnamed]
+    reportedly = _output(
+        _pattern_frames(flagged.filter(~pl.col("named_attribution")), cues, regex=cues.reportedly, frame="reportedly")
+    ).select(columns)
+    spans = (
+        pl.concat([frames, *patterns, reportedly])
         .unique([*keys, "cue_start", "cue_end"], maintain_order=True)
         .sort(*keys, "cue_start", pl.col("cue_end"), descending=[False, False, False, True])
     )
