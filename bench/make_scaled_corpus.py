@@ -15,7 +15,8 @@ import polars as pl
 PART_ROWS = 100_000
 
 
-def make(source: Path, out: Path, n: int, *, start: date, end: date, seed: int = 7) -> list[Path]:
+def make(source: Path, out: Path, n: int, *, start: date, end: date, seed: int = 7, prefix: str = "s") -> list[Path]:
+    """Resample `source` to n articles dated start..end; ids and URLs carry `prefix` + a running number."""
     corpus = pl.read_parquet(source)
     days = (end - start).days
     out.mkdir(parents=True, exist_ok=True)
@@ -26,8 +27,9 @@ def make(source: Path, out: Path, n: int, *, start: date, end: date, seed: int =
         index = pl.int_range(first, first + rows, eager=True).cast(pl.String)
         offsets = pl.Series(sample.select(pl.col("id").hash(seed) % (days + 1)).to_series()).cast(pl.Int32)
         scaled = sample.with_columns(
-            id=pl.lit("s") + index,
-            url=pl.col("url") + pl.lit("/r") + index,
+            id=pl.lit(prefix) + index,
+            # before any #fragment: canonical URLs drop fragments, which would merge resamples
+            url=pl.col("url").str.replace(r"#.*$", "") + pl.lit(f"/{prefix}r") + index,
             date=(pl.lit(start) + pl.duration(days=offsets)).dt.strftime("%Y-%m-%d"),
         )
         path = out / f"part-{part:04d}.parquet"

@@ -3,7 +3,11 @@
 Each job runs in a child process so that its peak RSS is its own. Results are printed as a
 Markdown table to paste into BENCHMARKS.md, with the machine they ran on.
 
-Example: python -m bench.run --shared ../shared --scaled 1000000
+Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000
+
+The end-to-end benchmark (`--nightly N`) times `presstrust nightly` on N resampled articles dated 2024, then a
+second night with `--increment` new ones, and prints the ratio of the first night to a raw Polars scan of the
+same files (read, lower-case, count a 200-cue alternation and the words) measured in the same run.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -90,19 +95,85 @@ def bench_pipeline(name: str, inputs: list[Path], db: Path, stages: list[str]) -
     return results
 
 
+# The raw-scan yardstick of the performance issue: read every text, lower-case it, count a 200-cue alternation
+# and the words. Whatever the nightly costs is reported as a multiple of this, measured in the same run.
+RAW_SCAN_CUES = 200
+
+
+def raw_scan(paths: list[Path]) -> float:
+    """Seconds for the raw Polars scan of `paths` (see RAW_SCAN_CUES), the nightly's practical lower bound."""
+    import polars as pl
+
+    from features.lexicons import load_lexicons
+
+    lex = load_lexicons()
+    cues = sorted({*lex.speech_verbs, *lex.hedge_cues}, key=lambda c: (-len(c), c))[:RAW_SCAN_CUES]
+    pattern = r"(?-u:\b)(?:" + "|".join(re.escape(c) for c in cues) + r")(?-u:\b)"
+    started = time.perf_counter()
+    low = pl.col("text").str.to_lowercase()
+    pl.scan_parquet(paths).select(
+        low.str.count_matches(pattern).sum().alias("cues"), low.str.count_matches(r"\w+").sum().alias("words")
+    ).collect()
+    return time.perf_counter() - started
+
+
+def bench_nightly(shared: Path, n: int, increment: int) -> list[dict[str, object]]:
+    """`presstrust nightly` end to end on n resampled articles (dated 2024), then on `increment` new ones."""
+    corpus = shared / "data" / "corpora" / "allsides_2012_2020.parquet"
+    first_dir, new_dir = OUT / f"nightly_{n}", OUT / f"nightly_{n}_plus_{increment}"
+    if not first_dir.exists():
+        make(corpus, first_dir, n, start=date(2024, 1, 1), end=date(2024, 12, 31))
+    if increment and not new_dir.exists():
+        make(corpus, new_dir, increment, start=date(2025, 1, 1), end=date(2025, 1, 1), seed=11, prefix="inc")
+    db = OUT / "bench_nightly.duckdb"
+    for suffix in ("", ".wal", ".lock"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    scan = raw_scan(sorted(first_dir.glob("*.parquet")))
+    results: list[dict[str, object]] = []
+    runs = [("first night", first_dir, date(2024, 12, 31), n)]
+    if increment:
+        runs.append((f"next night (+{increment:,})", new_dir, date(2025, 1, 1), increment))
+    for label, folder, as_of, articles in runs:
+        seconds, peak = timed(
+            [sys.executable, "-m", "jobs", "nightly", "--db", str(db), "--corpus", str(folder), "--as-of",
+             as_of.isoformat(), "--window-days", "366", "--quiet"]
+        )  # fmt: skip
+        stages = _counts(db, "nightly")
+        results.append(
+            {
+                "benchmark": f"nightly {label}, {n:,} articles",
+                "records": articles,
+                "seconds": round(seconds, 1),
+                "per_second": round(articles / seconds),
+                "peak_rss_mb": round(peak),
+                "db_mb": round(db.stat().st_size / 2**20),
+                "raw_scan_s": round(scan, 1),
+                "ratio": round(seconds / scan, 1) if label == "first night" else "",
+                "stages_s": {k: v.get("seconds") for k, v in stages.items()},
+            }
+        )
+        print(results[-1], flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--scaled", type=int, default=1_000_000, help="articles in the scaled corpus (0: skip)")
     parser.add_argument("--only", default="ingest,featurize,corroborate", help="stages after ingest to time")
+    parser.add_argument("--nightly", type=int, default=1_000_000, help="articles of the end-to-end nightly (0: skip)")
+    parser.add_argument("--increment", type=int, default=10_000, help="new articles of the incremental night")
+    parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True, help="per-stage benchmarks")
     args = parser.parse_args()
     corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
     if not corpus.exists():
         sys.exit(f"{corpus} not found: the benchmarks need ../shared/data (pass --shared DIR)")
     OUT.mkdir(exist_ok=True)
     stages = [s for s in args.only.split(",") if s in ("featurize", "corroborate")]
-    results = bench_pipeline("shared corpus", [corpus], OUT / "bench_shared.duckdb", stages)
-    if args.scaled:
+    results = bench_pipeline("shared corpus", [corpus], OUT / "bench_shared.duckdb", stages) if args.stages else []
+    if args.nightly:
+        results += bench_nightly(args.shared, args.nightly, args.increment)
+    if args.scaled and args.stages:
         scaled_dir = OUT / f"scaled_{args.scaled}"
         if not scaled_dir.exists():
             make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1), end=date(2020, 12, 31))
@@ -111,11 +182,11 @@ def main() -> None:
         for suffix in ("", ".wal"):
             Path(f"{scaled_db}{suffix}").unlink(missing_ok=True)
     print(f"\nMachine: {machine()}\n")
-    keys = list(results[0])
+    keys = list(dict.fromkeys(k for r in results for k in r))
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
     for r in results:
-        print("| " + " | ".join(str(r[k]) for k in keys) + " |")
+        print("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
 
 
 if __name__ == "__main__":

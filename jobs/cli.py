@@ -11,8 +11,19 @@ from typing import Any
 import click
 
 from jobs import paths
-from jobs.db import DatabaseError, connect, migration_status, now_utc
-from jobs.logs import setup_logging
+from jobs.db import (
+    DatabaseError,
+    DatabaseInUse,
+    DatabaseMissing,
+    connect,
+    fault_message,
+    is_database_fault,
+    migration_status,
+    now_utc,
+)
+from jobs.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_PARTIAL, Interrupted, signals_interrupt
+from jobs.logs import report_error, setup_logging
+from jobs.terminal import visible
 
 F = Callable[..., Any]
 
@@ -41,13 +52,40 @@ def quiet_option(f: F) -> F:
 
 
 def _open(db_path: Path, **kwargs: Any) -> Any:
-    try:
-        return connect(db_path, **kwargs)
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    click.get_current_context().meta["presstrust.db"] = db_path
+    return connect(db_path, **kwargs)  # DatabaseError: handled with its exit code by PresstrustGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PresstrustGroup(click.Group):
+    """The command group: every command's database errors and signals end in one line and a documented code.
+
+    Exit codes (jobs/exits.py): 3 when another process holds the database, 4 when the database is damaged,
+    full, unwritable or newer than this code, 128+N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with signals_interrupt():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:
+                signum = exc.signum if isinstance(exc, Interrupted) else Interrupted().signum
+                name = Interrupted(signum).args[0]
+                report_error(
+                    f"presstrust: interrupted by {name}: the run is recorded as interrupted, nothing new published"
+                )
+                sys.exit(128 + signum)
+            except DatabaseError as exc:
+                report_error(f"presstrust: {exc}")
+                codes = {DatabaseInUse: EXIT_LOCKED, DatabaseMissing: EXIT_PARTIAL}
+                sys.exit(codes.get(type(exc), EXIT_FAILED))
+            except Exception as exc:
+                if not is_database_fault(exc):
+                    raise
+                report_error(f"presstrust: {fault_message(ctx.meta.get('presstrust.db', 'database'), exc)}")
+                sys.exit(EXIT_FAILED)
+
+
+@click.group(cls=PresstrustGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="presstrust")
 def cli() -> None:
     """presstrust: open, reproducible source-reliability scores for news outlets.
@@ -81,10 +119,12 @@ def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
     """
     setup_logging(quiet=quiet, verbose=verbose)
     if list_only:
-        con = _open(db_path, read_only=True) if db_path.exists() else None
+        con = _open(db_path, read_only=True, migrate=False) if db_path.exists() else None
         try:
             for status in migration_status(con):
                 state = f"applied {status.applied_at:%Y-%m-%d %H:%M:%S}" if status.applied_at else "pending"
+                if not status.known:
+                    state += " (unknown to this code: the database was written by a newer presstrust)"
                 if not status.checksum_ok:
                     state += " (file changed since it was applied!)"
                 click.echo(f"{status.version:04d}_{status.name}  {state}")
@@ -92,13 +132,10 @@ def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
             if con is not None:
                 con.close()
         return
-    with _open(db_path, migrate=False) as con:
-        try:
-            from jobs.db import apply_migrations
+    from jobs.db import apply_migrations
 
-            done = apply_migrations(con)
-        except DatabaseError as exc:
-            raise click.ClickException(str(exc)) from exc
+    with _open(db_path, migrate=False) as con:
+        done = apply_migrations(con)
     if not quiet:
         click.echo(f"{db_path}: applied {len(done)} migration(s)")
 
@@ -238,6 +275,9 @@ def ingest(
         sys.exit(1)
 
 
+MAX_WINDOW_DAYS = 36_500  # a century: longer windows overflow dates and mean nothing
+
+
 def _as_of_date(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """--as-of as a date; today (UTC) when not given."""
 
@@ -255,7 +295,7 @@ def _as_of_option(f: F) -> F:
     )(f)
     f = click.option(
         "--window-days",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_WINDOW_DAYS),
         default=365,
         show_default=True,
         envvar="PRESSTRUST_WINDOW_DAYS",
@@ -334,8 +374,8 @@ def fit(
                 min_articles=min_articles,
                 seed=seed,
             )
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+        except ValueError as exc:  # a label file that cannot be used, too few labelled outlets: a usage error
+            raise click.UsageError(str(exc)) from exc
     if not quiet:
         click.echo(summary.line())
 
@@ -446,8 +486,9 @@ def nightly(
         presstrust nightly --db /var/lib/presstrust/presstrust.duckdb --corpus /data/news/ --quiet
     """
     from jobs.lock import LockHeld
-    from jobs.nightly import EXIT_FAILED, EXIT_LOCKED, NightlyOptions
+    from jobs.nightly import NightlyOptions
     from jobs.nightly import nightly as run_nightly
+    from jobs.runs import error_text
 
     setup_logging(quiet=quiet, verbose=verbose, fmt=log_format)
     options = NightlyOptions(
@@ -462,14 +503,15 @@ def nightly(
     try:
         summary = run_nightly(options)
     except LockHeld as exc:
-        click.echo(f"presstrust nightly: {exc}", err=True)
+        report_error(f"presstrust nightly: {exc}")
         sys.exit(EXIT_LOCKED)
     except DatabaseError as exc:
-        click.echo(f"presstrust nightly: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        report_error(f"presstrust nightly: {exc}")
+        sys.exit(EXIT_LOCKED if isinstance(exc, DatabaseInUse) else EXIT_FAILED)
     except Exception as exc:
-        logging.getLogger("jobs.nightly").exception("nightly failed")
-        click.echo(f"presstrust nightly: failed: {type(exc).__name__}: {exc}", err=True)
+        cause = fault_message(db_path, exc) if is_database_fault(exc) else error_text(exc)
+        logging.getLogger("jobs.nightly").error("nightly failed: %s", cause, exc_info=True)
+        report_error(f"presstrust nightly: failed, nothing new published: {cause}")
         sys.exit(EXIT_FAILED)
     if not quiet:
         click.echo(
@@ -589,6 +631,7 @@ def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
         writer.writerows(text_rows)
         click.echo(buffer.getvalue(), nl=False)
         return
+    text_rows = [[visible(v) for v in r] for r in text_rows]  # a terminal table: no control characters
     widths = [max(len(c), *(len(r[i]) for r in text_rows)) for i, c in enumerate(columns)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in text_rows:
@@ -718,7 +761,8 @@ def export_command(db_path: Path, fmt: str, out: Path) -> None:
 @cli.command()
 @db_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
-def report(db_path: Path, out: Path) -> None:
+@click.option("--force", is_flag=True, help="Overwrite --out when it exists.")
+def report(db_path: Path, out: Path, force: bool) -> None:
     """A self-contained HTML report of the latest publication: plots, scores, evidence (viewable offline).
 
     Example:
@@ -727,6 +771,8 @@ def report(db_path: Path, out: Path) -> None:
     """
     from jobs.report import build_report
 
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists: pass --force to overwrite it")
     with _open(db_path, read_only=True) as con:
         try:
             result = build_report(con)

@@ -36,6 +36,60 @@ class DatabaseError(Exception):
     """A database cannot be opened or migrated; the message says which and why."""
 
 
+class DatabaseFault(DatabaseError):
+    """The database itself failed (corrupt, disk full, unwritable, internal error): not the input's fault."""
+
+
+class DatabaseMissing(DatabaseError):
+    """A read-only command was pointed at a database file that does not exist."""
+
+
+class DatabaseInUse(DatabaseError):
+    """Another process holds the database file (DuckDB allows one writer process)."""
+
+
+class DatabaseTooNew(DatabaseError):
+    """The database has migrations this code does not know: it was written by a newer presstrust."""
+
+
+# DuckDB error classes and message fragments that mean the database or its disk failed, not the data.
+_FAULT_TYPES = (duckdb.IOException, duckdb.InternalException, duckdb.FatalException, duckdb.OutOfMemoryException)
+_FAULT_TEXT = (
+    "corrupt",
+    "checksum",
+    "no space left",
+    "disk full",
+    "read-only file system",
+    "could not write",
+    "could not read",
+    "failed to write",
+    "database has been invalidated",
+)
+
+
+def is_database_fault(exc: BaseException) -> bool:
+    """True when an error is about the database or its disk (corruption, disk full, I/O), not about the input."""
+    if isinstance(exc, DatabaseFault | OSError):
+        return True
+    if not isinstance(exc, duckdb.Error):
+        return False
+    text = str(exc).lower()
+    return isinstance(exc, _FAULT_TYPES) or any(fragment in text for fragment in _FAULT_TEXT)
+
+
+def fault_message(path: Path | str, exc: BaseException) -> str:
+    """One line naming the database and the root cause, with what to do (docs/operations.md)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    lowered = text.lower()
+    if "no space left" in lowered or "disk full" in lowered:
+        hint = "the disk is full: free space, then rerun (the last published tables are intact)"
+    elif "corrupt" in lowered or "checksum" in lowered:
+        hint = "the database file is damaged: restore it from a backup (docs/operations.md, 'Recovery')"
+    else:
+        hint = "see docs/operations.md, 'Errors'"
+    return f"database {path}: {text} ({hint})"
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -57,6 +111,7 @@ class MigrationStatus:
     name: str
     applied_at: datetime | None
     checksum_ok: bool
+    known: bool = True  # False: recorded in the database but not shipped with this code (a newer version)
 
 
 def available_migrations() -> list[Migration]:
@@ -73,14 +128,23 @@ def available_migrations() -> list[Migration]:
     return found
 
 
+def rollback_quietly(con: duckdb.DuckDBPyConnection, cause: BaseException) -> None:
+    """ROLLBACK after `cause`; a failing rollback is noted on `cause`, never raised in its place."""
+    try:
+        con.rollback()
+    except duckdb.Error as exc:  # e.g. "no transaction is active" after a disk-full abort
+        cause.add_note(f"(the rollback after it failed too: {exc})")
+        log.debug("rollback failed after %s: %s", type(cause).__name__, exc)
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN ... COMMIT, or ROLLBACK and re-raise when the block fails (or the process is interrupted)."""
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise the block's own error (or the process's interruption)."""
     con.begin()
     try:
         yield
-    except BaseException:
-        con.rollback()
+    except BaseException as exc:
+        rollback_quietly(con, exc)
         raise
     con.commit()
 
@@ -91,10 +155,13 @@ def now_utc() -> datetime:
 
 
 def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating it and its folder when writable) and apply pending migrations."""
+    """Open the database (creating it and its folder when writable) and apply pending migrations.
+
+    With migrate=True a database written by a newer presstrust (unknown migrations) is refused, read-only too.
+    """
     path = Path(path)
     if read_only and not path.exists():
-        raise DatabaseError(f"database {path} does not exist")
+        raise DatabaseMissing(f"database {path} does not exist (run `presstrust nightly --db {path}` first?)")
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,37 +169,63 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
-            raise DatabaseError(f"database {path} is in use by another process: {msg}") from exc
-        raise DatabaseError(f"cannot open database {path}: {msg}") from exc
-    except OSError as exc:
-        raise DatabaseError(f"cannot open database {path}: {exc}") from exc
-    if migrate and not read_only:
-        apply_migrations(con)
+            raise DatabaseInUse(f"database {path} is in use by another process: {msg}") from exc
+        raise DatabaseFault(f"cannot open database {path}: {msg}") from exc
+    except (duckdb.Error, OSError) as exc:  # a truncated or foreign file, an unreadable folder
+        raise DatabaseFault(f"cannot open database {path}: {exc}") from exc
+    try:
+        if migrate and read_only:
+            refuse_newer(con)
+        elif migrate:
+            apply_migrations(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def _applied(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, datetime]]:
+def _applied(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str, datetime]]:
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_migrations'"
     ).fetchone()
     if not exists or not exists[0]:
         return {}
-    rows = con.execute("SELECT version, checksum, applied_at FROM schema_migrations").fetchall()
-    return {int(v): (c, t) for v, c, t in rows}
+    rows = con.execute("SELECT version, checksum, name, applied_at FROM schema_migrations").fetchall()
+    return {int(v): (c, n, t) for v, c, n, t in rows}
 
 
 def migration_status(con: duckdb.DuckDBPyConnection | None) -> list[MigrationStatus]:
     """Every known migration with when it was applied (None = pending); reads only."""
     applied = _applied(con) if con is not None else {}
-    return [
+    known = available_migrations()
+    statuses = [
         MigrationStatus(
             m.version,
             m.name,
-            applied[m.version][1] if m.version in applied else None,
+            applied[m.version][2] if m.version in applied else None,
             m.version not in applied or applied[m.version][0] == m.checksum,
         )
-        for m in available_migrations()
+        for m in known
     ]
+    versions = {m.version for m in known}
+    statuses += [
+        MigrationStatus(v, name, at, True, known=False)
+        for v, (_, name, at) in sorted(applied.items())
+        if v not in versions
+    ]
+    return statuses
+
+
+def refuse_newer(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise DatabaseTooNew when the database records migrations this code does not have."""
+    known = {m.version for m in available_migrations()}
+    unknown = sorted(v for v in _applied(con) if v not in known)
+    if unknown:
+        raise DatabaseTooNew(
+            f"the database was written by a newer presstrust: it has schema migration(s) "
+            f"{', '.join(f'{v:04d}' for v in unknown)}, this code knows up to {max(known):04d}; "
+            "upgrade presstrust (nothing was written)"
+        )
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
@@ -150,6 +243,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
         COMMENT ON COLUMN schema_migrations.applied_at IS 'UTC time it was applied.';
         """
     )
+    refuse_newer(con)
     applied = _applied(con)
     done = []
     for migration in available_migrations():

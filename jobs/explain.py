@@ -11,6 +11,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from jobs.terminal import visible
+
 STYLES = {"unnamed_source": "bold red", "speculation": "bold yellow"}
 TAGS = {"unnamed_source": "UNNAMED", "speculation": "SPECULATION"}
 
@@ -28,9 +30,13 @@ class ArticleExplanation:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts; text values with control characters made visible (jobs.terminal), offsets unchanged."""
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [
+        {n: visible(v, keep="\n\t") if isinstance(v, str) else v for n, v in zip(names, row, strict=True)}
+        for row in cursor.fetchall()
+    ]
 
 
 def explain_article(con: duckdb.DuckDBPyConnection, article_id: str) -> ArticleExplanation:

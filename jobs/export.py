@@ -34,8 +34,33 @@ def public_relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(str(n), str(k)) for n, k in rows]
 
 
+# OWASP "CSV Injection": a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def csv_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The relation with every text cell that starts like a formula prefixed by a single quote (OWASP)."""
+    starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
+    columns = []
+    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
+        col = _quoted(name)
+        if str(dtype) == "VARCHAR":
+            columns.append(f"CASE WHEN left({col}, 1) IN ({starts}) THEN chr(39) || {col} ELSE {col} END AS {col}")
+        else:
+            columns.append(col)
+    return relation.select(", ".join(columns))
+
+
 def export(con: duckdb.DuckDBPyConnection, out: Path, *, fmt: str = "parquet") -> ExportSummary:
-    """Write each public table and view to out/<name>.<fmt>, plus schema.json and SCHEMA.md."""
+    """Write each public table and view to out/<name>.<fmt>, plus schema.json and SCHEMA.md.
+
+    CSV text cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) get a leading
+    single quote, as OWASP's CSV-injection guidance says; Parquet keeps every value exactly.
+    """
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
     out.mkdir(parents=True, exist_ok=True)
@@ -47,7 +72,7 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, *, fmt: str = "parquet") -
         if fmt == "parquet":
             relation.write_parquet(str(path))
         else:
-            relation.write_csv(str(path))
+            csv_safe(relation).write_csv(str(path))
         tables[name] = int(relation.aggregate("count(*)").fetchall()[0][0])
         columns = con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE schema_name = 'main' "

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from jobs.db import now_utc
+from jobs.db import is_database_fault, now_utc, rollback_quietly
 from jobs.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
 from jobs.outlets import OutletResolver
 from jobs.readers import FORMATS, RawBatch, ReadError, detect_format, read_file
@@ -264,7 +264,9 @@ def ingest_file(
             con.commit()
             return result
         except (ReadError, duckdb.Error, pl.exceptions.PolarsError) as exc:
-            con.rollback()
+            rollback_quietly(con, exc)
+            if is_database_fault(exc):
+                raise  # the database failed (damaged, full, unwritable), not this input: do not blame the file
             result = FileResult(file, "failed", error=str(exc) if isinstance(exc, ReadError) else f"{file}: {exc}")
     _record_file(con, result, load_id, digest, size, fmt or "unknown", started)
     return result

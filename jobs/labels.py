@@ -86,13 +86,15 @@ def normalise_grade(grade: pl.Expr) -> pl.Expr:
 
 
 def read_label_table(path: str | Path) -> pl.DataFrame:
-    """A label file as strings: CSV (`,`), TSV (`.tsv`/`.tab`, tab) or Parquet; `#` comment lines skipped."""
+    """A label file as strings: CSV (`,`), TSV (`.tsv`/`.tab`, tab) or Parquet; `#` lines and a BOM skipped."""
     path = Path(path)
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith(".parquet"):
         return pl.read_parquet(path).cast(pl.String)
     separator = "\t" if suffixes.endswith((".tsv", ".tab", ".tsv.gz")) else ","
-    return pl.read_csv(path, separator=separator, comment_prefix="#", infer_schema=False, quote_char='"')
+    table = pl.read_csv(path, separator=separator, comment_prefix="#", infer_schema=False, quote_char='"')
+    # a spreadsheet's UTF-8 byte-order mark sticks to the first column's name ("\ufeffdomain")
+    return table.rename(lambda name: name.lstrip("\ufeff").strip())
 
 
 def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str) -> str | None:

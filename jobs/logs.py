@@ -6,6 +6,10 @@ import json
 import logging
 import sys
 
+import click
+
+_FORMAT = {"current": "text"}
+
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -15,12 +19,23 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
         data.update(getattr(record, "fields", {}))
         return json.dumps(data, default=str)
 
 
+def report_error(message: str) -> None:
+    """A command's final error line on stderr: a JSON log line under --log-format json, else plain text."""
+    if _FORMAT["current"] == "json":
+        logging.getLogger("jobs").error("%s", message)
+    else:
+        click.echo(message, err=True)
+
+
 def setup_logging(*, quiet: bool = False, verbose: bool = False, fmt: str = "text") -> None:
     """Configure the 'jobs' and 'features' loggers once per process (idempotent for tests)."""
+    _FORMAT["current"] = fmt
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

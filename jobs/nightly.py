@@ -18,16 +18,13 @@ from typing import Any
 import duckdb
 
 from jobs.db import connect
+from jobs.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from jobs.lock import RunLock
 from jobs.runs import failure_recorded, finish_run, start_run
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1  # published, but some input could not be read
-EXIT_USAGE = 2
-EXIT_LOCKED = 3  # another run holds the database's lock
-EXIT_FAILED = 4  # a stage failed: nothing new was published
+__all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "NightlyOptions", "nightly"]
 
 
 @dataclass

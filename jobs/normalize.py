@@ -122,6 +122,13 @@ def parse_published_at(value: pl.Expr) -> pl.Expr:
     return pl.coalesce([*aware, *naive, epoch])
 
 
+# An outlet is a domain name: labels of letters, digits and inner hyphens (1-63 chars), at least two labels,
+# at most 253 characters in all (RFC 1035 limits). Anything else is rejected, not published as an outlet.
+_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}_-]{0,61}[\p{L}\p{N}])?"
+VALID_OUTLET = rf"^{_LABEL}(?:\.{_LABEL})+$"
+MAX_OUTLET_CHARS = 253
+
+
 def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw batch into (rows to load in GOOD_COLUMNS order, rejects with rn and reason)."""
     df = raw.with_columns(
@@ -162,8 +169,9 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.Da
         label_expr = pl.lit(label) if isinstance(label, str) else label
         return pl.when(condition).then(label_expr)
 
+    outlet = pl.coalesce("_outlet_given", "_outlet_from_url")
     df = df.with_columns(
-        outlet_final=pl.coalesce("_outlet_given", "_outlet_from_url"),
+        outlet_final=outlet,
         outlet_name_final=pl.coalesce(
             "outlet_name", pl.when(~pl.col("outlet").str.contains(r"^\S+\.\S+$")).then("outlet")
         ),
@@ -206,6 +214,11 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.Da
             issue(
                 pl.col("outlet").is_null() & pl.col("url").is_not_null() & pl.col("_outlet_from_url").is_null(),
                 "no_outlet_from_url",
+            ),
+            issue(
+                outlet.is_not_null()
+                & ((outlet.str.len_chars() > MAX_OUTLET_CHARS) | ~outlet.str.contains(VALID_OUTLET)),
+                pl.lit("invalid_outlet:") + outlet.str.slice(0, 80),
             ),
         ).list.drop_nulls(),
     )

@@ -5,6 +5,8 @@ Writes, next to this script (data/sample/):
 
   allsides_sample.parquet  ~2,000 real articles from the AllSides corpus (Baly et al., EMNLP 2020),
                            columns unchanged, zstd-compressed
+  extra_sample.parquet     ~400 articles of extra_2010_2021.parquet (state media, health/conspiracy sites,
+                           German outlets), columns unchanged, zstd-compressed
   seed.jsonl               the founding seed article (../shared/seeds/000_8c9f463cf267f3af.txt)
   PROVENANCE.md            sources, licences, how the draw was made, per-band outlet table
 
@@ -51,6 +53,14 @@ MIN_LOW_ARTICLES = 10  # low outlets are so scarce that 10-19 articles still ear
 N_UNLABELLED = 5
 LOW_MAX, HIGH_MIN = 0.4, 0.7  # low: pc1 < 0.4; mixed: 0.4 <= pc1 <= 0.7; high: pc1 > 0.7
 MAX_SAMPLE_DIR_BYTES = 6_000_000
+# extra_2010_2021.parquet: state media, health and conspiracy sites, German outlets (see PROVENANCE.md)
+EXTRA = "data/corpora/extra_2010_2021.parquet"
+EXTRA_QUOTA_LOW = 25  # low outlets (pc1 < LOW_MAX) with >= EXTRA_MIN_ARTICLES articles
+EXTRA_QUOTA_OTHER = 15  # mixed / high outlets that the AllSides sample does not have
+EXTRA_QUOTA_GERMAN = 20  # labelled German outlets: they show the unsupported-language status
+EXTRA_QUOTA_UNLABELLED = 15  # unlabelled outlets with >= 40 articles (state media among them)
+EXTRA_MIN_ARTICLES = 15
+EXTRA_MIN_UNLABELLED = 40
 
 CORPUS = "data/corpora/allsides_2012_2020.parquet"
 LABELS = "data/labels/lin2023_domain_pc1.csv"
@@ -116,6 +126,32 @@ def draw(df: pl.DataFrame, quotas: dict[str, int]) -> pl.DataFrame:
     )
 
 
+def draw_extra(shared: Path, lin: dict[str, float], allsides_domains: set[str]) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The extra corpus's share of the sample: low, German, new mixed/high and large unlabelled outlets."""
+    extra = pl.read_parquet(shared / EXTRA).sort("id")
+    extra = extra.unique(subset="text", keep="first", maintain_order=True).with_columns(
+        _key=pl.col("id").map_elements(order_key, return_dtype=pl.String)
+    )
+    per_dom = extra.group_by("domain").agg(n=pl.len(), language=pl.col("language").mode().sort().first()).sort("domain")
+    quotas: dict[str, int] = {}
+    band: dict[str, str] = {}
+    for dom, n, language in per_dom.iter_rows():
+        pc1 = lin.get(dom)
+        if pc1 is None:
+            if n >= EXTRA_MIN_UNLABELLED and language == "en":
+                quotas[dom], band[dom] = EXTRA_QUOTA_UNLABELLED, "unlabelled"
+        elif n < EXTRA_MIN_ARTICLES:
+            continue
+        elif language != "en":
+            quotas[dom], band[dom] = EXTRA_QUOTA_GERMAN, f"{band_of(pc1)} ({language})"
+        elif band_of(pc1) == "low":
+            quotas[dom], band[dom] = EXTRA_QUOTA_LOW, "low"
+        elif dom not in allsides_domains:
+            quotas[dom], band[dom] = EXTRA_QUOTA_OTHER, band_of(pc1)
+    sample = draw(extra, quotas).drop("_key").sort(["domain", "date", "id"], nulls_last=True)
+    return sample, band
+
+
 def build_seed(shared: Path) -> dict:
     raw = (shared / SEED_ARTICLE).read_text(encoding="utf-8").replace("\r\n", "\n")
     lines = raw.split("\n")
@@ -143,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     shared = (args.shared if args.shared is not None else REPO.parent / "shared").resolve()
-    for rel in (CORPUS, LABELS, SEED_ARTICLE):
+    for rel in (CORPUS, EXTRA, LABELS, SEED_ARTICLE):
         if not (shared / rel).exists():
             sys.exit(f"missing {shared / rel}: pass --shared DIR")
 
@@ -222,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     # --- write ------------------------------------------------------------------------------------
     out_parquet = HERE / "allsides_sample.parquet"
     sample.write_parquet(out_parquet, compression="zstd", compression_level=19, statistics=True)
+    extra, extra_band = draw_extra(shared, lin, set(work["domain"].unique()))
+    extra.write_parquet(HERE / "extra_sample.parquet", compression="zstd", compression_level=19, statistics=True)
     seed = build_seed(shared)
     (HERE / "seed.jsonl").write_text(json.dumps(seed, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -245,6 +283,18 @@ def main(argv: list[str] | None = None) -> int:
         .sort(["pc1", "domain"], nulls_last=True)
     )
     write_provenance(table, sample, seed, n_raw, n_raw - n_after_url, n_after_url - n_dedup, shared)
+    extra_table = (
+        extra.group_by("domain")
+        .agg(
+            n=pl.len(), language=pl.col("language").mode().sort().first(), corpus=pl.col("corpus").mode().sort().first()
+        )
+        .with_columns(
+            band=pl.col("domain").replace_strict(extra_band, return_dtype=pl.String),
+            pc1=pl.col("domain").replace_strict(lin, default=None, return_dtype=pl.Float64),
+        )
+        .sort(["pc1", "domain"], nulls_last=True)
+    )
+    append_extra_provenance(extra_table, extra)
 
     size = sum(p.stat().st_size for p in HERE.iterdir() if p.is_file())
     print(
@@ -261,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  dated: {sample['date'].is_not_null().sum()} / {sample.height}; "
         f"duplicates dropped before drawing: {n_raw - n_dedup}"
     )
+    print(f"wrote data/sample/extra_sample.parquet: {extra.height} articles, {extra['domain'].n_unique()} outlets")
     print(f"wrote data/sample/seed.jsonl ({len(seed['text'])} chars) and data/sample/PROVENANCE.md")
     print(f"data/sample/ total: {size / 1e6:.2f} MB (limit {MAX_SAMPLE_DIR_BYTES / 1e6:.2f} MB)")
     if size > MAX_SAMPLE_DIR_BYTES:
@@ -395,6 +446,41 @@ def write_provenance(
         "",
     ]
     (HERE / "PROVENANCE.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def append_extra_provenance(table: pl.DataFrame, extra: pl.DataFrame) -> None:
+    lines = [
+        "## `extra_sample.parquet`",
+        "",
+        f"{extra.height} articles from {table.height} outlets of `../shared/data/corpora/extra_2010_2021.parquet`, "
+        "columns exactly as in that file (`id, url, domain, outlet_name, title, text, authors, date, language, "
+        "corpus`). That file gathers four public corpora: ReCOVery (Zhou et al. 2020, COVID-19 news Jan-May 2020; "
+        "CC BY-NC-SA 4.0, non-commercial), FA-KES (Salem et al. 2019, Syrian war; CC BY 4.0), FakeHealth (Dai et al. "
+        "2020, health news; no licence stated, research use) and FANG-COVID (Mattern et al. 2021, German COVID-19 "
+        "news; no licence stated, research use); see `../shared/data/README.md` for the repositories and commits.",
+        "",
+        "Drawn with the same seeded order as above (texts repeated under another id dropped first), by outlet "
+        "(`domain`) and its Lin et al. pc1:",
+        "",
+        f"- low (pc1 < {LOW_MAX}), English, >= {EXTRA_MIN_ARTICLES} articles: up to {EXTRA_QUOTA_LOW} each;",
+        f"- labelled, not English, >= {EXTRA_MIN_ARTICLES} articles: up to {EXTRA_QUOTA_GERMAN} each (they show "
+        "the scorer's unsupported-language status: the cue lexicons are English);",
+        f"- mixed / high, English, >= {EXTRA_MIN_ARTICLES} articles, not in the AllSides sample: up to "
+        f"{EXTRA_QUOTA_OTHER} each;",
+        f"- unlabelled, English, >= {EXTRA_MIN_UNLABELLED} articles (state media and others): up to "
+        f"{EXTRA_QUOTA_UNLABELLED} each.",
+        "",
+        "Caveat (from the corpus README): in this file topic and language go with reliability: most low-rated "
+        "articles are COVID-19 pages from spring 2020 or German.",
+        "",
+        "| domain | band | Lin pc1 | language | corpus | articles in sample |",
+        "|---|---|---:|---|---|---:|",
+    ]
+    for r in table.iter_rows(named=True):
+        pc1 = "none" if r["pc1"] is None else f"{r['pc1']:.3f}"
+        lines.append(f"| {r['domain']} | {r['band']} | {pc1} | {r['language']} | {r['corpus']} | {r['n']} |")
+    path = HERE / "PROVENANCE.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -80,10 +80,11 @@ def test_golden_sample_end_to_end(tmp_path: Path) -> None:
     """The shipped sample loads completely, covers >= 40 labelled outlets, and reloads as pure duplicates."""
     db = tmp_path / "sample.duckdb"
     runner = CliRunner()
+    n = 2462  # 1,992 AllSides + 469 extra_2010_2021 articles + the seed article (data/sample/PROVENANCE.md)
     first = runner.invoke(cli, ["ingest", str(paths.SAMPLE_DIR), "--db", str(db)], catch_exceptions=False)
-    assert "read 1993 = loaded 1993 + updated 0 + duplicates 0 + rejected 0" in first.output
+    assert f"read {n} = loaded {n} + updated 0 + duplicates 0 + rejected 0" in first.output
     again = runner.invoke(cli, ["ingest", str(paths.SAMPLE_DIR), "--db", str(db), "--force"], catch_exceptions=False)
-    assert "read 1993 = loaded 0 + updated 0 + duplicates 1993 + rejected 0" in again.output
+    assert f"read {n} = loaded 0 + updated 0 + duplicates {n} + rejected 0" in again.output
     con = duckdb.connect(str(db), read_only=True)
     labelled = con.execute(
         "SELECT count(*) FROM (SELECT outlet, count(*) AS n FROM articles GROUP BY outlet) a "
@@ -95,7 +96,9 @@ def test_golden_sample_end_to_end(tmp_path: Path) -> None:
     assert seed and seed[0][0].startswith("UK PM Confirms Coalition")
     runs = con.execute("SELECT job, status, counts FROM runs ORDER BY run_id").fetchall()
     assert [(j, s) for j, s, _ in runs] == [("ingest", "ok"), ("ingest", "ok")]
-    assert json.loads(runs[0][2])["loaded"] == 1993
+    assert json.loads(runs[0][2])["loaded"] == n
+    languages = dict(con.execute("SELECT language, count(*) FROM articles GROUP BY 1").fetchall())
+    assert languages == {"en": 469 - 60, "de": 60, None: 1993}  # the extra corpus gives codes, AllSides none
 
 
 def test_shared_corpora_load_out_of_the_box(tmp_path: Path, shared_data: Path) -> None:

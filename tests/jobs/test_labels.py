@@ -162,3 +162,10 @@ def test_fuzz_scores(
         assert score == pytest.approx(sum(expected[outlet]) / len(expected[outlet]))
         assert 0.0 <= score <= 1.0
         assert grade == ("high" if score >= 0.6 else "mixed" if score >= 0.3 else "low")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path, resolver: OutletResolver) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("domain,score\nreuters.com,0.9\n".encode("utf-8-sig"))  # what a spreadsheet saves
+    labels = load_labels(path, resolver=resolver)
+    assert labels.select("outlet", "label_score").rows() == [("reuters.com", 0.9)]

@@ -26,7 +26,7 @@ def test_golden_sample_publishes_every_outlet(sample_db: Path) -> None:
     con = duckdb.connect(str(sample_db), read_only=True)
     outlets = con.execute("SELECT count(DISTINCT outlet) FROM articles").fetchall()[0][0]
     latest = con.execute(f"SELECT {STABLE_COLUMNS} FROM latest_scores").fetchall()  # noqa: S608
-    assert len(latest) == outlets == 72
+    assert len(latest) == outlets == 96  # data/sample/PROVENANCE.md: 71 + 24 outlets, the seed's
     for outlet, score, low, high, grade, status, n, factors, _label, _model in latest:
         assert 0 <= low <= score <= high <= 100, outlet
         assert grade in ("high", "mixed", "low")
@@ -50,7 +50,7 @@ def test_second_run_does_not_refit_and_publishes_again(sample_db: Path, tmp_path
     history = con.execute("SELECT count(DISTINCT run_id) FROM score_history").fetchall()
     assert history == [(2,)]
     changes = con.execute("SELECT count(*), count(*) FILTER (WHERE change <> 0) FROM score_changes").fetchall()
-    assert changes == [(72, 0)]  # same inputs, same model: the same scores
+    assert changes == [(96, 0)]  # same inputs, same model: the same scores
 
 
 def test_same_inputs_give_identical_scores(sample_db: Path, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_cli_scores_and_runs(sample_db: Path) -> None:
         "score_low",
         "score_high",
     ]
-    assert len(table.output.splitlines()) == 73
+    assert len(table.output.splitlines()) == 97  # a header and the 96 outlets
     one = runner.invoke(
         cli,
         ["scores", "--db", str(sample_db), "--outlet", "https://www.nytimes.com/x", "--format", "json"],
