@@ -899,7 +899,16 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         plain.alias("_head"),
         pl.lit(NAMED).alias("source"),
     )
-    rest = mid.filter(~fast)
+    # no source at all: the verb follows a function word, a negation, a modal or "I"/"we" ("to say", "did not
+    # say", "I think"), and nothing makes it an object frame
+    no_source = (
+        c("_plain_class").is_in(["skip", "self"])
+        & ~c("_is_object_verb")
+        & ~c("_by_agent")
+        & ~c("_use_post")
+        & ~c("_after_punct")
+    ).fill_null(False)
+    rest = mid.filter(~fast & ~no_source)
     for stage in stages[split:]:
         rest = rest.with_columns(*stage)
     # a verb inside the source phrase of an earlier "according to" / "citing" ("according to local reports")
