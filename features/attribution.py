@@ -707,8 +707,19 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
             .alias("_verb"),
         ],
         [
-            s.str.slice(window, cs - window).alias("_left_raw"),
+            s.str.slice(window, cs - window).alias("_left_window"),
             s.str.slice(ce, RIGHT_WINDOW).alias("_right"),
+        ],
+        [
+            # a window that starts inside a word drops that word ("...is shifting" must not become "s shifting")
+            pl.when(window > 0)
+            .then(_len(c("_left_window")) - _len(c("_left_window").str.replace(r"^\S*\s?", "")))
+            .otherwise(0)
+            .alias("_trim"),
+        ],
+        [
+            c("_left_window").str.slice(c("_trim")).alias("_left_raw"),
+            (window + c("_trim")).alias("_window"),
         ],
         [
             left_raw.str.replace(rf"(?:[ ,]+{between})*[ ,]*$", "").alias("_left"),
@@ -733,6 +744,8 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
                 )
                 # "someone can have, say, depression": "say" as "for example"
                 | ((verb == "say") & left_raw.str.ends_with(", ") & right.str.starts_with(","))
+                # "is supposed to": expectation or obligation, not a report
+                | ((verb == "supposed") & right.str.starts_with(" to "))
             ).alias("_no_frame"),
             # "can only be described as", "must be acknowledged": a modal passive is not a report
             pl.when(left_raw.str.ends_with("be ") | left_raw.str.ends_with("been "))
@@ -765,7 +778,10 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         ],
         [
             # a post-modified source noun, unless the verb follows a function word ("to analyze and report")
-            (c("_post_class").is_in(list(NOUN_CLASSES)) & (c("_plain_class") != "skip")).alias("_use_post"),
+            (
+                c("_post_class").is_in(list(NOUN_CLASSES))
+                & ((c("_plain_class") != "skip") | c("_post_t").str.starts_with(","))  # ", who ... ,"
+            ).alias("_use_post"),
             (
                 (
                     c("_passive")
@@ -802,6 +818,7 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
                 & ~verb.is_in(list(cues.hearer_verbs))
                 & ~verb.is_in(list(cues.cognition_verbs))
                 & ~c("_is_object_verb")
+                & ~c("_use_post")  # "The official, who works on this, said": a subject with a relative clause
                 & c("_chunk").str.contains(
                     r"^(?:[A-Z]|(?:a|an|the|one|another|two|three|some|several|many|his|her|their|its|our|senior|"
                     r"top|local|state|federal|police|officials?|sources?|analysts|experts|critics|people|residents|"

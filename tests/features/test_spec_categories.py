@@ -116,6 +116,10 @@ ATTRIBUTION = {
     "false_alarm_group_acting": [
         ("Activists blocked the road to the mine for three days.", "none"),
         ("Lawmakers voted 61-39 to approve the budget.", "none"),
+        ("The council lowered the fee by exempting pensioners and students.", "none"),
+    ],
+    "unnamed_with_relative_clause": [
+        ("The aide, who has worked in the office for a decade, said the files were gone.", "unnamed"),
     ],
     "false_alarm_named_poll": [
         ("In the Meridian poll, most respondents said the economy was getting worse.", "named"),
