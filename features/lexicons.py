@@ -25,9 +25,8 @@ FILES = {
     "speech_verb_exclusions": "presstrust_speech_verb_exclusions.txt",
     "cognition_verbs": "presstrust_cognition_verbs.txt",
     "hedge_exclusions": "presstrust_hedge_exclusions.txt",
-    "unnamed_source_nouns": "presstrust_unnamed_source_nouns.txt",
+    "source_heads": "presstrust_source_heads.tsv",
     "anonymity_patterns": "presstrust_anonymity_patterns.tsv",
-    "named_patterns": "presstrust_named_attribution_patterns.tsv",
     "speculation_cues": "presstrust_speculation_cues.tsv",
     "boilerplate_patterns": "presstrust_boilerplate_patterns.tsv",
     "abbreviations": "presstrust_abbreviations.tsv",
@@ -154,9 +153,8 @@ class Lexicons:
     speech_verb_exclusions: frozenset[str]
     cognition_verbs: tuple[str, ...]
     hedge_exclusions: frozenset[str]
-    unnamed_source_nouns: tuple[str, ...]
+    source_heads: Mapping[str, str]
     anonymity_patterns: tuple[CuePattern, ...]
-    named_patterns: tuple[CuePattern, ...]
     speculation_cues: tuple[CuePattern, ...]
     boilerplate_patterns: tuple[CuePattern, ...]
     abbreviations: Mapping[str, str]
@@ -250,9 +248,8 @@ def load_lexicons(directory: str | Path | None = None) -> Lexicons:
         speech_verb_exclusions=frozenset(v.lower() for v in lists["speech_verb_exclusions"]),
         cognition_verbs=tuple(lists["cognition_verbs"]),
         hedge_exclusions=frozenset(v.lower() for v in lists["hedge_exclusions"]),
-        unnamed_source_nouns=tuple(lists["unnamed_source_nouns"]),
+        source_heads={r["word"].lower(): r["class"] for r in tables["source_heads"]},
         anonymity_patterns=_patterns(tables["anonymity_patterns"]),
-        named_patterns=_patterns(tables["named_patterns"]),
         speculation_cues=_patterns(tables["speculation_cues"]),
         boilerplate_patterns=_patterns({"name": r["reason"], **r} for r in tables["boilerplate_patterns"]),
         abbreviations={r["abbreviation"].lower(): r["kind"] for r in tables["abbreviations"]},

@@ -20,6 +20,18 @@ from features.lexicons import Lexicons
 from features.registry import feature
 
 DEFAULT_WEIGHT = 0.5
+# "would" hedges only in a conditional or counterfactual ("if", "without", "would have"), with a hedge adverb,
+# in a question, or after a verb of predicting or believing ("warned that tariffs would raise prices"). Elsewhere
+# it is mostly future-in-the-past, habit or the content of a plan ("said the council would vote", "the bill
+# would require"): 0.52 speculative on the tuning part of the development set without this context.
+WOULD_CONTEXT = (
+    r"\b(?:if|unless|without|otherwise|whether|imagine|suppose|scenario)\b"
+    r"|\bwould(?:n't|n’t| not)? (?:\S+ )?have\b"
+    r"|\bwould (?:likely|probably|certainly|surely|almost certainly|possibly|perhaps|undoubtedly|seem|appear)\b"
+    r"|\b(?:warn|estimat|predict|expect|fear|argu|believ|think|thought|suggest|worr|forecast|project|hope|doubt|"
+    r"suspect|speculat|caution|assum|imagin|guess|insist|claim|contend)\w* (?:that )?(?:\S+ ){0,8}?would\b"
+    r"|\?[\"”’')]*\s*$"
+)
 SPECULATION_CUES_SCHEMA = {**CUE_SPAN_SCHEMA, "weight": pl.Float64, "is_modal": pl.Boolean}
 ARTICLE_SPECULATION_SCHEMA = {
     "article_id": pl.String,
@@ -70,7 +82,7 @@ def speculation_cues(lexicons: Lexicons) -> SpeculationCues:
     )
 
 
-@feature(version="1", output_schema=SPECULATION_CUES_SCHEMA)
+@feature(version="2", output_schema=SPECULATION_CUES_SCHEMA)
 def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -> pl.LazyFrame:
     """One row per speculation cue in a sentence (non-speculative uses dropped), with offsets and weight."""
     cue = pl.col("cue")
@@ -83,9 +95,10 @@ def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -
         text="sentence_lower",
         regex=cues.regex,
         keys=["article_id", "sentence_no"],
-        carry=["start", "end", "sentence"],
+        carry=["start", "end", "sentence", "sentence_lower"],
     )
-    return spans.filter(~cue.str.contains(cues.exclusion)).select(
+    would_ok = pl.col("sentence_lower").str.contains(ascii_boundaries(WOULD_CONTEXT))
+    return spans.filter(~cue.str.contains(cues.exclusion) & ((cue != "would") | would_ok)).select(
         "article_id",
         "sentence_no",
         pl.col("start").alias("sentence_start"),

@@ -78,7 +78,7 @@ def test_unnamed_spans_offsets_and_overlaps(lexicons):
     spans = unnamed_source_spans(
         sentence_attribution(sentence_frame(text), cues=attribution_cues(lexicons)), cues=attribution_cues(lexicons)
     ).collect()
-    assert spans["cue"].to_list() == ["Some experts", "others caution"]  # "experts argue" overlaps "Some experts"
+    assert spans["cue"].to_list() == ["Some experts", "others"]  # the source phrases of "argue" and "caution"
     for row in spans.iter_rows(named=True):
         assert text[row["cue_start"] : row["cue_end"]] == row["cue"]
 
@@ -109,3 +109,17 @@ def test_article_attribution_hand_computed(lexicons):
         schema=ARTICLE_ATTRIBUTION_SCHEMA,
     )
     assert_frame_equal(got, expected)
+
+
+def test_source_phrase_span_starts_at_a_word_in_a_long_sentence(lexicons):
+    # the subject search window (100 characters) starts inside a word here: the span must not
+    text = (
+        "After a long and winding debate that lasted well into the night and touched on almost every part of "
+        "the budget, several members of the finance committee warned that the deficit would grow."
+    )
+    spans = unnamed_source_spans(
+        sentence_attribution(sentence_frame(text), cues=attribution_cues(lexicons)), cues=attribution_cues(lexicons)
+    ).collect()
+    assert spans["cue"].to_list() == ["several members of the finance committee"]
+    row = spans.row(0, named=True)
+    assert text[row["cue_start"] : row["cue_end"]] == row["cue"]

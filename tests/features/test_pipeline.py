@@ -30,7 +30,7 @@ def test_seed_unnamed_sources(seed_frames):
     for fragment in ("sources within the coalition have indicated", "officials have emphasized", "Some experts argue"):
         assert not sentence_of(evidence, "unnamed_source", fragment).is_empty(), fragment
     cues = evidence.filter(pl.col("kind") == "unnamed_source")["cue"].to_list()
-    assert "sources within the coalition have indicated" in cues and "officials have emphasized" in cues
+    assert "sources within the coalition" in cues and "officials" in cues  # evidence = the source phrase
 
 
 def test_seed_speculation(seed_frames):

@@ -1,17 +1,22 @@
-"""The detectors against the hand-labelled sentences (tests/fixtures/validation/sentences.csv).
+"""The detectors against the OLD hand-labelled validation set (tests/fixtures/validation/sentences.csv).
 
-Targets: unnamed-source precision >= 0.90 and recall >= 0.85 (label unnamed or mixed = positive),
-speculative-sentence F1 >= 0.75. Skipped until the labelled file exists. Reproduce the numbers with
-`python -m tests.features.measure_detectors` (add `--errors` for the misses and false alarms).
+That set (335 sentences, 60 unnamed) was overfit by earlier tuning (issue 10: P 0.98 / R 0.87 after tuning,
+P 0.79 / R 0.50 before) and its labels predate ../shared/specs/attribution-and-speculation.md. The detector
+targets (unnamed P >= 0.90, R >= 0.85; speculative F1 >= 0.80) are now measured on the development set's
+sealed part (`python -m tests.features.measure_detectors`, docs/features.md). Here they are reported, and the
+test only guards against falling below the pre-tuning detector on this set (unnamed P 0.75, R 0.50) and
+below speculative F1 0.70. Reproduce: `python -m tests.features.measure_detectors --tune --labels
+tests/fixtures/validation/sentences.csv --errors`.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.features.measure_detectors import LABELS, TARGETS, measure
+from tests.features.measure_detectors import LABELS, measure
 
 pytestmark = pytest.mark.skipif(not LABELS.is_file(), reason="tests/fixtures/validation/sentences.csv not there yet")
+GUARDS = {"unnamed_precision": 0.75, "unnamed_recall": 0.50, "speculative_f1": 0.70}
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +24,12 @@ def measured(lexicons):
     return measure(LABELS, lexicons)
 
 
-def test_unnamed_source_targets(measured):
+def test_unnamed_source_not_below_the_pre_tuning_detector(measured):
     unnamed, _, _ = measured
-    assert unnamed.precision >= TARGETS["unnamed_precision"], unnamed.line("unnamed source")
-    assert unnamed.recall >= TARGETS["unnamed_recall"], unnamed.line("unnamed source")
+    assert unnamed.precision >= GUARDS["unnamed_precision"], unnamed.line("unnamed source")
+    assert unnamed.recall >= GUARDS["unnamed_recall"], unnamed.line("unnamed source")
 
 
-def test_speculative_target(measured):
+def test_speculative_guard(measured):
     _, speculative, _ = measured
-    assert speculative.f1 >= TARGETS["speculative_f1"], speculative.line("speculative")
+    assert speculative.f1 >= GUARDS["speculative_f1"], speculative.line("speculative")
