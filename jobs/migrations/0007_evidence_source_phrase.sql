@@ -1,4 +1,4 @@
--- 0006: unnamed-source evidence rows hold the source phrase of the attribution frame (issue 10), so the
+-- 0007: unnamed-source evidence rows hold the source phrase of the attribution frame (issue 10), so the
 -- comments of article_evidence say what the cue is for each kind. No data change: rows written before this
 -- migration keep the reporting-verb cue until their article is featurized again (the feature version changed).
 COMMENT ON TABLE article_evidence IS 'The sentences behind the features: one row per unnamed source (its source phrase, or a frame-less cue such as reportedly) and per speculative sentence (its first cue). Offsets are character positions in articles.text (0-based, end exclusive).';
