@@ -322,6 +322,15 @@ def _labels_option(f: F) -> F:
     )(f)
 
 
+def _allow_shrink_option(f: F) -> F:
+    return click.option(
+        "--allow-shrink",
+        is_flag=True,
+        envvar="PRESSTRUST_ALLOW_SHRINK",
+        help="Publish even when under half of the previous publication's outlets would remain.",
+    )(f)
+
+
 def _resolver(labels: Path) -> Any:
     from jobs.outlets import OutletResolver
 
@@ -396,6 +405,7 @@ def fit(
 @_labels_option
 @_as_of_option
 @click.option("--model", "model_id", default=None, help="models.model_id to use (default: the latest).")
+@_allow_shrink_option
 @quiet_option
 def score(
     db_path: Path,
@@ -404,6 +414,7 @@ def score(
     window_days: int,
     undated: str,
     model_id: str | None,
+    allow_shrink: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -413,6 +424,7 @@ def score(
 
         presstrust score --as-of 2020-12-31 --window-days 3650
     """
+    from jobs.publish_guard import PublishRefused
     from jobs.score import NoModel
     from jobs.score import score as run_score
 
@@ -426,9 +438,13 @@ def score(
                 undated=undated,
                 model_id=model_id,
                 resolver=_resolver(labels),
+                allow_shrink=allow_shrink,
             )
         except NoModel as exc:
             raise click.ClickException(str(exc)) from exc
+        except PublishRefused as exc:
+            report_error(f"presstrust score: {exc}")
+            sys.exit(EXIT_FAILED)
     if not quiet:
         click.echo(summary.line())
 
@@ -454,6 +470,7 @@ def score(
 )
 @_as_of_option
 @click.option("--refit", is_flag=True, help="Refit the scorer even if labels, features and code are unchanged.")
+@_allow_shrink_option
 @click.option(
     "--min-articles",
     type=click.IntRange(min=1),
@@ -489,6 +506,7 @@ def nightly(
     window_days: int,
     undated: str,
     refit: bool,
+    allow_shrink: bool,
     min_articles: int,
     text_source: str,
     log_format: str,
@@ -520,6 +538,7 @@ def nightly(
         refit=refit,
         min_articles=min_articles,
         text_source=text_source,
+        allow_shrink=allow_shrink,
     )
     try:
         summary = run_nightly(options)

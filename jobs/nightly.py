@@ -38,6 +38,7 @@ class NightlyOptions:
     refit: bool = False
     min_articles: int = 20
     text_source: str = "body"
+    allow_shrink: bool = False
 
 
 @dataclass
@@ -130,7 +131,14 @@ def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, A
 def _score(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     from jobs.score import score
 
-    summary = score(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated, resolver=_resolver(o))
+    summary = score(
+        con,
+        as_of=o.as_of,
+        window_days=o.window_days,
+        undated=o.undated,
+        resolver=_resolver(o),
+        allow_shrink=o.allow_shrink,
+    )
     moved = con.execute(
         "SELECT outlet, previous_score, score FROM score_changes WHERE outside_previous_interval "
         "ORDER BY abs(change) DESC, outlet"

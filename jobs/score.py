@@ -34,6 +34,7 @@ from jobs.db import now_utc, transaction
 from jobs.failpoints import failpoint
 from jobs.labels import load_labels
 from jobs.outlets import OutletResolver
+from jobs.publish_guard import check_shrink
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.version import code_version
 from scorer.cues import CITED_RATING, PUNCTUATION, article_cues, citation_patterns
@@ -61,6 +62,10 @@ STATUS_INSUFFICIENT = "insufficient_data"
 STATUS_LANGUAGE = "unsupported_language"
 CLIPPED = "clipped to 0-100"
 BATCH = 50_000
+
+
+class EmptyWindow(ValueError):
+    """The window holds no featurized article: there is nothing to score or publish."""
 
 
 class NoModel(LookupError):
@@ -569,8 +574,13 @@ def score(
     undated: str = "include",
     model_id: str | None = None,
     resolver: OutletResolver,
+    allow_shrink: bool = False,
 ) -> ScoreSummary:
-    """Score every outlet of the window with a stored model and publish the scores in one transaction."""
+    """Score every outlet of the window with a stored model and publish the scores in one transaction.
+
+    Refused (PublishRefused) when it would publish under half of the previous publication's outlets, unless
+    allow_shrink (jobs.publish_guard).
+    """
     started = time.perf_counter()
     run_id = start_run(
         con, "score", {"as_of": as_of, "window_days": window_days, "undated": undated, "model_id": model_id}
@@ -589,6 +599,10 @@ def score(
         model = TwoLayerModel.from_dict(json.loads(parameters))
         ensure_article_cues(con)
         articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
+        n_outlets = articles["outlet"].n_unique()
+        check_shrink(con, n_outlets, allow_shrink=allow_shrink)  # one row per outlet of the window is published
+        if n_outlets == 0:
+            raise EmptyWindow(f"no featurized articles in the {window_days} days to {as_of}: nothing to score")
         english_ids = articles.filter(is_english())["article_id"].to_list()
         new = ensure_text_scores(con, chosen, model.text, english_ids) if model.text is not None else 0
         text_scores = con.sql(

@@ -280,7 +280,7 @@ def cited_rating_rows(cues: pl.DataFrame, outlets: list[str], ratings: Mapping[s
 
     table = cited_rating(cues.lazy(), ratings=ratings).collect()
     return (
-        pl.DataFrame({"outlet": outlets})
+        pl.DataFrame({"outlet": outlets}, schema={"outlet": pl.String})  # typed even when empty
         .join(table, on="outlet", how="left", maintain_order="left")
         .select("outlet", CITED_RATING)
     )

@@ -353,3 +353,21 @@ def test_random_kill_keeps_the_invariants(
         assert check(con) >= 2
         rejects = con.execute("SELECT count(*) FROM ingest_rejects WHERE reason IS NULL OR reason = ''").fetchall()
         assert rejects == [(0,)]  # every reject says why
+
+
+def test_a_window_that_would_shrink_the_publication_is_refused(
+    published: tuple[Path, Path, list[tuple[object, ...]]],
+) -> None:
+    db, corpus, before = published
+    future = ["--as-of", "2099-01-01", "--window-days", "90"]
+    refused = presstrust("nightly", "--db", str(db), "--corpus", str(corpus), *future, "--quiet")
+    assert refused.returncode == EXIT_FAILED, refused.stderr
+    assert "refusing to publish" in refused.stderr and "--allow-shrink" in refused.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(LATEST).fetchall() == before
+        error = con.execute("SELECT error FROM runs WHERE job = 'score' ORDER BY run_id DESC LIMIT 1").fetchall()
+        assert "refusing to publish" in error[0][0]
+    allowed = presstrust("nightly", "--db", str(db), "--corpus", str(corpus), *future, "--allow-shrink", "--quiet")
+    # past the guard, an empty window still has nothing to publish: a clear error, not a traceback or an empty table
+    assert allowed.returncode == EXIT_FAILED and "nothing to score" in allowed.stderr, allowed.stderr
+    assert "Traceback" not in allowed.stderr.split("presstrust nightly:")[-1]
