@@ -183,7 +183,9 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
             evidence[name] = _rows(
                 con,
                 "WITH t AS (SELECT a.article_id, a.url, a.title, t.contribution FROM article_text_scores t "
-                "JOIN articles a ON a.article_id = t.article_id WHERE t.model_id = $m AND a.outlet = $o) "
+                "JOIN articles a ON a.article_id = t.article_id WHERE a.outlet = $o "
+                # a training outlet's contributions are stored under the fold model that scored it
+                "AND (t.model_id = $m OR starts_with(t.model_id, $m || '/fold'))) "
                 "SELECT article_id, url, title, round($f + 100 * $w * (contribution - avg(contribution) OVER ()), 1) "
                 f"AS points FROM t ORDER BY contribution {order}, article_id LIMIT $k",  # noqa: S608 - ASC or DESC
                 {
@@ -259,6 +261,8 @@ def render_outlet(explanation: OutletExplanation) -> Group:
         header.append(f"{s['status']}, {s['n_english']} English of {s['n_articles']} articles to {s['as_of']}")
     if s["label_score"] is not None:
         header.append(f"; label {100 * s['label_score']:.1f}")
+        if s.get("cross_fitted"):
+            header.append(" (scored out of fold: the model that scored it was fitted without this label)")
     parts: list[Any] = [header]
     if s["score"] is None:
         return Group(*parts)
