@@ -734,7 +734,7 @@ def prepare(
     """Features, cues and hashed text of `articles` for their labelled outlets; returns (Data, per-article feats)."""
     from scorer.cues import PUNCTUATION, article_cues, citation_patterns
     from scorer.inputs import model_feature_columns
-    from scorer.text import hashed_counts, text_of
+    from scorer.text import hashed_counts, text_of, text_sample
 
     ev = build_eval_set(articles, labels, mbfc, baly, min_articles=min_articles)
     bp = boilerplate_table(articles) if boilerplate is None else boilerplate
@@ -747,7 +747,8 @@ def prepare(
     feats = feats.join(cues.drop("cited_outlets"), on="article_id", how="left")
     features = [*features, *PUNCTUATION]
     log.info("features of %d articles in %.0f s", articles.height, time.time() - t)
-    docs = articles.filter(pl.col("outlet").is_in(ev.outlets)).sort("outlet", "article_id")
+    # the text layer reads each outlet's most recent TEXT_ARTICLES_PER_OUTLET articles, as the product does
+    docs = text_sample(articles.filter(pl.col("outlet").is_in(ev.outlets)))
     index = {o: i for i, o in enumerate(ev.outlets)}
     doc_group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
     builders = text_builders()
@@ -857,8 +858,9 @@ def run(
     baselines.append(cv_columns("lean alone (right share; NOT a feature)", ev.right_share, ev, splits))
     if tfidf:
         from scorer.baselines import count_matrix
+        from scorer.text import text_sample
 
-        docs = english.filter(pl.col("outlet").is_in(ev.outlets)).sort("outlet", "article_id")
+        docs = text_sample(english.filter(pl.col("outlet").is_in(ev.outlets)))  # the text layer's articles
         t = time.time()
         counts, _ = count_matrix(docs["text"].to_list())
         baselines.append(cv_tfidf("TF-IDF ridge, whole text (word unigrams)", counts, data.doc_group, ev, splits))

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from jobs.aggregate import feature_versions, window_features
 from jobs.db import now_utc, transaction
@@ -43,7 +44,7 @@ from scorer.grades import SCORE_THRESHOLDS
 from scorer.inputs import model_feature_columns, with_derived_features
 from scorer.matrix import outlet_matrix
 from scorer.score import DEFAULT_MIN_ARTICLES, training_frame
-from scorer.text import SOURCE_ANALYZERS, TextLayer, group_stats, hashed_counts
+from scorer.text import SOURCE_ANALYZERS, TextLayer, group_stats, hashed_counts, text_sample
 from scorer.two_layer import (
     PUBLISHED_WEIGHT,
     TwoLayerModel,
@@ -81,7 +82,7 @@ def window_articles(con: duckdb.DuckDBPyConnection, *, as_of: date, window_days:
     frame = window_features(con, as_of=as_of, window_days=window_days, undated=undated)
     if "language" not in frame.columns:
         frame = frame.with_columns(language=pl.lit(None, dtype=pl.String))
-    frame = with_derived_features(frame.drop("published_at", "feature_version"))
+    frame = with_derived_features(frame.drop("feature_version"))
     cues = con.sql("SELECT article_id, " + ", ".join(PUNCTUATION) + " FROM article_cues").pl()
     frame = frame.join(cues, on="article_id", how="left")
     return frame.sort("outlet", "article_id")
@@ -271,7 +272,8 @@ def outlet_rows(english: pl.DataFrame, outlets: list[str], features: list[str]) 
 
 def cross_validate(
     english: pl.DataFrame,
-    titles: pl.DataFrame,
+    counts: sp.csr_matrix,
+    group: np.ndarray,
     cited: pl.DataFrame,
     y_frame: pl.DataFrame,
     features: list[str],
@@ -283,18 +285,14 @@ def cross_validate(
 ) -> tuple[dict[str, float], list[TwoLayerModel], dict[str, int]]:
     """Outlet-grouped CV (5 folds x `repeats`) of the same two-layer fit on the training outlets.
 
-    Returns the metrics (a quick check stored with the model; docs/evaluation.md has the full evaluation on
-    every shared corpus), and the first repeat's five fold models with each training outlet's fold: the
-    cross-fitted models that publish the training outlets' scores without having seen their labels.
+    `counts` / `group`: the hashed text of the training outlets' text sample and each row's outlet (index in
+    y_frame), as `fit` built them. Returns the metrics (a quick check stored with the model; docs/evaluation.md
+    has the full evaluation on every shared corpus), and the first repeat's five fold models with each training
+    outlet's fold: the cross-fitted models that publish the training outlets' scores without seeing their labels.
     """
     outlets = y_frame["outlet"].to_list()
     y = y_frame["label_score"].to_numpy()
     rows = outlet_rows(english, outlets, features)
-    docs = english.select("article_id", "outlet").join(titles, on="article_id").sort("outlet", "article_id")
-    index = {o: i for i, o in enumerate(outlets)}
-    docs = docs.filter(pl.col("outlet").is_in(outlets))
-    group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
-    counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[source])
     splits = grouped_splits(outlets, n_splits=5, n_repeats=repeats, seed=seed)
     oof = np.full((repeats, len(y)), np.nan)
     low, high = np.full_like(oof, np.nan), np.full_like(oof, np.nan)
@@ -401,14 +399,14 @@ def fit(
         rows = outlet_rows(english, outlets, features).join(
             cited_rating_rows(cited, outlets, ratings), on="outlet", how="left", maintain_order="left"
         )
-        docs = english.filter(pl.col("outlet").is_in(outlets)).select("article_id", "outlet")
+        docs = text_sample(english.filter(pl.col("outlet").is_in(outlets))).select("article_id", "outlet")
         titles = _titles(con, docs["article_id"].to_list(), text_source)
         docs = docs.join(titles, on="article_id").sort("outlet", "article_id")
         index = {o: i for i, o in enumerate(outlets)}
         group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
-        analyzer = SOURCE_ANALYZERS[text_source]
+        counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[text_source])
         model = fit_two_layer(
-            hashed_counts(docs["title"].fill_null("").to_list(), analyzer=analyzer),
+            counts,
             group,
             y,
             rows.select(*features, CITED_RATING),
@@ -417,8 +415,9 @@ def fit(
             source=text_source,
             weight=PUBLISHED_WEIGHT,
         )
+        y_frame = train.select("outlet", "label_score")
         metrics, folds, fold_of = cross_validate(
-            english, titles, cited, train.select("outlet", "label_score"), features, seed=seed, source=text_source
+            english, counts, group, cited, y_frame, features, seed=seed, source=text_source
         )
         # a fold model publishes the scores of the training outlets it left out, with the published model's
         # interval quantile (calibrated on out-of-fold residuals, which is what those scores are)
@@ -535,8 +534,8 @@ def _predict_outlets(
         how="left",
         maintain_order="left",
     )
-    s = english.select("article_id", "outlet").join(text_scores, on="article_id", how="inner")
-    s = s.filter(pl.col("outlet").is_in(outlets))
+    s = text_sample(english.filter(pl.col("outlet").is_in(outlets))).select("article_id", "outlet")
+    s = s.join(text_scores, on="article_id", how="inner", maintain_order="left")
     if s.height:
         index = {o: i for i, o in enumerate(outlets)}
         mean, se, _ = group_stats(
@@ -711,7 +710,7 @@ def _text_scores(
     """
     ids: dict[str, tuple[TextLayer, list[str]]] = {}
     fold_of_id: dict[str, int | None] = {}
-    for (outlet,), group in english.group_by("outlet", maintain_order=True):
+    for (outlet,), group in text_sample(english).group_by("outlet", maintain_order=True):
         fold, chosen = model.for_outlet(str(outlet))
         if chosen.text is None:
             continue
