@@ -873,7 +873,11 @@ class StoryStream:
         """Articles the state holds (article_id, published_at, waiting): open stories' and waiting ones."""
         parts = [f.select("article_id", "published_at", pl.lit(False).alias("waiting")) for f, _ in self._held]
         parts += [f.select("article_id", "published_at", pl.lit(True).alias("waiting")) for f, _ in self._waiting]
-        schema = {"article_id": pl.String, "published_at": pl.Datetime("us"), "waiting": pl.Boolean}
+        schema: dict[str, pl.DataType] = {
+            "article_id": pl.String(),
+            "published_at": pl.Datetime("us"),
+            "waiting": pl.Boolean(),
+        }
         return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
     def push(self, articles: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
