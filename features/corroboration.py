@@ -10,6 +10,9 @@ outlet's are often exclusive, or copied from one origin.  This module
 3. derives per-article, per-story and per-outlet corroboration features,
 4. computes the time window that new articles can touch, so a job can re-cluster only that
    window (story ids are stable: ``'s_' + earliest article id``).
+5. streams dated articles in time order (``StoryStream``), batch by batch, with the same result
+   as one call and a state bounded by the stories still open in the window; the text model of a
+   corpus too large for memory comes from document frequencies summed over batches.
 
 Pure code: Polars, NumPy, SciPy (sparse) and scikit-learn's stop-word list; no I/O, no clock,
 deterministic (output does not depend on input row order).  See ``docs/corroboration.md``.

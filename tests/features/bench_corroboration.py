@@ -104,6 +104,7 @@ def one(scenario: str, shared: str | None, per_day: int, stream: int = 0) -> dic
     out = streamed(df, stream) if stream else assign_stories(df)
     wall = time.perf_counter() - t0
     cpu = _cpu() - c0
+    peak = _rss_mb()
     if stream and scenario == "full":
         assert out.equals(assign_stories(df)), "streamed result differs from the one-shot one"
     stories = out["story_id"].n_unique()
@@ -119,7 +120,7 @@ def one(scenario: str, shared: str | None, per_day: int, stream: int = 0) -> dic
         "cpu_s": round(cpu, 2),
         "articles_per_cpu_s": round(df.height / cpu),
         "rss_input_mb": round(rss_input),
-        "rss_peak_mb": round(_rss_mb()),
+        "rss_peak_mb": round(peak),
         "copies": int(out["copy_of"].is_not_null().sum()),
     }
 
