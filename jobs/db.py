@@ -178,10 +178,27 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
             refuse_newer(con)
         elif migrate:
             apply_migrations(con)
+            _tidy_texts(con)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _post_step(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """A migration's data step that SQL alone cannot do, in the migration's transaction."""
+    if version == 8:  # the old articles table's texts go to a Parquet file beside the database
+        from jobs.textstore import move_legacy_texts
+
+        move_legacy_texts(con)
+
+
+def _tidy_texts(con: duckdb.DuckDBPyConnection) -> None:
+    """On a writing connection: re-point text files after a folder move, remove files a killed load left."""
+    from jobs.textstore import clean_orphans, relocate
+
+    relocate(con)
+    clean_orphans(con)
 
 
 def _applied(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str, datetime]]:
@@ -256,6 +273,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
             continue
         with transaction(con):
             con.execute(migration.sql)
+            _post_step(con, migration.version)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
                 [migration.version, migration.name, migration.checksum, now_utc()],
