@@ -64,7 +64,9 @@ def publish(db_path: Path) -> Published:
     target = snapshot_path(db_path)
     wal = Path(f"{db_path}.wal")
     if wal.exists() and wal.stat().st_size:
-        raise SnapshotError(f"{db_path} has an unapplied write-ahead log ({wal}): open it for writing once, then publish")
+        raise SnapshotError(
+            f"{db_path} has an unapplied write-ahead log ({wal}): open it for writing once, then publish"
+        )
     for stale in target.parent.glob(f"{target.name}.tmp-*"):  # left by a killed publish
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")

@@ -33,9 +33,7 @@ log = logging.getLogger(__name__)
 TEXT_COLUMNS = {"article_id": pl.String, "content_version": pl.Int32, "text": pl.String}
 # zstd level 1: measured 2x faster to write than the default level at 15% more bytes (BENCHMARKS.md).
 COMPRESSION_LEVEL = 1
-_EMPTY = (
-    "SELECT NULL::VARCHAR AS article_id, NULL::INTEGER AS content_version, NULL::VARCHAR AS text WHERE false"
-)
+_EMPTY = "SELECT NULL::VARCHAR AS article_id, NULL::INTEGER AS content_version, NULL::VARCHAR AS text WHERE false"
 
 
 class TextStoreError(Exception):
@@ -44,8 +42,8 @@ class TextStoreError(Exception):
 
 def database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The connection's database file (absolute), or None for an in-memory database."""
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return Path(row[0]).resolve() if row and row[0] else None
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]).resolve() if rows and rows[0][0] else None
 
 
 def texts_dir(db_file: Path) -> Path:
@@ -80,9 +78,7 @@ def write_texts(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, *, load_id:
     transaction; until then the file is an orphan that `clean_orphans` removes after a kill)."""
     folder = _folder(con)
     folder.mkdir(parents=True, exist_ok=True)
-    row = con.execute("SELECT nextval('text_file_id_seq')").fetchone()
-    assert row is not None
-    file_id = int(row[0])
+    file_id = int(con.execute("SELECT nextval('text_file_id_seq')").fetchall()[0][0])
     path = folder / f"t{file_id:08d}-load{load_id}.parquet"
     tmp = path.with_suffix(".parquet.tmp")
     texts.select([pl.col(c).cast(t) for c, t in TEXT_COLUMNS.items()]).write_parquet(
@@ -100,9 +96,7 @@ def copy_texts(con: duckdb.DuckDBPyConnection, query: str, *, load_id: int) -> T
     """Like write_texts, for rows already in DuckDB: `query` selects article_id, content_version, text."""
     folder = _folder(con)
     folder.mkdir(parents=True, exist_ok=True)
-    row = con.execute("SELECT nextval('text_file_id_seq')").fetchone()
-    assert row is not None
-    file_id = int(row[0])
+    file_id = int(con.execute("SELECT nextval('text_file_id_seq')").fetchall()[0][0])
     path = folder / f"t{file_id:08d}-load{load_id}.parquet"
     tmp = path.with_suffix(".parquet.tmp")
     con.execute(
@@ -120,7 +114,8 @@ def copy_texts(con: duckdb.DuckDBPyConnection, query: str, *, load_id: int) -> T
 
 def _register(con: duckdb.DuckDBPyConnection, file_id: int, path: Path, load_id: int, rows: int) -> None:
     con.execute(
-        "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [file_id, load_id, str(path), rows, path.stat().st_size, now_utc()],
     )
 
@@ -200,14 +195,9 @@ def relocate(con: duckdb.DuckDBPyConnection) -> int:
 
 def move_legacy_texts(con: duckdb.DuckDBPyConnection) -> None:
     """Migration 0008's data step: the texts of the old articles table go to one text file, then the table goes."""
-    n = con.execute("SELECT count(*) FROM articles_0007").fetchone()
-    if n and n[0]:
-        load = con.execute("SELECT coalesce(max(load_id), 0) FROM article_meta").fetchone()
-        written = copy_texts(
-            con,
-            "SELECT article_id, content_version, text FROM articles_0007",
-            load_id=int(load[0]) if load else 0,
-        )
+    if con.execute("SELECT count(*) FROM articles_0007").fetchall()[0][0]:
+        load = con.execute("SELECT coalesce(max(load_id), 0) FROM article_meta").fetchall()[0][0]
+        written = copy_texts(con, "SELECT article_id, content_version, text FROM articles_0007", load_id=int(load))
         con.execute("UPDATE article_meta SET text_file_id = ?", [written.text_file_id])
         log.info("migration 0008: moved %d article texts to %s", written.rows, written.path)
     con.execute("DROP TABLE articles_0007")

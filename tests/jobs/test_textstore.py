@@ -123,7 +123,10 @@ def test_the_database_opens_from_another_directory_and_after_a_move(tmp_path: Pa
     ingest(con, [str(write_jsonl(tmp_path / "a.jsonl", [article(1)]))], options=IngestOptions(),
            resolver=OutletResolver.default())  # fmt: skip
     con.close()
-    query = "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True).sql('SELECT text FROM articles').fetchall())"
+    query = (
+        "import duckdb, sys; "
+        "print(duckdb.connect(sys.argv[1], read_only=True).sql('SELECT text FROM articles').fetchall())"
+    )
     other = tmp_path / "elsewhere"
     other.mkdir()
     out = subprocess.run([sys.executable, "-c", query, str(home / "m.duckdb")], cwd=other, capture_output=True,
