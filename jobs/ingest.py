@@ -1,8 +1,10 @@
 """`presstrust ingest`: load article files into DuckDB, idempotently, losing nothing.
 
-Each file is one transaction: its articles, its rejects and its ingest_files row commit together or
-not at all. A file whose sha256 was loaded before is skipped (unless force). Every record read is
-counted exactly once: read = loaded + updated + duplicates + rejected.
+Each file is one transaction: its articles' metadata, its rejects and its ingest_files row commit together or
+not at all. The texts of new and changed articles go to Parquet files (jobs/textstore.py) written before that
+transaction commits and registered in it; a rollback deletes them, a kill leaves them for the next run to
+delete. A file whose sha256 was loaded before is skipped (unless force). Every record read is counted exactly
+once: read = loaded + updated + duplicates + rejected.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,48 +77,45 @@ def _fsync_dir(folder: Path) -> None:
 def write_texts(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, *, load_id: int) -> TextFile:
     """Write one immutable text file and register it in text_files (registration commits with the caller's
     transaction; until then the file is an orphan that `clean_orphans` removes after a kill)."""
-    folder = _folder(con)
-    folder.mkdir(parents=True, exist_ok=True)
-    file_id = int(con.execute("SELECT nextval('text_file_id_seq')").fetchall()[0][0])
-    path = folder / f"t{file_id:08d}-load{load_id}.parquet"
-    tmp = path.with_suffix(".parquet.tmp")
-    texts.select([pl.col(c).cast(t) for c, t in TEXT_COLUMNS.items()]).write_parquet(
-        tmp, compression="zstd", compression_level=COMPRESSION_LEVEL, statistics=True
+    columns = [pl.col(c).cast(t) for c, t in TEXT_COLUMNS.items()]
+    return _write(
+        con,
+        lambda tmp: texts.select(columns).write_parquet(tmp, compression="zstd", compression_level=COMPRESSION_LEVEL),
+        load_id=load_id,
     )
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(folder)
-    _register(con, file_id, path, load_id, texts.height)
-    return TextFile(file_id, path, texts.height)
 
 
 def copy_texts(con: duckdb.DuckDBPyConnection, query: str, *, load_id: int) -> TextFile:
     """Like write_texts, for rows already in DuckDB: `query` selects article_id, content_version, text."""
+    return _write(
+        con,
+        lambda tmp: con.execute(
+            f"COPY ({query}) TO '{_literal(tmp)}' "  # COPY takes no parameters; the path is our own
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
+        ),
+        load_id=load_id,
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, write: Callable[[Path], object], *, load_id: int) -> TextFile:
+    """Write a new file under a temporary name, fsync, rename into place, register it (uncommitted)."""
     folder = _folder(con)
     folder.mkdir(parents=True, exist_ok=True)
     file_id = int(con.execute("SELECT nextval('text_file_id_seq')").fetchall()[0][0])
     path = folder / f"t{file_id:08d}-load{load_id}.parquet"
     tmp = path.with_suffix(".parquet.tmp")
-    con.execute(
-        f"COPY ({query}) TO '{_literal(tmp)}' "  # COPY takes no parameters; the path is our own
-        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
-    )
+    write(tmp)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     _fsync_dir(folder)
     rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-    _register(con, file_id, path, load_id, rows)
-    return TextFile(file_id, path, rows)
-
-
-def _register(con: duckdb.DuckDBPyConnection, file_id: int, path: Path, load_id: int, rows: int) -> None:
     con.execute(
         "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [file_id, load_id, str(path), rows, path.stat().st_size, now_utc()],
     )
+    return TextFile(file_id, path, rows)
 
 
 def discard(paths: list[Path]) -> None:
