@@ -185,6 +185,7 @@ def nightly(options: NightlyOptions) -> NightlySummary:
                     summary.stages.append(result)
                     summary.partial |= partial
                     log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
+                con.execute("CHECKPOINT")  # the snapshot copies the main file: all committed data must be in it
             finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
         finally:
             con.close()

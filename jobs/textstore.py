@@ -85,18 +85,6 @@ def write_texts(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, *, load_id:
     )
 
 
-def copy_texts(con: duckdb.DuckDBPyConnection, query: str, *, load_id: int) -> TextFile:
-    """Like write_texts, for rows already in DuckDB: `query` selects article_id, content_version, text."""
-    return _write(
-        con,
-        lambda tmp: con.execute(
-            f"COPY ({query}) TO '{_literal(tmp)}' "  # COPY takes no parameters; the path is our own
-            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
-        ),
-        load_id=load_id,
-    )
-
-
 def _write(con: duckdb.DuckDBPyConnection, write: Callable[[Path], object], *, load_id: int) -> TextFile:
     """Write a new file under a temporary name, fsync, rename into place, register it (uncommitted)."""
     folder = _folder(con)
@@ -105,17 +93,26 @@ def _write(con: duckdb.DuckDBPyConnection, write: Callable[[Path], object], *, l
     path = folder / f"t{file_id:08d}-load{load_id}.parquet"
     tmp = path.with_suffix(".parquet.tmp")
     write(tmp)
+    _publish_file(tmp, path)
+    return TextFile(file_id, path, _register(con, file_id, path, load_id))
+
+
+def _publish_file(tmp: Path, path: Path) -> None:
+    """fsync the written file, rename it into place, fsync the folder: durable before any commit names it."""
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(folder)
+    _fsync_dir(path.parent)
+
+
+def _register(con: duckdb.DuckDBPyConnection, file_id: int, path: Path, load_id: int) -> int:
     rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     con.execute(
         "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [file_id, load_id, str(path), rows, path.stat().st_size, now_utc()],
     )
-    return TextFile(file_id, path, rows)
+    return rows
 
 
 def discard(paths: list[Path]) -> None:
@@ -191,12 +188,40 @@ def relocate(con: duckdb.DuckDBPyConnection) -> int:
     return len(moved)
 
 
-def move_legacy_texts(con: duckdb.DuckDBPyConnection) -> None:
-    """Migration 0008's data step: the texts of the old articles table go to one text file, then the table goes."""
-    if con.execute("SELECT count(*) FROM articles_0007").fetchall()[0][0]:
-        load = con.execute("SELECT coalesce(max(load_id), 0) FROM article_meta").fetchall()[0][0]
-        written = copy_texts(con, "SELECT article_id, content_version, text FROM articles_0007", load_id=int(load))
-        con.execute("UPDATE article_meta SET text_file_id = ?", [written.text_file_id])
-        log.info("migration 0008: moved %d article texts to %s", written.rows, written.path)
+LEGACY_FILE_ID = 0  # the sequence starts at 1: id 0 is the file migration 0008 writes
+
+
+def export_legacy_texts(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Migration 0008, before its transaction: write the old articles table's texts to one file (not registered)."""
+    has_rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'articles' AND schema_name = 'main' "
+        "AND database_name = current_database() AND estimated_size > 0"
+    ).fetchall()[0][0]
+    if not has_rows or not con.execute("SELECT count(*) FROM articles").fetchall()[0][0]:
+        return None
+    folder = _folder(con)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"t{LEGACY_FILE_ID:08d}-migration0008.parquet"
+    tmp = path.with_suffix(".parquet.tmp")
+    con.execute(
+        f"COPY (SELECT article_id, content_version, text FROM articles) TO '{_literal(tmp)}' "  # no parameters here
+        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
+    )
+    _publish_file(tmp, path)
+    log.info("migration 0008: wrote the article texts to %s", path)
+    return path
+
+
+def register_legacy_texts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """Migration 0008, in its transaction: register the texts file, move the metadata, drop the old table."""
+    if path is not None:
+        load = con.execute("SELECT coalesce(max(load_id), 0) FROM articles_0007").fetchall()[0][0]
+        _register(con, LEGACY_FILE_ID, path, int(load))
+    con.execute(
+        "INSERT INTO article_meta SELECT article_id, source_id, outlet, outlet_name, url, url_canonical, title, "
+        "authors, published_at, language, content_hash, content_version, ingest_issues, source_file, record_number, "
+        "load_id, ingested_at, updated_load_id, updated_at, ? FROM articles_0007",
+        [LEGACY_FILE_ID if path is not None else None],
+    )
     con.execute("DROP TABLE articles_0007")
     refresh_view(con)

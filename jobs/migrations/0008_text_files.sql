@@ -1,7 +1,9 @@
 -- 0008: article texts move out of DuckDB into immutable, compressed Parquet files beside the database
 -- (jobs/textstore.py). articles becomes a view over article_meta (every other column) and those files.
--- The data step that writes the old table's texts to a file and drops it runs in Python, in this
--- migration's transaction (jobs/db.py, POST_STEPS), because only the running code knows the folder.
+-- The data steps run in Python (jobs/db.py, jobs/textstore.py), because only the running code knows the
+-- folder: before this migration's transaction, the old table's texts are written to one Parquet file (a
+-- kill leaves it unregistered: removed by the next run); inside it, after this SQL, that file is registered
+-- and the old rows' metadata moved to article_meta, and the old table is dropped.
 CREATE SEQUENCE text_file_id_seq START 1;
 
 CREATE TABLE text_files (
@@ -64,11 +66,6 @@ COMMENT ON COLUMN article_meta.updated_load_id IS 'As articles.updated_load_id.'
 COMMENT ON COLUMN article_meta.updated_at IS 'As articles.updated_at.';
 COMMENT ON COLUMN article_meta.text_file_id IS 'The text file (text_files.text_file_id) holding the current version''s text.';
 
-INSERT INTO article_meta
-SELECT article_id, source_id, outlet, outlet_name, url, url_canonical, title, authors, published_at, language,
-       content_hash, content_version, ingest_issues, source_file, record_number, load_id, ingested_at,
-       updated_load_id, updated_at, NULL
-FROM articles;
 ALTER TABLE articles RENAME TO articles_0007;
 
 -- Rewritten with the list of registered files whenever it changes (jobs/textstore.py, refresh_view).
