@@ -203,6 +203,7 @@ def export_legacy_texts(con: duckdb.DuckDBPyConnection) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"t{LEGACY_FILE_ID:08d}-migration0008.parquet"
     tmp = path.with_suffix(".parquet.tmp")
+    con.execute("SET preserve_insertion_order = false")  # lets COPY stream in bounded memory (row order is moot)
     con.execute(
         f"COPY (SELECT article_id, content_version, text FROM articles) TO '{_literal(tmp)}' "  # no parameters here
         f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
