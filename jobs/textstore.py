@@ -204,10 +204,13 @@ def export_legacy_texts(con: duckdb.DuckDBPyConnection) -> Path | None:
     path = folder / f"t{LEGACY_FILE_ID:08d}-migration0008.parquet"
     tmp = path.with_suffix(".parquet.tmp")
     con.execute("SET preserve_insertion_order = false")  # lets COPY stream in bounded memory (row order is moot)
-    con.execute(
-        f"COPY (SELECT article_id, content_version, text FROM articles) TO '{_literal(tmp)}' "  # no parameters here
-        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
-    )
+    try:
+        con.execute(
+            f"COPY (SELECT article_id, content_version, text FROM articles) TO '{_literal(tmp)}' "  # no parameters here
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
+        )
+    finally:
+        con.execute("RESET preserve_insertion_order")
     _publish_file(tmp, path)
     log.info("migration 0008: wrote the article texts to %s", path)
     return path
