@@ -51,6 +51,7 @@ constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	/tmp/presstrust-pin/bin/pip install --quiet '.[dev]'
 	/tmp/presstrust-pin/bin/pip freeze --exclude-editable | grep -v '^presstrust' | sed 's/ @ .*//' > constraints.txt
 
-clean: ## remove .venv, caches and the local database
+clean: ## remove .venv, caches and the local database with its texts and snapshot
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
-	rm -f $(DB) $(DB).wal
+	rm -f $(DB) $(DB).wal $(DB).lock $(basename $(DB)).snapshot.duckdb
+	rm -rf $(basename $(DB)).texts

@@ -40,6 +40,33 @@ def db_option(f: F) -> F:
     )(f)
 
 
+def reader_options(f: F) -> F:
+    """--snapshot (the default: the published snapshot beside --db) or --db given on the command line."""
+    f = click.option(
+        "--snapshot",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar="PRESSTRUST_SNAPSHOT",
+        help="Published snapshot to read (env PRESSTRUST_SNAPSHOT); default: <db name>.snapshot.duckdb beside --db. "
+        "Giving --db on the command line reads that working database instead (fails while a nightly writes it).",
+    )(f)
+    return db_option(f)
+
+
+def _open_reader(db_path: Path, snapshot: Path | None) -> Any:
+    """Readers query the published snapshot, never blocking the nightly, unless --db was given explicitly."""
+    from click.core import ParameterSource
+
+    from jobs.snapshot import open_snapshot, snapshot_path
+
+    ctx = click.get_current_context()
+    if snapshot is None and ctx.get_parameter_source("db_path") == ParameterSource.COMMANDLINE:
+        return _open(db_path, read_only=True)
+    path = snapshot or snapshot_path(db_path)
+    ctx.meta["presstrust.db"] = path
+    return open_snapshot(path)
+
+
 def quiet_option(f: F) -> F:
     f = click.option("--verbose", "-v", is_flag=True, envvar="PRESSTRUST_VERBOSE", help="Debug logging.")(f)
     return click.option(
@@ -445,8 +472,21 @@ def score(
         except PublishRefused as exc:
             report_error(f"presstrust score: {exc}")
             sys.exit(EXIT_FAILED)
+    _publish_snapshot(db_path)
     if not quiet:
         click.echo(summary.line())
+
+
+def _publish_snapshot(db_path: Path) -> None:
+    """After publishing scores outside the nightly: readers get them too (unless a nightly, which publishes, runs)."""
+    from jobs.lock import LockHeld, RunLock
+    from jobs.snapshot import publish
+
+    try:
+        with RunLock(db_path):
+            publish(db_path)
+    except LockHeld as exc:
+        logging.getLogger("jobs.snapshot").warning("snapshot not replaced now (the running job publishes): %s", exc)
 
 
 @cli.command()
@@ -558,9 +598,12 @@ def nightly(
             f"nightly run {summary.run_id}: {len(summary.stages)} stages in "
             f"{sum(s.seconds for s in summary.stages):.1f}s; tables in {db_path}"
         )
+        from jobs.snapshot import snapshot_path
+
+        where = "" if db_path == paths.DEFAULT_DB else f" --snapshot {snapshot_path(db_path)}"
         click.echo(
-            f'  try: duckdb {db_path} "select outlet, score, score_low, score_high, grade, status from latest_scores '
-            'order by score desc limit 10"'
+            f'  try: presstrust query{where} "select outlet, score, score_low, score_high, grade, status '
+            'from latest_scores order by score desc limit 10"'
         )
     sys.exit(summary.exit_code)
 
@@ -678,8 +721,8 @@ def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
 
 
-def _query(db_path: Path, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    with _open(db_path, read_only=True) as con:
+def _query(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with con:
         cursor = con.execute(sql, params)
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -696,10 +739,10 @@ _FORMAT = click.option(
 
 
 @cli.command()
-@db_option
+@reader_options
 @click.option("--outlet", multiple=True, help="Only these outlets (repeatable; a domain or URL).")
 @_FORMAT
-def scores(db_path: Path, outlet: tuple[str, ...], fmt: str) -> None:
+def scores(db_path: Path, snapshot: Path | None, outlet: tuple[str, ...], fmt: str) -> None:
     """The latest published scores: score, ~90% interval, grade, status, grade confidence, articles, both layers.
 
     Grades are withheld (empty) for insufficient_data (too few English articles) and unsupported_language
@@ -713,7 +756,7 @@ def scores(db_path: Path, outlet: tuple[str, ...], fmt: str) -> None:
 
     wanted = [normalize_host(o) or o for o in outlet]
     rows = _query(
-        db_path,
+        _open_reader(db_path, snapshot),
         "SELECT outlet, round(score, 1) AS score, round(score_low, 1) AS score_low, "
         "round(score_high, 1) AS score_high, "
         "grade, status, grade_confidence, n_articles, n_english, round(text_score, 1) AS text_score, "
@@ -737,7 +780,7 @@ def runs(db_path: Path, job: str | None, limit: int, fmt: str) -> None:
         presstrust runs --job nightly --limit 5
     """
     rows = _query(
-        db_path,
+        _open(db_path, read_only=True),
         "SELECT run_id, job, status, started_at, round(epoch(finished_at - started_at), 1) AS seconds, code_version, "
         "counts, error FROM runs WHERE $1::VARCHAR IS NULL OR job = $1 ORDER BY run_id DESC LIMIT $2",
         [job, limit],
@@ -747,8 +790,8 @@ def runs(db_path: Path, job: str | None, limit: int, fmt: str) -> None:
 
 @cli.command()
 @click.argument("outlet")
-@db_option
-def explain(outlet: str, db_path: Path) -> None:
+@reader_options
+def explain(outlet: str, db_path: Path, snapshot: Path | None) -> None:
     """Why an outlet scored as it did: interval, grade, factors, and the sentences and stories behind them.
 
     OUTLET is a domain or a URL (canonicalised like articles).
@@ -764,7 +807,7 @@ def explain(outlet: str, db_path: Path) -> None:
     from jobs.outlets import OutletResolver
 
     key = OutletResolver.default().resolve(outlet) or outlet
-    with _open(db_path, read_only=True) as con:
+    with _open_reader(db_path, snapshot) as con:
         try:
             explanation = run_explain(con, key)
         except NotFound as exc:
@@ -773,7 +816,7 @@ def explain(outlet: str, db_path: Path) -> None:
 
 
 @cli.command("export")
-@db_option
+@reader_options
 @click.option(
     "--format",
     "fmt",
@@ -788,7 +831,7 @@ def explain(outlet: str, db_path: Path) -> None:
     required=True,
     help="Folder to write <table>.<format>, schema.json and SCHEMA.md into.",
 )
-def export_command(db_path: Path, fmt: str, out: Path) -> None:
+def export_command(db_path: Path, snapshot: Path | None, fmt: str, out: Path) -> None:
     """Export every public table and view (articles, features, stories, scores, runs, ...) with a schema file.
 
     Example:
@@ -797,16 +840,16 @@ def export_command(db_path: Path, fmt: str, out: Path) -> None:
     """
     from jobs.export import export
 
-    with _open(db_path, read_only=True) as con:
+    with _open_reader(db_path, snapshot) as con:
         summary = export(con, out, fmt=fmt)
     click.echo(summary.line())
 
 
 @cli.command()
-@db_option
+@reader_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
 @click.option("--force", is_flag=True, help="Overwrite --out when it exists.")
-def report(db_path: Path, out: Path, force: bool) -> None:
+def report(db_path: Path, snapshot: Path | None, out: Path, force: bool) -> None:
     """A self-contained HTML report of the latest publication: plots, scores, evidence (viewable offline).
 
     Example:
@@ -817,7 +860,7 @@ def report(db_path: Path, out: Path, force: bool) -> None:
 
     if out.exists() and not force:
         raise click.UsageError(f"{out} exists: pass --force to overwrite it")
-    with _open(db_path, read_only=True) as con:
+    with _open_reader(db_path, snapshot) as con:
         try:
             result = build_report(con)
         except LookupError as exc:
@@ -828,9 +871,9 @@ def report(db_path: Path, out: Path, force: bool) -> None:
 
 @cli.command("explain-article")
 @click.argument("article_id")
-@db_option
+@reader_options
 @click.option("--color/--no-color", default=None, help="Highlight with colour (default: when stdout is a terminal).")
-def explain_article(article_id: str, db_path: Path, color: bool | None) -> None:
+def explain_article(article_id: str, db_path: Path, snapshot: Path | None, color: bool | None) -> None:
     """Print an article with its unnamed-source and speculation evidence highlighted.
 
     ARTICLE_ID is the articles.article_id or the corpus's own id. Without colour, cues are marked
@@ -845,13 +888,65 @@ def explain_article(article_id: str, db_path: Path, color: bool | None) -> None:
     from jobs.explain import NotFound, render_article
     from jobs.explain import explain_article as run_explain
 
-    with _open(db_path, read_only=True) as con:
+    with _open_reader(db_path, snapshot) as con:
         try:
             explanation = run_explain(con, article_id)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
     console = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
     console.print(render_article(explanation, color=console.is_terminal and not console.no_color))
+
+
+@cli.command()
+@click.argument("sql")
+@reader_options
+@_FORMAT
+def query(sql: str, db_path: Path, snapshot: Path | None, fmt: str) -> None:
+    """Run SQL on the published snapshot (read-only; no DuckDB CLI needed) and print the result.
+
+    Tables and columns: docs/schema.md, or `presstrust query "describe articles"`.
+
+    Example:
+
+        presstrust query "select outlet, score, grade from latest_scores order by score desc limit 10"
+    """
+    import duckdb
+
+    con = _open_reader(db_path, snapshot)
+    try:
+        rows = _query(con, sql, [])
+    except duckdb.Error as exc:
+        if is_database_fault(exc):
+            raise
+        raise click.ClickException(str(exc)) from exc
+    _emit(rows, fmt)
+
+
+@cli.command("publish")
+@db_option
+@quiet_option
+def publish_command(db_path: Path, quiet: bool, verbose: bool) -> None:
+    """Replace the published snapshot with the database as it is now (the nightly does this after scoring).
+
+    Also re-points the text files after the database folder was moved, so the snapshot reads them again.
+
+    Example:
+
+        presstrust publish --db data/presstrust.duckdb
+    """
+    from jobs.lock import LockHeld, RunLock
+    from jobs.snapshot import publish
+
+    setup_logging(quiet=quiet, verbose=verbose)
+    try:
+        with RunLock(db_path):
+            _open(db_path).close()  # migrations, moved text files, files a killed load left
+            published = publish(db_path)
+    except LockHeld as exc:
+        report_error(f"presstrust publish: {exc}")
+        sys.exit(EXIT_LOCKED)
+    if not quiet:
+        click.echo(published.line())
 
 
 if __name__ == "__main__":

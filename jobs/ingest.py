@@ -1,8 +1,10 @@
 """`presstrust ingest`: load article files into DuckDB, idempotently, losing nothing.
 
-Each file is one transaction: its articles, its rejects and its ingest_files row commit together or
-not at all. A file whose sha256 was loaded before is skipped (unless force). Every record read is
-counted exactly once: read = loaded + updated + duplicates + rejected.
+Each file is one transaction: its articles' metadata, its rejects and its ingest_files row commit together or
+not at all. The texts of new and changed articles go to Parquet files (jobs/textstore.py) written before that
+transaction commits and registered in it; a rollback deletes them, a kill leaves them for the next run to
+delete. A file whose sha256 was loaded before is skipped (unless force). Every record read is counted exactly
+once: read = loaded + updated + duplicates + rejected.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import duckdb
 import polars as pl
 
 from jobs.db import is_database_fault, now_utc, rollback_quietly
+from jobs.failpoints import failpoint
 from jobs.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
 from jobs.outlets import OutletResolver
 from jobs.readers import FORMATS, RawBatch, ReadError, detect_format, read_file
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.textstore import TEXT_COLUMNS, discard, refresh_view, write_texts
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +46,11 @@ WITH keyed AS (
     FROM keyed k
 ), by_url AS (
     SELECT a.url_canonical, min(a.article_id) AS article_id
-    FROM articles a SEMI JOIN keyed_id k ON k.url_canonical = a.url_canonical
+    FROM article_meta a SEMI JOIN keyed_id k ON k.url_canonical = a.url_canonical
     GROUP BY a.url_canonical
 ), by_source_id AS (
     SELECT a.outlet, a.source_id, min(a.article_id) AS article_id
-    FROM articles a SEMI JOIN keyed_id k ON k.outlet = a.outlet AND k.source_id = a.source_id
+    FROM article_meta a SEMI JOIN keyed_id k ON k.outlet = a.outlet AND k.source_id = a.source_id
     GROUP BY a.outlet, a.source_id
 ), matched AS (
     SELECT k.*, coalesce(u.article_id, i.article_id, k.new_id) AS candidate
@@ -75,31 +79,32 @@ SELECT r.rn, r.article_id, r.content_hash, CASE
     WHEN r.repeat_no > 1 THEN 'duplicate'
     WHEN a.article_id IS NULL THEN 'loaded'
     WHEN a.content_hash = r.content_hash THEN 'duplicate'
-    ELSE 'updated' END AS outcome
-FROM ranked r LEFT JOIN articles a ON a.article_id = r.article_id
+    ELSE 'updated' END AS outcome,
+    coalesce(a.content_version + 1, 1)::INTEGER AS content_version
+FROM ranked r LEFT JOIN article_meta a ON a.article_id = r.article_id
 """
 
 _INSERT = """
-INSERT INTO articles BY NAME
-SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.text, b.authors,
+INSERT INTO article_meta BY NAME
+SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.authors,
        b.published_at, b.language, k.content_hash, 1 AS content_version, b.ingest_issues, $file AS source_file,
-       b.rn AS record_number, $load_id AS load_id, $now AS ingested_at
+       b.rn AS record_number, $load_id AS load_id, $now AS ingested_at, $text_file_id AS text_file_id
 FROM _batch b JOIN _keys k ON k.rn = b.rn
 WHERE k.outcome = 'loaded'
 """
 
 _UPDATE = """
-UPDATE articles SET
-    title = c.title, text = c.text, authors = c.authors,
-    published_at = coalesce(c.published_at, articles.published_at),
-    language = coalesce(c.language, articles.language),
-    outlet_name = coalesce(c.outlet_name, articles.outlet_name),
-    content_hash = c.content_hash, content_version = articles.content_version + 1,
+UPDATE article_meta SET
+    title = c.title, authors = c.authors,
+    published_at = coalesce(c.published_at, article_meta.published_at),
+    language = coalesce(c.language, article_meta.language),
+    outlet_name = coalesce(c.outlet_name, article_meta.outlet_name),
+    content_hash = c.content_hash, content_version = c.content_version,
     ingest_issues = c.ingest_issues, source_file = $file, record_number = c.rn,
-    updated_load_id = $load_id, updated_at = $now
-FROM (SELECT b.*, k.article_id, k.content_hash FROM _batch b JOIN _keys k ON k.rn = b.rn
-      WHERE k.outcome = 'updated') c
-WHERE articles.article_id = c.article_id
+    updated_load_id = $load_id, updated_at = $now, text_file_id = $text_file_id
+FROM (SELECT b.* EXCLUDE (text), k.article_id, k.content_hash, k.content_version FROM _batch b
+      JOIN _keys k ON k.rn = b.rn WHERE k.outcome = 'updated') c
+WHERE article_meta.article_id = c.article_id
 """
 
 
@@ -193,6 +198,7 @@ def _apply_batch(
     now: datetime,
     normalize: NormalizeOptions,
     result: FileResult,
+    written: list[Path],
 ) -> None:
     good, rejects = normalize_batch(batch.frame, normalize)
     reject_rns = rejects.get_column("rn").to_list()
@@ -212,7 +218,16 @@ def _apply_batch(
     con.register("_batch", good.select(GOOD_COLUMNS).to_arrow())
     try:
         con.execute(_CLASSIFY)
-        params = {"file": file, "load_id": load_id, "now": now}
+        changed = con.sql(
+            "SELECT rn, article_id, content_version FROM _keys WHERE outcome IN ('loaded', 'updated')"
+        ).pl()
+        text_file_id = None
+        if not changed.is_empty():
+            texts = changed.join(good.select("rn", "text"), on="rn").select(*TEXT_COLUMNS)
+            written_file = write_texts(con, texts, load_id=load_id)
+            written.append(written_file.path)
+            text_file_id = written_file.text_file_id
+        params = {"file": file, "load_id": load_id, "now": now, "text_file_id": text_file_id}
         con.execute(_INSERT, params)
         con.execute(_UPDATE, params)
         outcomes = dict(con.execute("SELECT outcome, count(*) FROM _keys GROUP BY outcome").fetchall())
@@ -253,18 +268,34 @@ def ingest_file(
     ):
         return FileResult(file, "skipped")
     if result.error is None:
+        written: list[Path] = []  # text files of this transaction: orphans unless it commits
         con.begin()
         try:
             for number, batch in enumerate(read_file(path, fmt or "", options.mapping, options.batch_size), 1):
-                _apply_batch(con, batch, file=file, load_id=load_id, now=started, normalize=normalize, result=result)
+                _apply_batch(
+                    con,
+                    batch,
+                    file=file,
+                    load_id=load_id,
+                    now=started,
+                    normalize=normalize,
+                    result=result,
+                    written=written,
+                )
                 log.debug("%s: batch %d done (%d records, not yet committed)", file, number, batch.n_records)
                 on_records(batch.n_records)
             result.status = "loaded"
             _record_file(con, result, load_id, digest, size, fmt or "", started)
+            if written:
+                refresh_view(con)
+            failpoint("ingest.before_commit")
             con.commit()
             return result
-        except (ReadError, duckdb.Error, pl.exceptions.PolarsError) as exc:
+        except BaseException as exc:
             rollback_quietly(con, exc)
+            discard(written)
+            if not isinstance(exc, ReadError | duckdb.Error | pl.exceptions.PolarsError | OSError):
+                raise
             if is_database_fault(exc):
                 raise  # the database failed (damaged, full, unwritable), not this input: do not blame the file
             result = FileResult(file, "failed", error=str(exc) if isinstance(exc, ReadError) else f"{file}: {exc}")

@@ -2,7 +2,8 @@
 
 Stages: ingest -> featurize -> corroborate -> aggregate -> fit (when needed) -> score (publishes).
 Each stage is its own job with its own `runs` row; the nightly run's row lists the stages with their
-counts and seconds. Whatever is killed, only the publishing transaction changes what researchers read.
+counts and seconds. Whatever is killed, only the publishing transaction changes the database's published
+tables, and researchers read the snapshot (jobs/snapshot.py), which is replaced by a rename after the run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jobs.db import connect
 from jobs.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from jobs.lock import RunLock
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.snapshot import publish
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class NightlySummary:
     stages: list[StageResult] = field(default_factory=list)
     partial: bool = False
     published: bool = False
+    snapshot: Path | None = None
 
     @property
     def exit_code(self) -> int:
@@ -182,10 +185,18 @@ def nightly(options: NightlyOptions) -> NightlySummary:
                     summary.stages.append(result)
                     summary.partial |= partial
                     log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
+                con.execute("CHECKPOINT")  # the snapshot copies the main file: all committed data must be in it
             finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
-            return summary
         finally:
             con.close()
+        published = publish(options.db_path)  # closed above, so checkpointed: readers switch to it atomically
+        summary.snapshot = published.path
+        log.info(
+            "stage publish: %s",
+            published.line(),
+            extra={"fields": {"stage": "publish", "snapshot": str(published.path), "seconds": published.seconds}},
+        )
+        return summary
 
 
 def _counts(summary: NightlySummary) -> dict[str, Any]:

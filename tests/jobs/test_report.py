@@ -29,7 +29,7 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.exit_code == 0, result.output
     con = duckdb.connect(str(db))
-    con.execute("UPDATE articles SET title = ?", [HOSTILE])
+    con.execute("UPDATE article_meta SET title = ?", [HOSTILE])  # articles is a view (migration 0009)
     con.close()
     out = tmp / "report.html"
     result = runner.invoke(cli, ["report", "--db", str(db), "--out", str(out)], catch_exceptions=False)

@@ -1,0 +1,231 @@
+"""Where article texts live: immutable, compressed Parquet files beside the database (migration 0009).
+
+Layout, for a database `<folder>/<name>.duckdb`:
+
+- `<folder>/<name>.texts/t<text_file_id>-load<load_id>.parquet`: columns article_id, content_version, text.
+  A file is written once (to a temporary name, fsynced, renamed) and never changed or deleted while it
+  is registered; an article's new version goes to a new file.
+- `text_files` (DuckDB) registers every file by absolute path; `article_meta` holds every other
+  article column; the `articles` view joins them through the table macro `article_texts()`, whose body
+  lists the registered files (DuckDB table functions take no subqueries, so the list is written into
+  the macro whenever it changes, in the transaction that registers the files).
+
+A load writes its files before the transaction that registers them commits: a kill in between leaves
+unregistered files (orphans), which `clean_orphans` deletes at the next writing run. Views use
+absolute paths, so the database opens from any working directory; a moved folder is repaired by the
+next writing connection (`relocate`), see docs/operations.md ("Storage").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from jobs.db import now_utc
+
+log = logging.getLogger(__name__)
+
+TEXT_COLUMNS = {"article_id": pl.String, "content_version": pl.Int32, "text": pl.String}
+# zstd level 1: measured 2x faster to write than the default level at 15% more bytes (BENCHMARKS.md).
+COMPRESSION_LEVEL = 1
+_EMPTY = "SELECT NULL::VARCHAR AS article_id, NULL::INTEGER AS content_version, NULL::VARCHAR AS text WHERE false"
+
+
+class TextStoreError(Exception):
+    """The text files cannot be written or found (e.g. an in-memory database, a folder moved without its texts)."""
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The connection's database file (absolute), or None for an in-memory database."""
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]).resolve() if rows and rows[0][0] else None
+
+
+def texts_dir(db_file: Path) -> Path:
+    """The folder holding a database's text files: `<name>.texts` beside `<name>.duckdb`."""
+    return db_file.with_name(f"{db_file.stem}.texts")
+
+
+def _folder(con: duckdb.DuckDBPyConnection) -> Path:
+    db_file = database_file(con)
+    if db_file is None:
+        raise TextStoreError("an in-memory database cannot store article texts: open a database file")
+    return texts_dir(db_file)
+
+
+@dataclass(frozen=True)
+class TextFile:
+    text_file_id: int
+    path: Path
+    rows: int
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_texts(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, *, load_id: int) -> TextFile:
+    """Write one immutable text file and register it in text_files (registration commits with the caller's
+    transaction; until then the file is an orphan that `clean_orphans` removes after a kill)."""
+    columns = [pl.col(c).cast(t) for c, t in TEXT_COLUMNS.items()]
+    return _write(
+        con,
+        lambda tmp: texts.select(columns).write_parquet(tmp, compression="zstd", compression_level=COMPRESSION_LEVEL),
+        load_id=load_id,
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, write: Callable[[Path], object], *, load_id: int) -> TextFile:
+    """Write a new file under a temporary name, fsync, rename into place, register it (uncommitted)."""
+    folder = _folder(con)
+    folder.mkdir(parents=True, exist_ok=True)
+    file_id = int(con.execute("SELECT nextval('text_file_id_seq')").fetchall()[0][0])
+    path = folder / f"t{file_id:08d}-load{load_id}.parquet"
+    tmp = path.with_suffix(".parquet.tmp")
+    write(tmp)
+    _publish_file(tmp, path)
+    return TextFile(file_id, path, _register(con, file_id, path, load_id))
+
+
+def _publish_file(tmp: Path, path: Path) -> None:
+    """fsync the written file, rename it into place, fsync the folder: durable before any commit names it."""
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _register(con: duckdb.DuckDBPyConnection, file_id: int, path: Path, load_id: int) -> int:
+    rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    con.execute(
+        "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [file_id, load_id, str(path), rows, path.stat().st_size, now_utc()],
+    )
+    return rows
+
+
+def discard(paths: list[Path]) -> None:
+    """Delete files written by a transaction that rolled back (best effort; clean_orphans catches the rest)."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not delete unregistered text file %s: %s", path, exc)
+
+
+def _literal(value: object) -> str:
+    """A SQL string literal. Only for DDL and COPY, which take no parameters, and only our own paths."""
+    return str(value).replace("'", "''")
+
+
+def refresh_view(con: duckdb.DuckDBPyConnection) -> None:
+    """Point the article_texts() macro (and so the articles view) at exactly the registered text files."""
+    files = [p for (p,) in con.execute("SELECT path FROM text_files ORDER BY text_file_id").fetchall()]
+    body = (
+        "SELECT article_id, content_version, text FROM read_parquet(["
+        + ", ".join(f"'{_literal(p)}'" for p in files)
+        + "])"
+        if files
+        else _EMPTY
+    )
+    con.execute(f"CREATE OR REPLACE MACRO article_texts() AS TABLE {body}")
+
+
+def clean_orphans(con: duckdb.DuckDBPyConnection) -> list[Path]:
+    """Delete files in this database's text folder that no committed text_files row registers.
+
+    Call only while holding the database for writing (DuckDB allows one writing process), so no other
+    run can be between writing a file and registering it.
+    """
+    db_file = database_file(con)
+    if db_file is None:
+        return []
+    folder = texts_dir(db_file)
+    if not folder.is_dir():
+        return []
+    registered = {Path(p) for (p,) in con.execute("SELECT path FROM text_files").fetchall()}
+    orphans = [p for p in sorted(folder.iterdir()) if p.is_file() and p not in registered]
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    if orphans:
+        log.warning("removed %d text file(s) left by an interrupted run: %s", len(orphans), orphans[0].name)
+    return orphans
+
+
+def relocate(con: duckdb.DuckDBPyConnection) -> int:
+    """After the folder was moved: re-point registered files that are missing but exist in this database's text
+    folder under the same name. Returns how many were re-pointed; files found nowhere are left (reads name them)."""
+    db_file = database_file(con)
+    if db_file is None:
+        return 0
+    folder = texts_dir(db_file)
+    moved = []
+    for file_id, path in con.execute("SELECT text_file_id, path FROM text_files").fetchall():
+        here = folder / Path(path).name
+        if not Path(path).exists() and here.exists():
+            moved.append((str(here), file_id))
+    if moved:
+        con.begin()
+        try:
+            con.executemany("UPDATE text_files SET path = ? WHERE text_file_id = ?", moved)
+            refresh_view(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        log.warning("the database folder moved: %d text file path(s) now point into %s", len(moved), folder)
+    return len(moved)
+
+
+LEGACY_FILE_ID = 0  # the sequence starts at 1: id 0 is the file migration 0009 writes
+
+
+def export_legacy_texts(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Migration 0009, before its transaction: write the old articles table's texts to one file (not registered)."""
+    has_rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'articles' AND schema_name = 'main' "
+        "AND database_name = current_database() AND estimated_size > 0"
+    ).fetchall()[0][0]
+    if not has_rows or not con.execute("SELECT count(*) FROM articles").fetchall()[0][0]:
+        return None
+    folder = _folder(con)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"t{LEGACY_FILE_ID:08d}-migration0009.parquet"
+    tmp = path.with_suffix(".parquet.tmp")
+    con.execute("SET preserve_insertion_order = false")  # lets COPY stream in bounded memory (row order is moot)
+    try:
+        con.execute(
+            f"COPY (SELECT article_id, content_version, text FROM articles) TO '{_literal(tmp)}' "  # no parameters here
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL}, ROW_GROUP_SIZE 20000)"
+        )  # row groups of ~100 MB of text: the default (122,880 rows) buffered 0.7 GB per thread and ran out of memory
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    _publish_file(tmp, path)
+    log.info("migration 0009: wrote the article texts to %s", path)
+    return path
+
+
+def register_legacy_texts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """Migration 0009, in its transaction: register the texts file, move the metadata, drop the old table."""
+    if path is not None:
+        load = con.execute("SELECT coalesce(max(load_id), 0) FROM articles_0008").fetchall()[0][0]
+        _register(con, LEGACY_FILE_ID, path, int(load))
+    con.execute(
+        "INSERT INTO article_meta SELECT article_id, source_id, outlet, outlet_name, url, url_canonical, title, "
+        "authors, published_at, language, content_hash, content_version, ingest_issues, source_file, record_number, "
+        "load_id, ingested_at, updated_load_id, updated_at, ? FROM articles_0008",
+        [LEGACY_FILE_ID if path is not None else None],
+    )
+    con.execute("DROP TABLE articles_0008")
+    refresh_view(con)
