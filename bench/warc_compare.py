@@ -162,12 +162,19 @@ def main() -> None:
     for name, read in (("fastwarc", read_fastwarc), ("warcio", read_warcio)):
         best = float("inf")
         for _ in range(args.repeat):
-            started = time.perf_counter()
+            started = time.process_time()  # CPU time: other work shares this machine
             n = read(path)
-            best = min(best, time.perf_counter() - started)
+            best = min(best, time.process_time() - started)
         mb = path.stat().st_size / 2**20
-        readers.append({"reader": name, "responses": n, "seconds": round(best, 2), "records/s": round(n / best),
-                        "MB/s (gzip)": round(mb / best, 1)})  # fmt: skip
+        readers.append(
+            {
+                "reader": name,
+                "responses": n,
+                "CPU seconds": round(best, 2),
+                "records per CPU-second": round(n / best),
+                "MB (gzip) per CPU-second": round(mb / best, 1),
+            }
+        )
     _table(readers)
     print()
     html = [p for p in written if p.kind in ("article", "index", "short")]

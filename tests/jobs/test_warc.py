@@ -361,3 +361,13 @@ def test_fuzz_reader_never_crashes_and_counts_every_record(
     assert all(0 <= rn < len(blob) or compress for rn in offsets)
     assert all(r.reason and json.loads(r.raw)["warc_offset"] == r.rn for b in batches for r in b.rejects)
     assert all(b.error is None for b in batches[:-1])
+
+
+def test_crawl_time_from_other_formats(load, con, tmp_path: Path) -> None:
+    """news-please JSONL (CC-News extracted elsewhere) carries the crawl time as date_download."""
+    from tests.jobs.conftest import article, write_jsonl
+
+    path = write_jsonl(tmp_path / "np.jsonl", [article(1, date_download="2024-03-05 10:20:30"), article(2)])
+    assert load(path).counts["loaded"] == 2
+    rows = con.execute("SELECT source_id, crawled_at::VARCHAR FROM articles ORDER BY source_id").fetchall()
+    assert rows == [("a1", "2024-03-05 10:20:30"), ("a2", None)]
