@@ -267,7 +267,10 @@ def _inflate(body: bytes) -> bytes:
 def _brotli(body: bytes) -> bytes:
     import brotli  # a dependency of FastWARC
 
-    result: bytes = brotli.decompress(body)
+    try:
+        result: bytes = brotli.decompress(body)
+    except brotli.error as exc:  # not a ValueError: give it the type the caller handles
+        raise ValueError(f"brotli: {exc}") from exc
     return result
 
 
@@ -363,7 +366,10 @@ def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, Pre
         return reject("undecodable_body")
     if mime is None and "<html" not in html[:2048].lower():
         return reject("non_html:unknown")
-    page = extract_page(html, content_language=headers.get("content-language"))
+    try:
+        page = extract_page(html, content_language=headers.get("content-language"))
+    except Exception as exc:  # one page the parser chokes on must not fail a file of thousands
+        return reject(f"extraction_failed:{type(exc).__name__}")
     reason = not_an_article(page)
     if reason:
         return reject(reason)

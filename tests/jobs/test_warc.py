@@ -239,11 +239,13 @@ def test_content_encodings_are_undone(load, con, tmp_path: Path) -> None:
     pages: list[Page] = [
         ("https://www.example-news.com/z", 200, "text/html", gzip.compress(html), [("Content-Encoding", "gzip")]),
         ("https://www.example-news.com/c", 200, "text/html", b"x", [("Content-Encoding", "compress")]),
+        ("https://www.example-news.com/b", 200, "text/html", b"not brotli", [("Content-Encoding", "br")]),
     ]
     write_warc(tmp_path / "enc.warc.gz", pages)
     summary = load(tmp_path / "enc.warc.gz")
-    assert summary.counts["loaded"] == 1 and summary.counts["rejected"] == 1
-    assert con.execute("SELECT reason FROM ingest_rejects").fetchall() == [("undecodable_body",)]
+    assert summary.counts["loaded"] == 1 and summary.counts["rejected"] == 2
+    reasons = con.execute("SELECT reason FROM ingest_rejects ORDER BY reason").fetchall()
+    assert reasons == [("undecodable_body",), ("undecodable_body:ValueError",)]
 
 
 def test_truncated_record_is_kept_as_a_reject_and_the_file_reported(load, con, tmp_path: Path) -> None:
