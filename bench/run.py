@@ -3,7 +3,7 @@
 Each job runs in a child process so that its peak RSS is its own. Results are printed as a
 Markdown table to paste into BENCHMARKS.md, with the machine they ran on.
 
-Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000
+Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000 --warc 12000
 
 The end-to-end benchmark (`--nightly N`) times `presstrust nightly` on N resampled articles dated 2024, then a
 second night with `--increment` new ones, and prints the ratio of the first night to a raw Polars scan of the
@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--nightly", type=int, default=1_000_000, help="articles of the end-to-end nightly (0: skip)")
     parser.add_argument("--increment", type=int, default=10_000, help="new articles of the incremental night")
     parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True, help="per-stage benchmarks")
+    parser.add_argument("--warc", type=int, default=12_000, help="pages of the generated WARC to ingest (0: skip)")
     args = parser.parse_args()
     corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
     if not corpus.exists():
@@ -171,6 +172,10 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     stages = [s for s in args.only.split(",") if s in ("featurize", "corroborate")]
     results = bench_pipeline("shared corpus", [corpus], OUT / "bench_shared.duckdb", stages) if args.stages else []
+    if args.warc:
+        from bench.warc_bench import bench_warc
+
+        results += bench_warc(args.shared, args.warc)
     if args.nightly:
         results += bench_nightly(args.shared, args.nightly, args.increment)
     if args.scaled and args.stages:

@@ -201,7 +201,7 @@ def schema(out: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "jsonl", "json", "csv", "tsv", "parquet"]),
+    type=click.Choice(["auto", "jsonl", "json", "csv", "tsv", "parquet", "warc"]),
     default="auto",
     show_default=True,
     envvar="PRESSTRUST_FORMAT",
@@ -263,11 +263,13 @@ def ingest(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet; files, folders or globs) into the database.
+    """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet, WARC[.gz]; files, folders or globs).
 
     Idempotent: a file loaded before is skipped; repeated articles are counted as duplicates; a changed
     title or text updates the article. Bad records go to ingest_rejects with the reason. Exit code 1
-    when any input could not be read (the others are still loaded).
+    when any input could not be read (the others are still loaded) or broke off (a truncated .warc.gz:
+    the records before the break are loaded). WARC: each HTML response becomes an article (main text,
+    title, date, authors and language from the page); other responses are rejects with their reason.
 
     Example:
 

@@ -87,8 +87,9 @@ FROM ranked r LEFT JOIN article_meta a ON a.article_id = r.article_id
 _INSERT = """
 INSERT INTO article_meta BY NAME
 SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.authors,
-       b.published_at, b.language, k.content_hash, 1 AS content_version, b.ingest_issues, $file AS source_file,
-       b.rn AS record_number, $load_id AS load_id, $now AS ingested_at, $text_file_id AS text_file_id
+       b.published_at, b.language, b.crawled_at, k.content_hash, 1 AS content_version, b.ingest_issues,
+       $file AS source_file, b.rn AS record_number, $load_id AS load_id, $now AS ingested_at,
+       $text_file_id AS text_file_id
 FROM _batch b JOIN _keys k ON k.rn = b.rn
 WHERE k.outcome = 'loaded'
 """
@@ -98,6 +99,7 @@ UPDATE article_meta SET
     title = c.title, authors = c.authors,
     published_at = coalesce(c.published_at, article_meta.published_at),
     language = coalesce(c.language, article_meta.language),
+    crawled_at = coalesce(c.crawled_at, article_meta.crawled_at),
     outlet_name = coalesce(c.outlet_name, article_meta.outlet_name),
     content_hash = c.content_hash, content_version = c.content_version,
     ingest_issues = c.ingest_issues, source_file = $file, record_number = c.rn,
@@ -111,7 +113,7 @@ WHERE article_meta.article_id = c.article_id
 @dataclass
 class FileResult:
     path: str
-    status: str  # loaded, skipped, failed
+    status: str  # loaded, partial (loaded up to where the file broke off; error says where), skipped, failed
     records_read: int = 0
     loaded: int = 0
     updated: int = 0
@@ -146,18 +148,20 @@ class IngestSummary:
             "files_loaded": sum(f.status == "loaded" for f in self.files),
             "files_skipped": sum(f.status == "skipped" for f in self.files),
             "files_failed": sum(f.status == "failed" for f in self.files) + len(self.missing),
+            "files_partial": sum(f.status == "partial" for f in self.files),
             **{k: self.total(k) for k in ("records_read", "loaded", "updated", "duplicates", "rejected")},
         }
 
     @property
     def ok(self) -> bool:
-        return self.counts["files_failed"] == 0
+        return self.counts["files_failed"] == 0 and self.counts["files_partial"] == 0
 
     def line(self) -> str:
         c = self.counts
         return (
             f"ingest run {self.run_id}: {c['files']} files ({c['files_loaded']} loaded, {c['files_skipped']} skipped, "
-            f"{c['files_failed']} failed); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
+            f"{c['files_failed']} failed, {c['files_partial']} partial); "
+            f"read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
             f"+ duplicates {c['duplicates']} + rejected {c['rejected']} in {self.seconds:.1f}s"
         )
 
@@ -263,7 +267,7 @@ def ingest_file(
     elif (
         not options.force
         and con.execute(
-            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status = 'loaded'", [digest]
+            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status IN ('loaded', 'partial')", [digest]
         ).fetchall()[0][0]
     ):
         return FileResult(file, "skipped")
@@ -284,7 +288,8 @@ def ingest_file(
                 )
                 log.debug("%s: batch %d done (%d records, not yet committed)", file, number, batch.n_records)
                 on_records(batch.n_records)
-            result.status = "loaded"
+                result.error = batch.error or result.error
+            result.status = "partial" if result.error else "loaded"
             _record_file(con, result, load_id, digest, size, fmt or "", started)
             if written:
                 refresh_view(con)
@@ -350,12 +355,12 @@ def ingest(
         for i, path in enumerate(files):
             on_file(path, i, len(files))
             result = ingest_file(con, path, load_id=run_id, options=options, normalize=normalize, on_records=on_records)
-            if result.status == "failed":
+            if result.status in ("failed", "partial"):
                 log.error("%s", result.error)
             results.append(result)
     summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
     errors = [f"{m}: no such file, folder or glob match" for m in missing] + [
-        r.error for r in results if r.status == "failed" and r.error
+        r.error for r in results if r.status in ("failed", "partial") and r.error
     ]
     for line in errors[: len(missing)]:
         log.error("%s", line)
