@@ -51,9 +51,11 @@ def test_ingest_env_db_and_bad_map(tmp_path: Path) -> None:
     assert db.exists()
     bad = runner.invoke(cli, ["ingest", str(good), "--map", "nonsense=x"], catch_exceptions=False)
     assert bad.exit_code == 2 and "unknown field" in bad.output
-    # JSON records may lack a mapped key: the field is null, and the record is rejected with the reason
+    # JSON records may lack a mapped key: the field is null, and the record is rejected with the reason;
+    # a file whose every record is rejected makes the exit code 1
     unmapped = runner.invoke(cli, ["ingest", str(good), "--map", "text=nope", "--force"], catch_exceptions=False)
-    assert unmapped.exit_code == 0 and "rejected 1" in unmapped.output
+    assert unmapped.exit_code == 1 and "rejected 1" in unmapped.output
+    assert "1 with every record rejected" in unmapped.output
     # a tabular file without the mapped column fails as a whole, with a clear error
     table = tmp_path / "t.csv"
     table.write_text("url,text\nhttps://a.com/1,x\n", encoding="utf-8")
@@ -80,7 +82,7 @@ def test_golden_sample_end_to_end(tmp_path: Path) -> None:
     """The shipped sample loads completely, covers >= 40 labelled outlets, and reloads as pure duplicates."""
     db = tmp_path / "sample.duckdb"
     runner = CliRunner()
-    n = 2462  # 1,992 AllSides + 469 extra_2010_2021 articles + the seed article (data/sample/PROVENANCE.md)
+    n = 2462  # 1,992 AllSides + 469 extra_2010_2021 articles + the seed article (jobs/data/sample/PROVENANCE.md)
     first = runner.invoke(cli, ["ingest", str(paths.SAMPLE_DIR), "--db", str(db)], catch_exceptions=False)
     assert f"read {n} = loaded {n} + updated 0 + duplicates 0 + rejected 0" in first.output
     again = runner.invoke(cli, ["ingest", str(paths.SAMPLE_DIR), "--db", str(db), "--force"], catch_exceptions=False)
