@@ -731,7 +731,7 @@ def _emit(rows: list[dict[str, Any]], fmt: str, *, wide: bool = False) -> None:
     for r in text_rows:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r[:shown], widths, strict=False)).rstrip())
     if shown < len(columns):
-        left_out = f"({len(columns) - shown} more columns: {', '.join(columns[shown:])}; --wide shows them)"
+        left_out = f"(--wide shows {len(columns) - shown} more columns: {', '.join(columns[shown:])})"
         click.echo(_cut(left_out, TABLE_WIDTH))
 
 

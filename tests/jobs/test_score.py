@@ -182,6 +182,11 @@ def test_cli_explain_outlet(sample_db: Path) -> None:
     assert out.output.startswith("foxnews.com: ") and "What moved the score" in out.output
     assert "baseline" in out.output and "= score" in out.output and "text layer" in out.output
     assert "Behind text layer" in out.output and "this title alone" in out.output
+    wide = runner.invoke(cli, ["explain", "foxnews.com", "--db", str(sample_db)], env={"COLUMNS": "200"})
+    assert wide.exit_code == 0 and "…" not in wide.output  # long URLs and sentences wrap, never cut
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        evidence_ids = {i for (i,) in con.execute("SELECT article_id FROM article_evidence").fetchall()}
+    assert sum(i in out.output for i in evidence_ids) >= 3  # the articles behind the score, by article_id
     german = runner.invoke(cli, ["explain", "compact-online.de", "--db", str(sample_db)], catch_exceptions=False)
     assert german.exit_code == 0 and "no score (unsupported_language" in german.output
     missing = runner.invoke(cli, ["explain", "no-such-outlet.example", "--db", str(sample_db)], catch_exceptions=False)
