@@ -461,7 +461,7 @@ def score(
             )
         except NoModel as exc:
             raise click.ClickException(str(exc)) from exc
-        except PublishRefused as exc:
+        except (PublishRefused, ValueError) as exc:  # a refused publication, an empty window: one line, exit 4
             report_error(f"presstrust score: {exc}")
             sys.exit(EXIT_FAILED)
     _summary(summary)

@@ -195,3 +195,15 @@ def test_shared_corpora_load_out_of_the_box(tmp_path: Path, shared_data: Path) -
     n_pac = con.execute("SELECT count(*) FROM articles WHERE source_id LIKE 'STORY_%'").fetchall()[0][0]
     assert n_pac >= 302
     assert con.execute("SELECT count(DISTINCT outlet) FROM articles").fetchall()[0][0] > 300
+
+
+def test_sample_copies_the_embedded_corpus_out(tmp_path: Path) -> None:
+    runner = CliRunner()
+    dest = tmp_path / "sample"
+    result = runner.invoke(cli, ["sample", str(dest)], catch_exceptions=False)
+    assert result.exit_code == 0 and f"copied the sample (4 files) to {dest}" in result.output
+    assert (dest / "seed.jsonl").read_bytes() == (paths.SAMPLE_DIR / "seed.jsonl").read_bytes()
+    assert "PROVENANCE.md" in {p.name for p in dest.iterdir()}  # the provenance travels with the data
+    again = runner.invoke(cli, ["sample", str(dest)], catch_exceptions=False)
+    assert again.exit_code == 2 and "--force" in again.output
+    assert runner.invoke(cli, ["sample", str(dest), "--force"], catch_exceptions=False).exit_code == 0

@@ -96,6 +96,18 @@ def test_second_run_does_not_refit_and_publishes_again(sample_db: Path, tmp_path
     assert changes == [(96, 0)]  # same inputs, same model: the same scores
 
 
+def test_an_empty_window_is_one_line_not_a_traceback(sample_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(sample_db.read_bytes())
+    args = ["score", "--db", str(db), "--as-of", "1990-01-01", "--window-days", "1", "--undated", "exclude"]
+    args += ["--allow-shrink"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 4 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "presstrust score: no featurized articles in the 1 days to 1990-01-01: nothing to score"
+    )
+
+
 def test_same_inputs_give_identical_scores(sample_db: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.duckdb"
     result = CliRunner().invoke(
