@@ -161,7 +161,8 @@ def test_the_cron_line_of_the_docs_logs_one_summary_line(tmp_path: Path) -> None
     assert line is not None
     words = shlex.split(line.group(0).split("presstrust nightly", 1)[1].split(">>", 1)[0])
     db, folder = tmp_path / "cron.duckdb", corpus_dir(tmp_path)
-    args = [{"--db": str(db), "--corpus": str(folder)}.get(prev, w) for prev, w in zip(["", *words], words)]
+    swap = {"--db": str(db), "--corpus": str(folder)}
+    args = [swap.get(prev, w) for prev, w in zip(["", *words[:-1]], words, strict=True)]
     assert "--quiet" in args and args[args.index("--log-format") + 1] == "json"
     result = CliRunner().invoke(cli, ["nightly", *args, *ARGS], catch_exceptions=False)
     assert result.exit_code == 0 and result.stdout == ""
