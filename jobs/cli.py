@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json as json_module
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -113,6 +114,9 @@ class PresstrustGroup(click.Group):
                     f"presstrust: interrupted by {name}: the run is recorded as interrupted, nothing new published"
                 )
                 sys.exit(128 + signum)
+            except BrokenPipeError:  # `presstrust scores | head`: the reader has what it wanted; not an error
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+                sys.exit(0)
             except DatabaseError as exc:
                 report_error(f"presstrust: {exc}")
                 codes = {DatabaseInUse: EXIT_LOCKED, DatabaseMissing: EXIT_PARTIAL}

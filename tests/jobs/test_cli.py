@@ -207,3 +207,20 @@ def test_sample_copies_the_embedded_corpus_out(tmp_path: Path) -> None:
     again = runner.invoke(cli, ["sample", str(dest)], catch_exceptions=False)
     assert again.exit_code == 2 and "--force" in again.output
     assert runner.invoke(cli, ["sample", str(dest), "--force"], catch_exceptions=False).exit_code == 0
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    """`presstrust scores | head`: the reader stops early; presstrust exits 0 without an error line."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "p.duckdb"
+    good = write_jsonl(tmp_path / "good.jsonl", [article(1)])
+    assert CliRunner().invoke(cli, ["ingest", str(good), "--db", str(db)], catch_exceptions=False).exit_code == 0
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "runs", "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # the reader is gone before presstrust writes
+    assert reader.wait(timeout=120) == 0
+    assert reader.stderr.read() == b""
