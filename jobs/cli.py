@@ -202,7 +202,13 @@ def schema(out: Path | None) -> None:
     from jobs.schema_doc import schema_markdown
 
     con = duckdb.connect()
-    apply_migrations(con)
+    db_log = logging.getLogger("jobs.db")
+    level = db_log.level
+    db_log.setLevel(logging.WARNING)  # migrating a scratch in-memory database is not news
+    try:
+        apply_migrations(con)
+    finally:
+        db_log.setLevel(level)
     text = schema_markdown(con)
     if out is None:
         click.echo(text, nl=False)
