@@ -51,6 +51,19 @@ class _OncePerRun(logging.Filter):
         return True
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a line is logged: a progress display redirects it to print above
+    its bar, so log lines never tear the display."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def report_error(message: str) -> None:
     """A command's final error line on stderr: a JSON log line under --log-format json, else plain text."""
     if _STATE["format"] == "json":
@@ -80,7 +93,7 @@ def setup_logging(*, quiet: bool = False, verbose: bool = False, fmt: str = "tex
     """Configure the presstrust loggers for one command run (idempotent: tests run many in one process)."""
     _STATE.update(format=fmt, quiet=quiet)
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.addFilter(_OncePerRun())
     handler.setFormatter(
         _JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
