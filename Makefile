@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP) ## create .venv and install presstrust with pinned dependencies
 
 run: setup ## set-up, then `presstrust nightly` on the embedded sample into data/presstrust.duckdb
-	$(BIN)/presstrust nightly --db $(DB) --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
+	$(BIN)/presstrust nightly --db $(DB) --corpus jobs/data/sample --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
 
 test: setup ## set-up, then the whole test suite
 	$(BIN)/pytest -q

@@ -39,6 +39,7 @@ from features.corroboration import (
 )
 from jobs.db import transaction
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.terminal import advance
 
 _META = """
 SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.content_hash,
@@ -136,12 +137,15 @@ def _assign(
         else pl.lit(None, dtype=pl.Int64)
     )  # undated articles: chunk null, processed last
     steps = new.with_columns(_chunk=chunk).partition_by("_chunk", maintain_order=False, as_dict=True)
-    reclustered = 0
+    reclustered = done = 0
     for key in sorted(steps, key=lambda k: (k[0] is None, k[0] or 0)):
         step_ids = steps[key].get_column("article_id")
+        advance(done, new.height)
+        done += step_ids.len()
         known = pl.concat([previous.get_column("article_id"), step_ids])
         previous, n = _step(con, base.filter(pl.col("article_id").is_in(known.implode())), previous, step_ids, config)
         reclustered += n
+    advance(done, new.height)
     return previous, reclustered
 
 

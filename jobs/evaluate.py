@@ -2,7 +2,7 @@
 
 Trains and tests on EVERY shared corpus (`corpora/allsides_2012_2020.parquet`, `corpora/extra_2010_2021.parquet`,
 `corpora/pac_story_pairs.jsonl.gz`; outlets canonicalised by the OutletResolver, PAC's outlet names through
-data/outlet_aliases.csv) with repeated outlet-grouped CV (5 folds x 5 repeats). Everything label-dependent is
+jobs/data/outlet_aliases.csv) with repeated outlet-grouped CV (5 folds x 5 repeats). Everything label-dependent is
 fitted inside the training folds: the text layer's IDF and ridge, the cue model, the cited-outlet ratings, the
 combination weight, the conformal quantile and the grade thresholds (the last three on inner out-of-fold
 predictions of the training outlets). Reports, side by side with predict-the-mean, a whole-text TF-IDF ridge,

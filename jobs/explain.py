@@ -246,6 +246,13 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
 DISAGREE_POINTS = 15.0
 
 
+def _folding(table: Table) -> Table:
+    """A table whose long cells (URLs, sentences) wrap onto more lines instead of being cut with an ellipsis."""
+    for column in table.columns:
+        column.overflow = "fold"
+    return table
+
+
 def render_outlet(explanation: OutletExplanation) -> Group:
     """A printable explanation of an outlet's score; all article content is shown as text, never as markup."""
     s = explanation.score
@@ -297,7 +304,7 @@ def render_outlet(explanation: OutletExplanation) -> Group:
         if not rows:
             continue
         points = next(f["contribution"] for f in explanation.factors if f["feature"] == name)
-        table = Table("article_id", "url", "evidence", title=f"Behind {name} ({points:+.1f} points)")
+        table = _folding(Table("article_id", "url", "evidence", title=f"Behind {name} ({points:+.1f} points)"))
         for r in rows:
             detail = r.get("sentence") or r.get("title") or ""
             if "cites" in r:
@@ -309,7 +316,9 @@ def render_outlet(explanation: OutletExplanation) -> Group:
             table.add_row(Text(str(r["article_id"])), Text(r["url"] or ""), Text(detail))
         parts.append(table)
     if explanation.uncorroborated:
-        table = Table("published", "article_id", "title", "url", title="Stories no other independent outlet covered")
+        table = _folding(
+            Table("published", "article_id", "title", "url", title="Stories no other independent outlet covered")
+        )
         for r in explanation.uncorroborated:
             published = f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "undated"
             table.add_row(published, Text(str(r["article_id"])), Text(r["title"] or ""), Text(r["url"] or ""))

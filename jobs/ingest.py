@@ -27,6 +27,7 @@ from jobs.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
 from jobs.outlets import OutletResolver
 from jobs.readers import FORMATS, RawBatch, ReadError, detect_format, read_file
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.terminal import advance, estimated_records
 from jobs.textstore import TEXT_COLUMNS, discard, refresh_view, write_texts
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,11 @@ class IngestSummary:
         return sum(getattr(f, name) for f in self.files)
 
     @property
+    def all_rejected(self) -> list[FileResult]:
+        """Files read whole but with every record rejected (not articles: a label file left in the corpus?)."""
+        return [f for f in self.files if f.status == "loaded" and f.records_read and f.rejected == f.records_read]
+
+    @property
     def counts(self) -> dict[str, int]:
         return {
             "files": len(self.files),
@@ -149,19 +155,21 @@ class IngestSummary:
             "files_skipped": sum(f.status == "skipped" for f in self.files),
             "files_failed": sum(f.status == "failed" for f in self.files) + len(self.missing),
             "files_partial": sum(f.status == "partial" for f in self.files),
+            "files_all_rejected": len(self.all_rejected),
             **{k: self.total(k) for k in ("records_read", "loaded", "updated", "duplicates", "rejected")},
         }
 
     @property
     def ok(self) -> bool:
-        return self.counts["files_failed"] == 0 and self.counts["files_partial"] == 0
+        return self.counts["files_failed"] == 0 and self.counts["files_partial"] == 0 and not self.all_rejected
 
     def line(self) -> str:
         c = self.counts
         return (
             f"ingest run {self.run_id}: {c['files']} files ({c['files_loaded']} loaded, {c['files_skipped']} skipped, "
-            f"{c['files_failed']} failed, {c['files_partial']} partial); "
-            f"read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
+            f"{c['files_failed']} failed, {c['files_partial']} partial"
+            + (f", {c['files_all_rejected']} with every record rejected" if c["files_all_rejected"] else "")
+            + f"); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
             f"+ duplicates {c['duplicates']} + rejected {c['rejected']} in {self.seconds:.1f}s"
         )
 
@@ -351,10 +359,19 @@ def ingest(
     con.execute("SET preserve_insertion_order = false")  # rows carry record_number; lets DuckDB write in parallel
     normalize = NormalizeOptions(resolver=resolver, now=now_utc(), max_text_chars=options.max_text_chars)
     results: list[FileResult] = []
+    total, read = estimated_records(files), [0]  # records of total for the progress display (jobs/terminal.py)
+
+    def records_done(n: int) -> None:
+        read[0] += n
+        advance(read[0], total)
+        on_records(n)
+
     with failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0).counts):
         for i, path in enumerate(files):
             on_file(path, i, len(files))
-            result = ingest_file(con, path, load_id=run_id, options=options, normalize=normalize, on_records=on_records)
+            result = ingest_file(
+                con, path, load_id=run_id, options=options, normalize=normalize, on_records=records_done
+            )
             if result.status in ("failed", "partial"):
                 log.error("%s", result.error)
             results.append(result)
@@ -362,8 +379,13 @@ def ingest(
     errors = [f"{m}: no such file, folder or glob match" for m in missing] + [
         r.error for r in results if r.status in ("failed", "partial") and r.error
     ]
-    for line in errors[: len(missing)]:
+    rejected_whole = [
+        f"{r.path}: all {r.records_read} records rejected (reasons in ingest_rejects): not an article file?"
+        for r in summary.all_rejected
+    ]
+    for line in errors[: len(missing)] + rejected_whole:
         log.error("%s", line)
+    errors += rejected_whole
     finish_run(
         con, run_id, status="ok" if summary.ok else "partial", counts=summary.counts, error="\n".join(errors) or None
     )
