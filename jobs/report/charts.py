@@ -149,7 +149,7 @@ def score_vs_label(points: Sequence[Point], *, annotate: int = 8) -> str:
     Every point links to its outlet's page; the `annotate` outlets farthest from the diagonal are named.
     """
     with matplotlib.rc_context(STYLE):
-        fig = _figure(8.6, 6.2)
+        fig = _figure(8.6, 5.9)
         ax = fig.add_axes((0.08, 0.09, 0.58, 0.86))
         ax.plot([0, 100], [0, 100], color="#888", ls="--", lw=1, zorder=1)
         for at in (MIXED_AT, HIGH_AT):
@@ -184,7 +184,7 @@ def score_vs_label(points: Sequence[Point], *, annotate: int = 8) -> str:
             handles.append(marks)
             labels.append(f"{name}: {len(mine)}")
         far = sorted(points, key=lambda p: (-abs(p.score - p.label), p.outlet))[:annotate]
-        _name_points(ax, fig, far)
+        _name_points(ax, fig, far, points)
         handles += [
             Line2D([], [], color="#b3b3b3", lw=0.8, marker="|", markersize=8),
             Line2D([], [], color="#888", ls="--", lw=1),
@@ -212,16 +212,17 @@ def score_vs_label(points: Sequence[Point], *, annotate: int = 8) -> str:
         return to_svg(fig, name="score-vs-label", title="Score against label for the labelled outlets")
 
 
-def _name_points(ax: Axes, fig: Figure, named: Sequence[Point]) -> None:
-    """Name the points, each beside its marker where it overlaps no name placed before (else left unnamed)."""
+def _name_points(ax: Axes, fig: Figure, named: Sequence[Point], every: Sequence[Point]) -> None:
+    """Name the points, each beside its marker where it covers no marker and no name placed before (else not)."""
     ax.apply_aspect()
     to_px = ax.transData.transform
     size, scale = 7.5, fig.dpi / 72  # font size in points; pixels per point
-    placed: list[tuple[float, float, float, float]] = []
+    r = 3 * scale  # a marker's half-width
+    placed = [(x - r, y - r, x + r, y + r) for x, y in (to_px((p.label, p.score)) for p in every)]
     left, bottom, right, top = ax.bbox.extents
     for p in named:
         x, y = to_px((p.label, p.score))
-        w, h = 0.6 * size * len(p.outlet) * scale, 1.25 * size * scale
+        w, h = 0.65 * size * len(p.outlet) * scale, 1.25 * size * scale
         for dx, dy in ((4, 3), (4, -3 - h / scale), (-4 - w / scale, 3), (-4 - w / scale, -3 - h / scale)):
             box = (x + dx * scale, y + dy * scale, x + dx * scale + w, y + dy * scale + h)
             inside = box[0] >= left and box[2] <= right and box[1] >= bottom and box[3] <= top

@@ -121,6 +121,10 @@ def grade_cell(grade: str | None, confidence: str | None) -> str:
     return swatch + escape(grade) + (" (uncertain)" if confidence == "uncertain" else "")
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _date(value: Any) -> str:
     return f"{value:%Y-%m-%d}" if isinstance(value, datetime) else "undated"
 
@@ -381,7 +385,7 @@ def _uncorroborated(e: OutletExplanation, stories: dict[str, Any] | None) -> str
         f'<tr><td class="n id">{_date(r["published_at"])}</td>{_article_cells(r)}</tr>' for r in e.uncorroborated
     )
     return (
-        f"<p>{total}The latest {len(e.uncorroborated)}:</p>"
+        f"<p>{total}The latest{'' if len(e.uncorroborated) == 1 else f' {len(e.uncorroborated)}'}:</p>"
         f'<table><tr><th class="n">published</th><th>article_id</th><th>article</th></tr>{body}</table>'
     )
 
@@ -393,7 +397,7 @@ def _history_table(history: Sequence[Publication]) -> str:
         for h in reversed(history)
     )
     return (
-        f"<details><summary>The {len(history)} publications as a table</summary><table><tr>"
+        f"<details><summary>The {_plural(len(history), 'publication')} as a table</summary><table><tr>"
         '<th class="n">window to</th><th class="n">run</th><th class="n">score</th><th class="n">~90% interval</th>'
         f"</tr>{rows}</table></details>"
     )
@@ -414,8 +418,8 @@ def outlet_page(
     sections = [f"<h1>{escape(outlet)}</h1>", f'<p class="meta">{_publication(c)}</p>', _label_box(c, e)]
     if history_chart is not None:
         sections.append(
-            f"<h2>Score history</h2><figure>{history_chart}<figcaption>The score and its ~90% interval in each of "
-            f"the {len(history)} publications that scored this outlet, on the grade bands.</figcaption></figure>"
+            f"<h2>Score history</h2><figure>{history_chart}<figcaption>The score and its ~90% interval in every "
+            f"publication that scored this outlet ({len(history)}), on the grade bands.</figcaption></figure>"
             + _history_table(history)
         )
     if e.score["score"] is not None:
