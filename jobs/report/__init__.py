@@ -130,7 +130,6 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
             stories=stories.get(outlet),
         )
     scored = [r for r in every if r["score"] is not None]  # unsupported_language outlets have no score
-    charts = [score_distribution([(r["score"], r["grade"]) for r in scored])]
     labelled = [
         Point(
             r["outlet"],
@@ -144,10 +143,14 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
         for r in scored
         if r["label_score"] is not None
     ]
-    if labelled:
-        charts.append(score_vs_label(labelled))
+    charts = pages.IndexCharts(
+        distribution=score_distribution([(r["score"], r["grade"]) for r in scored]) if scored else None,
+        vs_label=score_vs_label(labelled) if labelled else None,
+        scored=len(scored),
+        labelled=len(labelled),
+    )
     out["index.html"] = pages.index_page(context, every, changes, charts)
-    return Report(out, len(every), plots + len(charts))
+    return Report(out, len(every), plots + charts.count)
 
 
 class OutError(ValueError):

@@ -171,8 +171,22 @@ def _metrics(m: dict[str, float]) -> str:
     return "; ".join(parts)
 
 
+@dataclass
+class IndexCharts:
+    """The index page's charts (None when there is nothing to draw) and how many outlets each shows."""
+
+    distribution: str | None
+    vs_label: str | None
+    scored: int
+    labelled: int
+
+    @property
+    def count(self) -> int:
+        return (self.distribution is not None) + (self.vs_label is not None)
+
+
 def index_page(
-    c: Context, every: Sequence[dict[str, Any]], changes: dict[str, dict[str, Any]], charts: Sequence[str]
+    c: Context, every: Sequence[dict[str, Any]], changes: dict[str, dict[str, Any]], charts: IndexCharts
 ) -> str:
     """The report's first page: what was published, the two charts and the table of outlets."""
     rows = []
@@ -189,17 +203,17 @@ def index_page(
             f'<td>{escape(r["status"].replace("_", " "))}</td><td class="n">{r["n_articles"]}</td>'
             f'<td class="n">{num(label)}</td><td class="n">{moved}</td></tr>'
         )
-    scored = sum(r["score"] is not None for r in every)
-    n_labelled = sum(r["score"] is not None and r["label_score"] is not None for r in every)
-    figures = [
-        f"<h2>Score distribution</h2><figure>{charts[0]}<figcaption>The {scored} scored outlets by score, "
-        f"coloured by grade (high at {HIGH_AT:.0f} and above, mixed from {MIXED_AT:.0f}, low below). Outlets with "
-        "too few English articles are scored but not graded.</figcaption></figure>"
-    ]
-    if len(charts) > 1:
+    figures = []
+    if charts.distribution is not None:
         figures.append(
-            f"<h2>Score against label</h2><figure>{charts[1]}<figcaption>The {n_labelled} outlets with a label "
-            "(the published rating the model was fitted on, 0-100). Grey bars are the score's ~90% interval; "
+            f"<h2>Score distribution</h2><figure>{charts.distribution}<figcaption>The {charts.scored} scored outlets "
+            f"by score, coloured by grade (high at {HIGH_AT:.0f} and above, mixed from {MIXED_AT:.0f}, low below). "
+            "Outlets with too few English articles are scored but not graded.</figcaption></figure>"
+        )
+    if charts.vs_label is not None:
+        figures.append(
+            f"<h2>Score against label</h2><figure>{charts.vs_label}<figcaption>The {charts.labelled} outlets with a "
+            "label (the published rating the model was fitted on, 0-100). Grey bars are the score's ~90% interval; "
             "points on the dashed line agree with their label. Training outlets are in-sample here: the held-out "
             "numbers above are the honest ones. Each point links to its outlet's page.</figcaption></figure>"
         )

@@ -15,7 +15,7 @@ from jobs.cli import cli
 from jobs.explain import explain_outlet
 from jobs.report import build_report
 from jobs.report.charts import GRADE_STYLE, Publication, score_history
-from jobs.report.pages import outlet_path
+from jobs.report.pages import link, marked, outlet_path
 
 from .conftest import labelled_corpus
 
@@ -257,3 +257,17 @@ def test_report_renders_in_headless_chromium(report_dir: Path, tmp_path: Path) -
         if name == "index":  # the charts drew bars and markers in their grade colours, not empty frames
             assert sum(coloured(pixels, colour) for colour, _, _ in GRADE_STYLE.values()) > 2000
         shutil.copy(shot, report_dir.parent / shot.name)  # kept beside the report for a look
+
+
+def test_page_names_links_and_marks_are_safe() -> None:
+    assert outlet_path("nytimes.com") == "outlets/nytimes.com.html"
+    for hostile in ("../../etc/passwd", "<x>.com", "a/b", "."):
+        name = outlet_path(hostile)
+        assert re.fullmatch(r"outlets/[a-z0-9_-][a-z0-9._-]*\.html", name), name  # one file in outlets/
+    assert outlet_path("a/b") != outlet_path("a_b")  # made-safe names cannot collide with a real one
+    assert link("javascript:alert(1)", "<t>") == "&lt;t&gt;" and link("data:text/html,x", "t") == "t"
+    assert link('https://x.example/?a=1&b="2"', "t") == (
+        '<a href="https://x.example/?a=1&amp;b=&quot;2&quot;" rel="noopener noreferrer nofollow">t</a>'
+    )
+    assert marked("He said <b> was", "<b>") == "He said <mark>&lt;b&gt;</mark> was"
+    assert marked("no cue here", "absent") == "no cue here"
