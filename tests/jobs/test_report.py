@@ -271,3 +271,74 @@ def test_page_names_links_and_marks_are_safe() -> None:
     )
     assert marked("He said <b> was", "<b>") == "He said <mark>&lt;b&gt;</mark> was"
     assert marked("no cue here", "absent") == "no cue here"
+
+
+def test_outlet_page_shows_factors_and_groups_their_evidence() -> None:
+    """By hand: points that add up, two factors of one kind sharing one table, a cue factor's articles."""
+    from datetime import datetime
+
+    from jobs.explain import OutletExplanation
+    from jobs.report.pages import Context, outlet_page
+
+    sentence = {
+        "article_id": "a1",
+        "url": "https://x.example/1",
+        "title": "T1",
+        "cue": "sources",
+        "sentence": "Two sources said.",
+    }
+    score = {
+        "outlet": "x.example", "score": 56.69, "score_low": 40.0, "score_high": 70.0, "grade": "low",
+        "grade_confidence": "uncertain", "status": "ok", "n_articles": 30, "n_english": 29, "as_of": "2020-06-30",
+        "window_days": 90, "label_score": 0.612, "text_score": 60.0, "cue_score": 40.0, "text_weight": 0.8,
+        "baseline_score": 50.0, "model_id": "m", "run_id": 3,
+    }  # fmt: skip
+    factors = [
+        {"feature": "text layer (wording)", "value": 0.6, "contribution": 12.34},
+        {"feature": "unnamed_source_share", "value": 0.5, "contribution": -3.01},
+        {"feature": "unnamed_sources_per_1k_words", "value": 4.0, "contribution": -1.6},
+        {"feature": "numbers_per_1k_words", "value": 2.0, "contribution": -1.04},
+        {"feature": "title_question_share", "value": 0.0, "contribution": 0.0},
+    ]
+    e = OutletExplanation(
+        score,
+        factors,
+        {
+            "unnamed_source_share": [sentence],
+            "unnamed_sources_per_1k_words": [sentence],
+            "numbers_per_1k_words": [{"article_id": "a2", "url": None, "title": "T2", "value": 0.0}],
+        },
+        [{"title": "T3", "url": "https://x.example/3", "published_at": datetime(2020, 6, 1), "article_id": "a3"}],
+    )
+    assert e.total == pytest.approx(56.69)
+    context = Context(3, "2020-07-01 00:00:00", "2020-06-30", 90, "m", "labels.csv", {}, 1)
+    page = outlet_page(
+        context,
+        e,
+        history_chart=None,
+        history=[],
+        flagged=[dict(sentence, kind="unnamed_source"), dict(sentence, kind="speculation", cue="said")],
+        flagged_counts=[
+            {"kind": "speculation", "n": 4, "articles": 2},
+            {"kind": "unnamed_source", "n": 7, "articles": 3},
+        ],
+        stories={"originals": 9, "uncorroborated": 4},
+    )
+    assert factor_rows(page) == [
+        ("baseline (an outlet at the training means)", "50.0"),
+        ("text layer (wording)", "+12.3"),
+        ("unnamed_source_share", "-3.0"),
+        ("unnamed_sources_per_1k_words", "-1.6"),
+        ("numbers_per_1k_words", "-1.0"),
+        ("title_question_share", "+0.0"),
+        ("= score", "56.7"),
+    ]
+    assert page.count('<tr class="zero">') == 1  # the factor that rounds to 0.0 is greyed
+    assert "Behind unnamed_source_share (-3.0 points) and unnamed_sources_per_1k_words (-1.6 points)" in page
+    assert page.count("Two <mark>sources</mark> said.") == 1  # one table for the two factors of one kind
+    assert "Behind numbers_per_1k_words (-1.0 points): the articles with the least of it" in page
+    assert "Latest unnamed sources" not in page and "Latest speculative sentences" in page  # not shown twice
+    assert "Two sources <mark>said</mark>." in page
+    assert "7 unnamed sources in 3 articles" in page and "4 of its 9 stories" in page and "<code>a3</code>" in page
+    assert "61.2 (labels.csv)" in page and "uncertain: the interval reaches another grade" in page
+    assert "The layers disagree by 20.0 points" in page
