@@ -808,6 +808,7 @@ def export_command(db_path: Path, fmt: str, out: Path) -> None:
     "--out",
     type=click.Path(path_type=Path),
     required=True,
+    metavar="FOLDER",
     help="Folder to write index.html and outlets/<outlet>.html into (absent or empty).",
 )
 @click.option("--force", is_flag=True, help="Replace the report already in --out (never anything else).")

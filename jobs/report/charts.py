@@ -271,8 +271,9 @@ def score_history(history: Sequence[Publication], *, label: float | None, outlet
                 zorder=2,
             )
             interval_handle = Line2D([], [], color="#555", lw=1.2, marker="_", markersize=8)
-        ax.plot(xs, scores, color="#1f1f1f", marker="o", markersize=5, lw=1.5, zorder=3)
-        handles: list[Artist] = [Line2D([], [], color="#1f1f1f", marker="o", lw=1.5), interval_handle]
+        marker = "o" if len(history) <= 60 else None  # a year of nightly publications: a line
+        ax.plot(xs, scores, color="#1f1f1f", marker=marker, markersize=5, lw=1.5, zorder=3)
+        handles: list[Artist] = [Line2D([], [], color="#1f1f1f", marker=marker, lw=1.5), interval_handle]
         labels = ["score", "~90% interval"]
         if label is not None:
             ax.axhline(label, color="#7a1fa2", ls="--", lw=1.2, zorder=2)
@@ -284,7 +285,7 @@ def score_history(history: Sequence[Publication], *, label: float | None, outlet
         ax.set_ylim(0, 100)
         ax.yaxis.set_major_locator(MultipleLocator(20))
         ax.set_xlim(-0.6, max(len(history) - 0.4, 0.6))
-        step = max(1, -(-len(history) // 8))  # at most ~8 tick labels
+        step = max(1, -(-len(history) // 6))  # at most 6 tick labels, so that dates never overlap
         ticks = xs[::step]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.set_xticklabels([f"{history[i].as_of}\nrun {history[i].run_id}" for i in ticks])

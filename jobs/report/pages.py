@@ -439,6 +439,10 @@ def outlet_page(
     if e.score["score"] is not None:
         evidence, shown = _evidence(e)
         sections += ["<h2>What makes up the score</h2>", _factors(e), "<h2>Evidence behind the factors</h2>", evidence]
+        sections.append(
+            '<p class="note">An article_id shows the whole article with its cues marked: '
+            "<code>presstrust explain-article ID</code>.</p>"
+        )
     else:
         shown = set()
     sections += [
