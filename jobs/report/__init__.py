@@ -135,8 +135,8 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
             r["outlet"],
             100 * r["label_score"],
             r["score"],
-            r["score_low"],
-            r["score_high"],
+            r["score"] if r["score_low"] is None else r["score_low"],
+            r["score"] if r["score_high"] is None else r["score_high"],
             r["grade"],
             pages.outlet_path(r["outlet"]),
         )

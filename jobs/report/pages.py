@@ -246,11 +246,11 @@ def _label_box(c: Context, e: OutletExplanation) -> str:
         if s["grade"] is None:
             grade = "none: too few English articles to grade"
         else:
-            grade = grade_cell(s["grade"], None) + (
-                ", uncertain: the interval reaches another grade"
-                if s.get("grade_confidence") == "uncertain"
-                else ", firm: the whole interval lies in this grade"
-            )
+            confidence = {
+                "uncertain": ", uncertain: the interval reaches another grade",
+                "firm": ", firm: the whole interval lies in this grade",
+            }
+            grade = grade_cell(s["grade"], None) + confidence.get(s.get("grade_confidence") or "", "")
         items.append(("grade", grade))
     items.append(("status", escape(STATUS.get(s["status"], s["status"]))))
     english = "" if s.get("n_english") is None else f" ({s['n_english']} in English)"
