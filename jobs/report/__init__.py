@@ -148,6 +148,8 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
         vs_label=score_vs_label(labelled) if labelled else None,
         scored=len(scored),
         labelled=len(labelled),
+        # cross_fitted is null for rows published before migration 0008: training outlets scored in-sample
+        out_of_fold=all(r.get("cross_fitted") is not None for r in scored if r["label_score"] is not None),
     )
     out["index.html"] = pages.index_page(context, every, changes, charts)
     return Report(out, len(every), plots + charts.count)

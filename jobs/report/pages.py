@@ -179,6 +179,7 @@ class IndexCharts:
     vs_label: str | None
     scored: int
     labelled: int
+    out_of_fold: bool  # no labelled outlet's score came from a model fitted on its label
 
     @property
     def count(self) -> int:
@@ -214,8 +215,15 @@ def index_page(
         figures.append(
             f"<h2>Score against label</h2><figure>{charts.vs_label}<figcaption>The {charts.labelled} outlets with a "
             "label (the published rating the model was fitted on, 0-100). Grey bars are the score's ~90% interval; "
-            "points on the dashed line agree with their label. Training outlets are in-sample here: the held-out "
-            "numbers above are the honest ones. Each point links to its outlet's page.</figcaption></figure>"
+            "points on the dashed line agree with their label. "
+            + (
+                "No score here comes from a model fitted on its own label (training outlets are scored by the "
+                "cross-fitted fold model fitted without it), so this is an out-of-sample comparison. "
+                if charts.out_of_fold
+                else "Scores published before cross-fitting (migration 0008) are in-sample for training outlets: "
+                "the held-out numbers above are the honest ones. "
+            )
+            + "Each point links to its outlet's page.</figcaption></figure>"
         )
     metrics = _metrics(c.metrics)
     body = f"""<h1>presstrust reliability scores</h1>
@@ -259,7 +267,12 @@ def _label_box(c: Context, e: OutletExplanation) -> str:
     )
     if s["label_score"] is not None:
         source = f" ({escape(c.label_file)})" if c.label_file else ""
-        items.append(("label", f"{num(100 * s['label_score'])}{source}"))
+        fold = (
+            "; scored out of fold: the model that scored it was fitted without this label"
+            if s.get("cross_fitted")
+            else ""
+        )
+        items.append(("label", f"{num(100 * s['label_score'])}{source}{fold}"))
     if s["score"] is not None and s.get("text_score") is not None:
         weight = s["text_weight"]
         layers = (
