@@ -143,10 +143,11 @@ def score_distribution(scores: Sequence[tuple[float, str | None]]) -> str:
         return to_svg(fig, name="distribution", title="Score distribution of the latest publication")
 
 
-def score_vs_label(points: Sequence[Point], *, annotate: int = 8) -> str:
+def score_vs_label(points: Sequence[Point], *, annotate: int = 8, apart: float = 10.0) -> str:
     """Score against label with ~90% intervals, grade markers, the agreement diagonal and the grade thresholds.
 
-    Every point links to its outlet's page; the `annotate` outlets farthest from the diagonal are named.
+    Every point links to its outlet's page; of the outlets at least `apart` points from the diagonal, the
+    `annotate` farthest are named.
     """
     with matplotlib.rc_context(STYLE):
         fig = _figure(8.6, 5.9)
@@ -179,11 +180,13 @@ def score_vs_label(points: Sequence[Point], *, annotate: int = 8) -> str:
                 edgecolors="white",
                 linewidths=0.5,
                 zorder=3,
+                clip_on=False,  # a point at 0 or 100 is drawn whole
             )
             marks.set_urls([p.href for p in mine])
             handles.append(marks)
             labels.append(f"{name}: {len(mine)}")
-        far = sorted(points, key=lambda p: (-abs(p.score - p.label), p.outlet))[:annotate]
+        far = [p for p in points if abs(p.score - p.label) >= apart]
+        far = sorted(far, key=lambda p: (-abs(p.score - p.label), p.outlet))[:annotate]
         _name_points(ax, fig, far, points)
         handles += [
             Line2D([], [], color="#b3b3b3", lw=0.8, marker="|", markersize=8),
@@ -203,7 +206,7 @@ def score_vs_label(points: Sequence[Point], *, annotate: int = 8) -> str:
             ax.text(
                 1.03,
                 0.02,
-                "named: the outlets farthest\nfrom score = label",
+                f"named: the outlets farthest from\nscore = label ({apart:.0f}+ points)",
                 transform=ax.transAxes,
                 fontsize=7.5,
                 color="#555",
@@ -272,7 +275,7 @@ def score_history(history: Sequence[Publication], *, label: float | None, outlet
             )
             interval_handle = Line2D([], [], color="#555", lw=1.2, marker="_", markersize=8)
         marker = "o" if len(history) <= 60 else None  # a year of nightly publications: a line
-        ax.plot(xs, scores, color="#1f1f1f", marker=marker, markersize=5, lw=1.5, zorder=3)
+        ax.plot(xs, scores, color="#1f1f1f", marker=marker, markersize=5, lw=1.5, zorder=3, clip_on=False)
         handles: list[Artist] = [Line2D([], [], color="#1f1f1f", marker=marker, lw=1.5), interval_handle]
         labels = ["score", "~90% interval"]
         if label is not None:
