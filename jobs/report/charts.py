@@ -94,7 +94,7 @@ def to_svg(fig: Figure, *, name: str, title: str) -> str:
     svg = _G_ID.sub("<g>", svg)  # matplotlib's group ids (figure_1, axes_1, ...) repeat in every chart
     svg = re.sub(
         r'<svg ([^>]*?)width="[^"]*" height="[^"]*"',
-        rf'<svg class="chart" role="img" aria-label="{escape(title)}" \1',
+        lambda m: f'<svg class="chart" role="img" aria-label="{escape(title)}" {m.group(1)}',
         svg,
         count=1,
     )
