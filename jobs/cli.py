@@ -934,27 +934,36 @@ def export_command(db_path: Path, snapshot: Path | None, fmt: str, out: Path) ->
 
 @cli.command()
 @reader_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
-@click.option("--force", is_flag=True, help="Overwrite --out when it exists.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="FOLDER",
+    help="Folder to write index.html and outlets/<outlet>.html into (absent or empty).",
+)
+@click.option("--force", is_flag=True, help="Replace the report already in --out (never anything else).")
 @logging_options
 def report(db_path: Path, snapshot: Path | None, out: Path, force: bool) -> None:
-    """A self-contained HTML report of the latest publication: plots, scores, evidence (viewable offline).
+    """Self-contained HTML pages of the latest publication: an index with charts and the outlet table, and one
+    page per outlet (score, factors, history, evidence); no scripts, viewable offline.
 
     Example:
 
-        presstrust report --out report.html
+        presstrust report --out report/ && xdg-open report/index.html
     """
-    from jobs.report import build_report
+    from jobs.report import build_report, out_problem, write_report
 
-    if out.exists() and not force:
-        raise click.UsageError(f"{out} exists: pass --force to overwrite it")
+    if problem := out_problem(out, force=force):
+        raise click.UsageError(problem)
     with _open_reader(db_path, snapshot) as con:
         try:
             result = build_report(con)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from exc
-    out.write_text(result.html, encoding="utf-8")
-    report_summary(f"wrote {out}: {result.outlets} outlets, {result.plots} plots", out=str(out))
+    write_report(result, out, force=force)
+    report_summary(
+        f"wrote {out / 'index.html'} and {result.outlets} outlet pages ({result.plots} charts)", out=str(out)
+    )
 
 
 @cli.command("explain-article")
