@@ -4,7 +4,7 @@
     python -m bench.featurize_outputs compare DIR [--shared ../shared]   # after it: exit 1 on any difference
     [--engine auto|in-memory|streaming]   # the Polars engine that collects the outputs
 
-Corpora: the embedded sample (data/sample/*.parquet) and, when ../shared is there, the shared AllSides and
+Corpora: the embedded sample (jobs/data/sample/*.parquet) and, when ../shared is there, the shared AllSides and
 extra corpora (36,497 articles). Boilerplate is learned per corpus from the corpus itself, as the benchmark
 does. The outputs (features, evidence, removed lines) go to DIR/<corpus>.<output>.parquet; `compare` checks
 them frame by frame (same rows in the same order, same dtypes, exact floats) and prints the first
@@ -38,7 +38,9 @@ def _contract(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def corpora(shared: Path) -> dict[str, pl.DataFrame]:
-    sample = pl.concat([_contract(pl.read_parquet(p)) for p in sorted((ROOT / "data" / "sample").glob("*.parquet"))])
+    from jobs.paths import SAMPLE_DIR
+
+    sample = pl.concat([_contract(pl.read_parquet(p)) for p in sorted(SAMPLE_DIR.glob("*.parquet"))])
     out = {"sample": sample}
     shared_dir = shared / "data" / "corpora"
     if (shared_dir / "allsides_2012_2020.parquet").exists():

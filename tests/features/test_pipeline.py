@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -160,7 +158,9 @@ def test_staged_collect_equals_one_lazy_query(seed_text, lexicons):
 
 def test_engines_give_identical_outputs(lexicons):
     # "auto" collects with the in-memory engine (less CPU): the streaming engine must give the same frames
-    sample = pl.read_parquet(Path(__file__).resolve().parents[2] / "data" / "sample" / "allsides_sample.parquet")
+    from jobs.paths import SAMPLE_DIR
+
+    sample = pl.read_parquet(SAMPLE_DIR / "allsides_sample.parquet")
     arts = sample_articles(sample.head(300)).lazy()
     frames = article_features(arts, boilerplate=repeated_lines(arts, min_articles=2), lexicons=lexicons)
     auto, streaming = frames.collect(), frames.collect(engine="streaming")

@@ -86,6 +86,8 @@ def test_tables_fit_80_columns_and_json_is_one_array(tmp_path: Path, monkeypatch
 
     rows = [{"text": "y" * 60} | {f"column_{i}": f"value {i} " + "x" * (5 * i) for i in range(10)} | {"n": 7}] * 3
     monkeypatch.setattr(cli_module, "_query", lambda *args: rows)
+    monkeypatch.setattr(cli_module, "_open", lambda *args, **kwargs: None)  # _query gets the open connection
+    monkeypatch.setattr(cli_module, "_open_reader", lambda *args, **kwargs: None)
     runner = CliRunner()
     table = runner.invoke(cli, ["runs", "--db", str(tmp_path / "x.duckdb")], catch_exceptions=False).output
     lines = table.splitlines()

@@ -81,8 +81,8 @@ def test_every_grade_is_reachable_and_grades_follow_the_labels(sample_db: Path) 
     "its cue layer (named sources, quotes: the form of wire copy) rates it ~83",
 )
 def test_low_rated_outlets_are_not_graded_high(sample_db: Path) -> None:
-    con = duckdb.connect(str(sample_db), read_only=True)
-    wrong = con.execute("SELECT outlet FROM latest_scores WHERE label_score < 0.3 AND grade = 'high'").fetchall()
+    with duckdb.connect(str(sample_db), read_only=True) as con:  # closed although the assertion fails (xfail)
+        wrong = con.execute("SELECT outlet FROM latest_scores WHERE label_score < 0.3 AND grade = 'high'").fetchall()
     assert wrong == []
 
 
