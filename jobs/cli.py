@@ -628,7 +628,7 @@ def nightly(
     if text_output():
         from jobs.snapshot import snapshot_path
 
-        where = "" if db_path == paths.DEFAULT_DB else f" --snapshot {snapshot_path(db_path)}"
+        where = "" if db_path.resolve() == paths.DEFAULT_DB.resolve() else f" --snapshot {snapshot_path(db_path)}"
         click.echo(
             f'  try: presstrust query{where} "select outlet, score, score_low, score_high, grade, status '
             'from latest_scores order by score desc limit 10"'
