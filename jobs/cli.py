@@ -514,7 +514,7 @@ def _publish_snapshot(db_path: Path) -> None:
 
     try:
         with RunLock(db_path):
-            publish(db_path)
+            logging.getLogger("jobs.snapshot").info("%s", publish(db_path).line())
     except LockHeld as exc:
         logging.getLogger("jobs.snapshot").warning("snapshot not replaced now (the running job publishes): %s", exc)
 

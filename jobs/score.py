@@ -541,12 +541,15 @@ class ScoreSummary:
 def _predict_outlets(
     model: TwoLayerModel,
     rows: pl.DataFrame,
-    english: pl.DataFrame,
+    sampled: pl.DataFrame,
     text_scores: pl.DataFrame,
     cited: pl.DataFrame,
     thresholds: tuple[float, float],
 ) -> tuple[pl.DataFrame, dict[str, list[dict[str, Any]]]]:
-    """Prediction, interval and grade (frame), and factors (by outlet) of one model for the outlets of `rows`."""
+    """Prediction, interval and grade (frame), and factors (by outlet) of one model for the outlets of `rows`.
+
+    `sampled`: article_id, outlet of the text layer's articles (`text_sample` of the window's English articles).
+    """
     outlets = rows["outlet"].to_list()
     rows = rows.join(
         cited_rating_rows(cited.filter(pl.col("outlet").is_in(outlets)), outlets, model.ratings),
@@ -554,7 +557,7 @@ def _predict_outlets(
         how="left",
         maintain_order="left",
     )
-    s = text_sample(english.filter(pl.col("outlet").is_in(outlets))).select("article_id", "outlet")
+    s = sampled.filter(pl.col("outlet").is_in(outlets))
     s = s.join(text_scores, on="article_id", how="inner", maintain_order="left")
     if s.height:
         index = {o: i for i, o in enumerate(outlets)}
@@ -600,13 +603,14 @@ def score_frame(
         outlet_rows(english, outlets, features).drop("n_articles"), on="outlet", how="left", maintain_order="left"
     )
     fold_of = pl.Series("fold", [model.for_outlet(o)[0] for o in outlets], dtype=pl.Int64)
+    sampled = text_sample(english).select("article_id", "outlet")
     parts, factors = [], {}
     for fold in sorted(set(fold_of.to_list()), key=lambda k: -1 if k is None else k):
         chosen = model if fold is None else model.folds[fold]
         mine = fold_of.is_null() if fold is None else fold_of == fold
         scores = text_scores.filter(pl.col("fold").is_null() if fold is None else pl.col("fold") == fold)
         part, part_factors = _predict_outlets(
-            chosen, rows.filter(mine), english, scores.drop("fold"), cited, thresholds
+            chosen, rows.filter(mine), sampled, scores.drop("fold"), cited, thresholds
         )
         parts.append(part.with_columns(cross_fitted=pl.lit(fold is not None)))
         factors.update(part_factors)
