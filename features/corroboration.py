@@ -38,7 +38,6 @@ __all__ = [
     "CorroborationConfig",
     "DEFAULT_CONFIG",
     "TextModel",
-    "AffectedWindow",
     "CorroborationResult",
     "fit_text_model",
     "document_frequencies",
@@ -50,7 +49,8 @@ __all__ = [
     "story_table",
     "outlet_stats",
     "corroboration",
-    "affected_window",
+    "recluster_plan",
+    "ReclusterPlan",
     "update_stories",
 ]
 
@@ -182,15 +182,6 @@ class TextModel:
     @property
     def n_terms(self) -> int:
         return len(self.hashes)
-
-
-class AffectedWindow(NamedTuple):
-    """Articles a re-clustering must cover: dated ones in [start, end] (inclusive; None when no
-    new dated article) and undated ones of the listed corpora."""
-
-    start: datetime | None
-    end: datetime | None
-    undated_corpora: tuple[str, ...]
 
 
 class CorroborationResult(NamedTuple):
@@ -1042,51 +1033,102 @@ def corroboration(
 # --------------------------------------------------------------------------------------------
 
 
-def affected_window(
-    articles: pl.DataFrame | pl.LazyFrame,
-    new_ids: Iterable[str] | pl.Series,
-    previous: pl.DataFrame | None = None,
-    config: CorroborationConfig = DEFAULT_CONFIG,
-) -> AffectedWindow:
-    """Time window that the new articles can touch.
+class ReclusterPlan(NamedTuple):
+    """What an update re-clusters (``recluster_plan``), as masks over the rows of ``_prepare(articles)``."""
 
-    [min published_at of the new dated articles - window, max + window], then extended (to a
-    fixed point) to cover every story of ``previous`` (an ``assign_stories`` output for the
-    articles known before) that has an article inside it.  Undated new articles make their
-    whole corpus's undated articles affected.
+    article_id: pl.Series  # the articles in processing order: the rows of the masks
+    first: int  # position of the first new dated article in processing order (n_dated: none)
+    redo: np.ndarray  # dated rows from ``first`` on, and the undated rows of corpora with new undated articles
+    state: np.ndarray  # earlier dated rows of the stories still joinable at ``first``: the clustering's state
+    story_id: pl.Series  # previous story_id per row (null for new rows)
+    copy_of: pl.Series  # previous copy_of per row
+
+    @property
+    def texts(self) -> np.ndarray:
+        """Rows whose texts the update reads."""
+        return self.redo | self.state
+
+
+def recluster_plan(
+    articles: pl.DataFrame | pl.LazyFrame,
+    previous: pl.DataFrame,
+    new_ids: Iterable[str] | pl.Series,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+) -> ReclusterPlan:
+    """The rows an update must cluster again and the rows whose vectors rebuild the clustering's state.
+
+    Stories are built online in processing order, so an article's story depends only on the articles
+    before it: every article before the first new dated one keeps its story, and the clustering resumes
+    there from the stories still joinable (last article within ``window``, first within ``max_story_span``),
+    whose state is the sum of their earlier members' vectors. The cost follows the new articles and the
+    window, not the corpus (unless a new article is old: everything after it is clustered again). Undated
+    new articles make their corpus's undated articles be clustered again, as ``assign_stories`` does.
+    ``articles`` needs no texts here.
     """
     df = _prepare(articles)
     ids = pl.Series("article_id", list(new_ids), dtype=pl.String)
-    new = df.filter(pl.col("article_id").is_in(ids.implode()))
-    dated = new.filter(~pl.col("undated"))
-    corpora = tuple(sorted(new.filter(pl.col("undated"))["corpus"].unique().to_list()))
-    if dated.height == 0:
-        return AffectedWindow(None, None, corpora)
-    us = timedelta(microseconds=1)
-    epoch = datetime(1970, 1, 1)
-    w = config.window // us
-    t = dated["published_at"].dt.epoch("us")
-    lo, hi = int(t.min()) - w, int(t.max()) + w  # type: ignore[arg-type]
-    if previous is not None and previous.height:
-        spans = (
-            previous.filter(~pl.col("undated"))
-            .group_by("story_id")
-            .agg(
-                pl.col("published_at").min().dt.epoch("us").alias("s_lo"),
-                pl.col("published_at").max().dt.epoch("us").alias("s_hi"),
-            )
+    new = df["article_id"].is_in(ids.implode()).to_numpy()
+    undated = df["undated"].to_numpy()
+    n_dated = int((~undated).sum())
+    dated_new = np.flatnonzero(new[:n_dated])
+    first = int(dated_new[0]) if len(dated_new) else n_dated
+    corpora = df.filter(pl.Series(new & undated))["corpus"].unique()
+    position = np.arange(df.height)
+    redo = ((position >= first) & ~undated) | (undated & df["corpus"].is_in(corpora.implode()).to_numpy())
+    prev = df.select("article_id").join(
+        previous.select("article_id", "story_id", "copy_of"), on="article_id", how="left", maintain_order="left"
+    )
+    missing = int((~redo & ~new & prev["story_id"].is_null().to_numpy()).sum())
+    if missing:
+        raise ValueError(f"{missing} articles before the first new one are neither new nor in previous")
+    state = np.zeros(df.height, dtype=bool)
+    if first < n_dated:
+        us = timedelta(microseconds=1)
+        t0 = df["published_at"][first]
+        earlier = df.head(first).select("published_at", prev["story_id"].head(first))
+        alive = earlier.group_by("story_id").agg(
+            pl.col("published_at").min().alias("first_t"), pl.col("published_at").max().alias("last_t")
         )
-        s_lo = spans["s_lo"].to_numpy()
-        s_hi = spans["s_hi"].to_numpy()
-        while True:  # grow until no story of previous straddles a bound
-            touch = (s_hi >= lo) & (s_lo <= hi)
-            if not touch.any():
-                break
-            nlo, nhi = min(lo, int(s_lo[touch].min())), max(hi, int(s_hi[touch].max()))
-            if (nlo, nhi) == (lo, hi):
-                break
-            lo, hi = nlo, nhi
-    return AffectedWindow(epoch + lo * us, epoch + hi * us, corpora)
+        ok = pl.col("last_t") >= t0 - config.window // us * us
+        if config.max_story_span is not None:
+            ok = ok & (pl.col("first_t") >= t0 - config.max_story_span // us * us)
+        joinable = alive.filter(ok)["story_id"]
+        state[:first] = prev["story_id"].head(first).is_in(joinable.implode()).to_numpy()
+    return ReclusterPlan(df["article_id"], first, redo, state, prev["story_id"], prev["copy_of"])
+
+
+def _resumed_state(
+    Xz: sp.csr_matrix, story: np.ndarray, position: np.ndarray, times: np.ndarray, config: CorroborationConfig
+) -> _Clusters:
+    """The clustering's state rebuilt from the earlier members (rows of Xz) of the stories still joinable."""
+    us = timedelta(microseconds=1)
+    span = None if config.max_story_span is None else config.max_story_span // us
+    state = _Clusters(Xz.shape[1], config.join_threshold, config.window // us, span, config.size_penalty)
+    if Xz.shape[0] == 0:
+        return state
+    keys, member = np.unique(story, return_inverse=True)
+    root = np.full(len(keys), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(root, member, position)  # a story's root is its first member
+    order = np.argsort(root)  # clusters in creation order: ties go to the earliest
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    k = rank[member]
+    n = len(keys)
+    A = sp.csr_matrix((np.ones(len(k), dtype=np.float32), (k, np.arange(len(k)))), shape=(n, Xz.shape[0]))
+    C = (A @ Xz).tocsr()
+    C.sort_indices()
+    self_sq = np.asarray(Xz.multiply(Xz).sum(axis=1)).ravel()
+    nonempty = (np.diff(Xz.indptr) > 0).astype(np.float64)
+    # ||sum||^2 over the members with each member's own norm counted as 1 (its out-of-vocabulary mass)
+    norm2 = np.asarray(C.multiply(C).sum(axis=1)).ravel().astype(np.float64)
+    norm2 += np.bincount(k, weights=nonempty - self_sq, minlength=n)
+    first_t = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_t, k, times)
+    last_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_t, k, times)
+    state.C, state.norm2, state.first_t, state.last_t = C, norm2, first_t, last_t
+    state.croot, state.ccount = root[order], np.bincount(k, minlength=n).astype(np.int64)
+    return state
 
 
 def update_stories(
@@ -1096,37 +1138,62 @@ def update_stories(
     config: CorroborationConfig = DEFAULT_CONFIG,
     text_model: TextModel | None = None,
 ) -> pl.DataFrame:
-    """Re-cluster only the affected window and merge with ``previous`` (ARTICLE_SCHEMA).
+    """Cluster the new articles into ``previous`` (the ``assign_stories`` output for the others): ARTICLE_SCHEMA.
 
-    ``articles`` is the full set (old + new); ``previous`` the ``assign_stories`` output for the
-    old ones.  Stories entirely outside the window keep their membership and copy links;
-    ids inside it follow the earliest-article rule, so unchanged stories keep their ids.  Pass
-    the same ``text_model`` as the full run to get the same vectors (default: fitted on
-    ``articles``, as ``assign_stories`` does).
+    Articles before the first new one keep their stories (``recluster_plan``); the clustering resumes from the
+    stories still joinable there. Copies are detected again in the stories that changed. Texts are read only
+    for ``recluster_plan(...).texts`` (others may be empty). With the ``text_model`` that produced ``previous``,
+    the result equals ``assign_stories`` of all the articles (up to float rounding). Default model: fitted on
+    ``articles``, as ``assign_stories`` does.
     """
     df = _prepare(articles)
-    win = affected_window(df.drop("_i", "undated"), new_ids, previous, config)
+    plan = recluster_plan(df, previous, new_ids, config)
+    rows = np.flatnonzero(plan.texts)
+    sub = df[rows].with_row_index("_j")
     model = text_model if text_model is not None else _fit_transform(df, config)[0]
-    in_win = pl.lit(False)
-    if win.start is not None:
-        in_win = ~pl.col("undated") & pl.col("published_at").is_between(win.start, win.end)
-    if win.undated_corpora:
-        in_win = in_win | (pl.col("undated") & pl.col("corpus").is_in(list(win.undated_corpora)))
-    mask = df.select(in_win.alias("m"))["m"]
-    sub = df.filter(mask).drop("_i").with_row_index("_i")
-    redo = _run(sub, config, model)
-    keep_ids = df.filter(~mask)["article_id"]
-    kept = (
-        previous.filter(pl.col("article_id").is_in(keep_ids.implode()))
-        .select("article_id", "story_id", "copy_of")
-        .join(
-            df.select("article_id", "outlet", "published_at", "undated"),
-            on="article_id",
-            how="inner",
-        )
+    X = vectorize(sub.drop("_i").rename({"_j": "_i"}), model)
+    Xz = _drop_short(X, config)
+    root = np.arange(df.height, dtype=np.int64)  # filled for the rows clustered again
+    in_state = plan.state[rows]
+    positions = rows[in_state]
+    times = sub["published_at"].dt.epoch("us").fill_null(0).to_numpy().astype(np.int64)
+    story_of = plan.story_id.gather(positions).to_numpy()
+    clusters = _resumed_state(Xz[np.flatnonzero(in_state)], story_of, positions, times[in_state], config)
+    redo = np.flatnonzero(plan.redo[rows])  # sub rows, in processing order: dated, then undated by corpus
+    dated = redo[~sub["undated"].to_numpy()[redo]]
+    for a, b in _blocks(len(dated), config.block_size):
+        clusters.expire(int(times[dated[a]]))
+        root[rows[dated[a:b]]] = clusters.add_block(Xz[dated[a:b]], times[dated[a:b]], plan.first + a)
+    undated = redo[sub["undated"].to_numpy()[redo]]
+    if len(undated):
+        part = sub[undated].drop("_i").with_row_index("_i")
+        local = _cluster_frame(part, X[undated], config)
+        root[rows[undated]] = rows[undated][local]
+    ids = df["article_id"]
+    redone = pl.Series(plan.redo)
+    story_id = pl.when(redone).then("s_" + ids.gather(root)).otherwise(plan.story_id)
+    frame = df.select("article_id", "outlet", "published_at", "undated").with_columns(
+        story_id.alias("story_id"), plan.copy_of.alias("copy_of")
     )
-    missing = keep_ids.len() - kept.height
-    if missing:
-        raise ValueError(f"{missing} articles outside the affected window are neither new nor in previous")
-    merged = pl.concat([kept.select(redo.columns), redo], how="vertical_relaxed")
-    return _summarize(merged)
+    # copies again in the stories that took a re-clustered article (their earlier members are in the state)
+    changed = frame.filter(redone)["story_id"].unique()
+    members = np.flatnonzero(frame["story_id"].is_in(changed.implode()).to_numpy())
+    if len(members):
+        local_of = np.full(df.height, -1, dtype=np.int64)
+        local_of[rows] = np.arange(len(rows))
+        j = local_of[members]
+        part = sub[j].drop("_i").with_row_index("_i")
+        member_story = frame["story_id"].gather(members)
+        first_member = (
+            pl.DataFrame({"s": member_story, "k": np.arange(len(members))}).group_by("s").agg(pl.col("k").min())
+        )
+        part_root = (
+            pl.DataFrame({"s": member_story}).join(first_member, on="s", how="left", maintain_order="left")["k"]
+        ).to_numpy()
+        copy_of = _detect_copies(part, part_root, X[j], config)
+        origin = ids.gather(members[np.maximum(copy_of, 0)]).zip_with(
+            pl.Series(copy_of >= 0), pl.Series([None] * len(members), dtype=pl.String)
+        )
+        found = pl.Series("copy_of", [None] * df.height, dtype=pl.String).scatter(members, origin)
+        frame = frame.with_columns(pl.when(redone).then(found).otherwise(pl.col("copy_of")).alias("copy_of"))
+    return _summarize(frame)

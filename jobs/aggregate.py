@@ -23,7 +23,7 @@ from jobs.runs import failure_recorded, finish_run, start_run
 _WINDOW_FEATURES = f"""
 SELECT a.article_id, a.outlet, a.published_at, f.feature_version, f.language,
     {", ".join("f." + c for c in NUMERIC_FEATURE_COLUMNS)}
-FROM article_features f JOIN articles a ON a.article_id = f.article_id
+FROM article_features f JOIN article_meta a ON a.article_id = f.article_id
 """  # noqa: S608 - column names come from the declared feature schema, not from input
 
 

@@ -6,10 +6,13 @@ corroboration` does) and spills the part of each text that clustering reads to t
 files, one set per batch of consecutive articles in time; the batches then go through
 `features.corroboration.StoryStream` in time order. Memory is bounded by a batch and the stories
 open in the clustering window, not by the corpus, and the result equals the one-shot
-`corroboration` of all the articles. Later runs re-cluster only the time window that new or changed
-articles can touch (`features.corroboration.affected_window`): only the texts of that window are
-read, and the text model is fitted on them. Story ids follow the earliest-article rule, so stories
-that did not change keep their ids. Rows that changed are replaced in one transaction.
+`corroboration` of all the articles. Later runs resume the clustering at the first new or changed
+article (`features.corroboration.recluster_plan`): the articles before it keep their stories, the
+stories still joinable there are rebuilt from their members' vectors, and the articles from there on
+are clustered again. Only those texts are read, and the text model is fitted on them, so a night's
+cost follows its new articles and the clustering window, not the corpus. Story ids follow the
+earliest-article rule, so stories that did not change keep their ids. Rows that changed are replaced
+in one transaction.
 """
 
 from __future__ import annotations
@@ -28,11 +31,11 @@ from features.corroboration import (
     DEFAULT_CONFIG,
     CorroborationConfig,
     StoryStream,
-    affected_window,
     assign_stories,
     document_frequencies,
     fit_text_model,
     merge_frequencies,
+    recluster_plan,
     story_table,
     text_model_from_frequencies,
     update_stories,
@@ -40,11 +43,12 @@ from features.corroboration import (
 from jobs.db import transaction
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.terminal import advance
+from jobs.textstore import read_texts
 
 _META = """
 SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.content_hash,
        s.content_hash AS clustered_hash
-FROM articles a LEFT JOIN story_articles s ON s.article_id = a.article_id
+FROM article_meta a LEFT JOIN story_articles s ON s.article_id = a.article_id
 """
 _PREVIOUS = f"SELECT {', '.join(ARTICLE_SCHEMA)} FROM story_articles"  # noqa: S608 - declared schema
 BATCH_ARTICLES = 20_000
@@ -77,16 +81,6 @@ class CorroborateSummary:
             f"{self.articles_changed} story_articles rows and {self.stories_changed} of {self.stories} stories "
             f"written in {self.seconds:.1f}s"
         )
-
-
-def _texts(con: duckdb.DuckDBPyConnection, ids: pl.Series) -> pl.DataFrame:
-    con.register("_ids", ids.to_frame("article_id").to_arrow())
-    try:
-        return con.sql(
-            "SELECT a.article_id, a.title, a.text FROM articles a SEMI JOIN _ids i ON i.article_id = a.article_id"
-        ).pl()
-    finally:
-        con.unregister("_ids")
 
 
 def corroborate(
@@ -208,22 +202,17 @@ def _step(
     new_ids: pl.Series,
     config: CorroborationConfig,
 ) -> tuple[pl.DataFrame, int]:
-    """One incremental step: re-cluster the window new_ids can touch, reading only its texts."""
-    window = affected_window(base.with_columns(title=pl.lit(""), text=pl.lit("")), new_ids, previous, config)
-    in_window = pl.col("article_id").is_in(new_ids.implode())
-    if window.start is not None:
-        in_window = in_window | pl.col("published_at").is_between(window.start, window.end)
-    if window.undated_corpora:
-        in_window = in_window | (
-            pl.col("published_at").is_null() & pl.col("corpus").is_in(list(window.undated_corpora))
-        )
-    ids = base.filter(in_window).get_column("article_id")
-    texts = _texts(con, ids)
+    """One incremental step: resume the clustering at the first new article, reading only the texts it needs
+    (`recluster_plan`: the articles clustered again and the earlier members of the stories still joinable)."""
+    blank = base.with_columns(title=pl.lit(""), text=pl.lit(""))
+    plan = recluster_plan(blank, previous, new_ids, config)
+    ids = plan.article_id.filter(pl.Series(plan.texts))
+    texts = read_texts(con, ids)
     frame = base.join(texts, on="article_id", how="left").with_columns(
         pl.col("title").fill_null(""), pl.col("text").fill_null("")
     )
     model = fit_text_model(frame.filter(pl.col("article_id").is_in(ids.implode())), config)
-    return update_stories(frame, previous, new_ids, config, text_model=model), ids.len()
+    return update_stories(frame, previous, new_ids, config, text_model=model), int(plan.redo.sum())
 
 
 def _write(

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import polars as pl
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from jobs.terminal import visible
+from jobs.textstore import read_texts
 from scorer.inputs import FEATURE_DIRECTIONS
 
 STYLES = {"unnamed_source": "bold red", "speculation": "bold yellow"}
@@ -44,13 +46,16 @@ def explain_article(con: duckdb.DuckDBPyConnection, article_id: str) -> ArticleE
     """The article (by article_id, or by the corpus's own id), its features, evidence and removed lines."""
     found = _rows(
         con,
-        "SELECT article_id, outlet, outlet_name, url, title, text, authors, published_at FROM articles "
+        "SELECT article_id, outlet, outlet_name, url, title, authors, published_at FROM article_meta "
         "WHERE article_id = ? OR source_id = ? ORDER BY article_id = ? DESC LIMIT 1",
         [article_id, article_id, article_id],
     )
     if not found:
         raise NotFound(f"no article with id {article_id!r} (article_id or the corpus's own id)")
-    article = found[0]
+    texts = read_texts(con, pl.Series([found[0]["article_id"]], dtype=pl.String), columns=()).get_column("text")
+    text = visible(texts[0], keep="\n\t") if len(texts) and texts[0] is not None else None
+    order = ("article_id", "outlet", "outlet_name", "url", "title", "text", "authors", "published_at")
+    article = {k: text if k == "text" else found[0][k] for k in order}
     key = [article["article_id"]]
     features = _rows(con, "SELECT * FROM article_features WHERE article_id = ?", key)
     evidence = _rows(
@@ -183,7 +188,7 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
             evidence[name] = _rows(
                 con,
                 "WITH t AS (SELECT a.article_id, a.url, a.title, t.contribution FROM article_text_scores t "
-                "JOIN articles a ON a.article_id = t.article_id WHERE a.outlet = $o "
+                "JOIN article_meta a ON a.article_id = t.article_id WHERE a.outlet = $o "
                 # a training outlet's contributions are stored under the fold model that scored it
                 "AND (t.model_id = $m OR starts_with(t.model_id, $m || '/fold'))) "
                 "SELECT article_id, url, title, round($f + 100 * $w * (contribution - avg(contribution) OVER ()), 1) "
@@ -202,7 +207,7 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
             evidence[name] = _rows(
                 con,
                 "SELECT a.article_id, a.url, a.title, e.cue, e.sentence FROM article_evidence e "
-                "JOIN articles a ON a.article_id = e.article_id WHERE a.outlet = ? AND e.kind = ? "
+                "JOIN article_meta a ON a.article_id = e.article_id WHERE a.outlet = ? AND e.kind = ? "
                 "ORDER BY a.published_at DESC NULLS LAST, a.article_id, e.cue_start LIMIT ?",
                 [outlet, kind, per_factor],
             )
@@ -211,7 +216,7 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
             evidence[name] = _rows(
                 con,
                 "SELECT a.article_id, a.url, a.title, array_to_string(c.cited_outlets, ', ') AS cites "
-                "FROM article_cues c JOIN articles a ON a.article_id = c.article_id "
+                "FROM article_cues c JOIN article_meta a ON a.article_id = c.article_id "
                 "WHERE a.outlet = ? AND len(c.cited_outlets) > 0 ORDER BY a.published_at DESC NULLS LAST, "
                 "a.article_id LIMIT ?",
                 [outlet, per_factor],
@@ -227,7 +232,7 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
             evidence[name] = _rows(
                 con,
                 f"SELECT a.article_id, a.url, a.title, x.{column} AS value FROM {table} x "  # noqa: S608 - catalog names
-                f"JOIN articles a ON a.article_id = x.article_id WHERE a.outlet = ? AND x.{column} IS NOT NULL "
+                f"JOIN article_meta a ON a.article_id = x.article_id WHERE a.outlet = ? AND x.{column} IS NOT NULL "
                 + (f"AND x.{column} > 0 ORDER BY x.{column} DESC" if most else f"ORDER BY x.{column} ASC")
                 + ", a.article_id LIMIT ?",
                 [outlet, per_factor],
@@ -235,7 +240,7 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
     uncorroborated = _rows(
         con,
         "SELECT a.title, a.url, a.published_at, a.article_id, s.story_id, st.n_outlets FROM story_articles s "
-        "JOIN articles a ON a.article_id = s.article_id JOIN stories st ON st.story_id = s.story_id "
+        "JOIN article_meta a ON a.article_id = s.article_id JOIN stories st ON st.story_id = s.story_id "
         "WHERE s.outlet = ? AND s.n_corroborating_outlets = 0 AND s.copy_of IS NULL "
         "ORDER BY a.published_at DESC NULLS LAST, a.article_id LIMIT ?",
         [outlet, per_factor],

@@ -25,6 +25,7 @@ from features.pipeline import FEATURES_SCHEMA, article_features, feature_version
 from jobs.db import now_utc, transaction
 from jobs.failpoints import failpoint
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.textstore import read_texts
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,16 @@ NUMERIC_FEATURE_COLUMNS = [c for c in FEATURE_COLUMNS if FEATURES_SCHEMA[c] != p
 
 _TODO = """
 SELECT a.article_id, a.outlet
-FROM articles a LEFT JOIN article_features f ON f.article_id = a.article_id
+FROM article_meta a LEFT JOIN article_features f ON f.article_id = a.article_id
 WHERE $force OR f.article_id IS NULL OR f.content_hash <> a.content_hash OR f.feature_version <> $version
 ORDER BY a.article_id
 """
 
 _HISTORY = """
-SELECT article_id, outlet, title, text, authors FROM (
-    SELECT a.*, row_number() OVER (
-        PARTITION BY a.outlet ORDER BY a.published_at DESC NULLS LAST, a.article_id) AS recent_no
-    FROM articles a SEMI JOIN _outlets o ON o.outlet = a.outlet
+SELECT article_id FROM (
+    SELECT m.article_id, row_number() OVER (
+        PARTITION BY m.outlet ORDER BY m.published_at DESC NULLS LAST, m.article_id) AS recent_no
+    FROM article_meta m SEMI JOIN _outlets o ON o.outlet = m.outlet
 ) WHERE recent_no <= $history
 """
 
@@ -83,9 +84,10 @@ def _outlet_boilerplate(
     """Learn each outlet's repeated lines from its recent articles and store them (replacing earlier ones)."""
     con.register("_outlets", pl.DataFrame({"outlet": outlets}, schema={"outlet": pl.String}).to_arrow())
     try:
-        recent = con.sql(_HISTORY, params={"history": history}).pl()
+        recent_ids = con.sql(_HISTORY, params={"history": history}).pl().get_column("article_id")
     finally:
         con.unregister("_outlets")
+    recent = read_texts(con, recent_ids, columns=("outlet", "title", "authors"))
     lines = repeated_lines(recent.lazy()).collect()
     try:
         with transaction(con):
@@ -119,7 +121,7 @@ def _write_batch(
             con.execute(
                 "INSERT INTO article_features BY NAME "
                 "SELECT f.*, a.content_hash, $version AS feature_version, $run_id AS run_id, $now AS computed_at "
-                "FROM _features f JOIN articles a ON a.article_id = f.article_id",
+                "FROM _features f JOIN article_meta a ON a.article_id = f.article_id",
                 {"version": version, "run_id": run_id, "now": now},
             )
             con.execute(
@@ -160,14 +162,9 @@ def featurize(
             boilerplate = _outlet_boilerplate(con, outlets, history=history, run_id=run_id)
         for first in range(0, todo.height, batch_size):
             ids = todo.slice(first, batch_size)
-            con.register("_todo", ids.select("article_id").to_arrow())
-            try:
-                articles = con.sql(
-                    "SELECT a.article_id, a.outlet, a.title, a.text, a.authors, a.language FROM articles a "
-                    "SEMI JOIN _todo t ON t.article_id = a.article_id ORDER BY a.article_id"
-                ).pl()
-            finally:
-                con.unregister("_todo")
+            articles = read_texts(
+                con, ids.get_column("article_id"), columns=("outlet", "title", "authors", "language")
+            ).select("article_id", "outlet", "title", "text", "authors", "language")
             frames = article_features(articles.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons)
             features, evidence, removed = frames.collect()
             _write_batch(con, ids, features, evidence, removed, run_id=run_id, version=version)

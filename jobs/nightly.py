@@ -8,6 +8,7 @@ tables, and researchers read the snapshot (jobs/snapshot.py), which is replaced 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -97,9 +98,20 @@ def _aggregate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[
 
 
 def _resolver(o: NightlyOptions) -> Any:
+    """The outlet resolver of the label file, built once per file version (ingest, fit and score share it)."""
+    try:
+        stat = o.labels.stat()
+        version: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        version = None
+    return _resolver_of(o.labels, version)
+
+
+@functools.lru_cache(maxsize=2)
+def _resolver_of(labels: Path, version: tuple[int, int] | None) -> Any:
     from jobs.outlets import OutletResolver
 
-    return OutletResolver.default(labels=[o.labels])
+    return OutletResolver.default(labels=[labels])
 
 
 def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:

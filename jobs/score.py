@@ -38,6 +38,7 @@ from jobs.outlets import OutletResolver
 from jobs.publish_guard import check_shrink
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.terminal import advance
+from jobs.textstore import read_texts
 from jobs.version import code_version
 from scorer.cues import CITED_RATING, PUNCTUATION, article_cues, citation_patterns
 from scorer.cv import coverage, grouped_splits, mae, spearman
@@ -123,14 +124,17 @@ def ensure_article_cues(con: duckdb.DuckDBPyConnection) -> int:
     version = cue_version(patterns)
     done = 0
     while True:
-        todo = con.sql(
-            "SELECT a.article_id, a.text, a.content_version FROM articles a LEFT JOIN article_cues c "
-            "ON c.article_id = a.article_id AND c.content_version = a.content_version AND c.cue_version = $v "
-            "WHERE c.article_id IS NULL ORDER BY a.article_id LIMIT $n",
+        todo_ids = con.sql(
+            "SELECT m.article_id, m.content_version FROM article_meta m LEFT JOIN article_cues c "
+            "ON c.article_id = m.article_id AND c.content_version = m.content_version AND c.cue_version = $v "
+            "WHERE c.article_id IS NULL ORDER BY m.article_id LIMIT $n",
             params={"v": version, "n": BATCH},
         ).pl()
-        if not todo.height:
+        if not todo_ids.height:
             return done
+        todo = todo_ids.join(
+            read_texts(con, todo_ids.get_column("article_id"), columns=()), on="article_id", maintain_order="left"
+        ).select("article_id", "text", "content_version")
         cues = article_cues(todo.lazy(), patterns=patterns).collect()
         cues = cues.join(todo.select("article_id", "content_version"), on="article_id").with_columns(
             cue_version=pl.lit(version)
@@ -172,7 +176,7 @@ def ensure_text_scores(con: duckdb.DuckDBPyConnection, targets: dict[str, tuple[
     try:
         while True:
             todo = con.sql(
-                "SELECT w.model_id, a.article_id, a.content_version FROM _want w JOIN articles a "
+                "SELECT w.model_id, a.article_id, a.content_version FROM _want w JOIN article_meta a "
                 "ON a.article_id = w.article_id LEFT JOIN article_text_scores t ON t.article_id = a.article_id "
                 "AND t.model_id = w.model_id AND t.content_version = a.content_version WHERE t.article_id IS NULL "
                 "ORDER BY a.article_id, w.model_id LIMIT $n",
@@ -213,13 +217,11 @@ def fold_model_id(model_id: str, fold: int) -> str:
 
 def _titles(con: duckdb.DuckDBPyConnection, article_ids: list[str], source: str = "title") -> pl.DataFrame:
     """article_id and `title`: the text the text layer reads (the title, or title + body without boilerplate)."""
+    frame = read_texts(con, pl.Series("article_id", article_ids, dtype=pl.String))
+    if source == "title":
+        return frame.select("article_id", "title")
     con.register("_ids", pl.DataFrame({"article_id": article_ids}).to_arrow())
     try:
-        frame = con.sql(
-            "SELECT a.article_id, a.title, a.text FROM articles a SEMI JOIN _ids i ON i.article_id = a.article_id"
-        ).pl()
-        if source == "title":
-            return frame.select("article_id", "title")
         removed = con.sql(
             "SELECT b.article_id, b.line_start, b.line_end FROM boilerplate_removed b SEMI JOIN _ids i "
             "ON i.article_id = b.article_id ORDER BY b.article_id, b.line_start"

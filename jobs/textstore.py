@@ -143,6 +143,54 @@ def refresh_view(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE MACRO article_texts() AS TABLE {body}")
 
 
+_META_COLUMNS = ("outlet", "title", "authors", "language", "published_at")
+
+
+def read_texts(
+    con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
+) -> pl.DataFrame:
+    """article_id, the article_meta `columns` and `text` (its first `cut` characters if given) of the current
+    version of each article in `ids`, ordered by article_id.
+
+    Reads only the text files that hold those articles (article_meta.text_file_id), so the cost follows the
+    articles asked for, not the corpus: the `articles` view scans every file, whatever the join.
+    """
+    unknown = set(columns) - set(_META_COLUMNS)
+    if unknown:
+        raise ValueError(f"read_texts: not an article_meta column it reads: {sorted(unknown)}")
+    selected = "".join(f", m.{c}" for c in columns)
+    con.register("_read_ids", ids.rename("article_id").to_frame().to_arrow())
+    try:
+        meta = con.sql(
+            f"SELECT m.article_id, m.content_version, m.text_file_id{selected} FROM article_meta m "  # noqa: S608 - names checked above
+            "SEMI JOIN _read_ids i ON i.article_id = m.article_id"
+        ).pl()
+    finally:
+        con.unregister("_read_ids")
+    file_ids = meta.get_column("text_file_id").unique().drop_nulls().sort().to_list()
+    paths = [
+        p for (p,) in con.execute(
+            "SELECT path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
+            {"ids": file_ids},
+        ).fetchall()
+    ]  # fmt: skip
+    text = pl.col("text") if cut is None else pl.col("text").str.slice(0, cut)
+    if not paths:
+        return meta.select("article_id", *columns, pl.lit(None, dtype=pl.String).alias("text")).clear()
+    texts = (
+        pl.scan_parquet(paths, schema=TEXT_COLUMNS)
+        .join(meta.lazy().select("article_id", "content_version"), on=["article_id", "content_version"], how="semi")
+        .select("article_id", "content_version", text)
+        .collect(engine="streaming")  # file by file: memory is the articles asked for, not the files read
+    )
+    return (
+        meta.with_columns(pl.col("content_version").cast(pl.Int32))
+        .join(texts, on=["article_id", "content_version"])
+        .select("article_id", *columns, "text")
+        .sort("article_id")
+    )
+
+
 def clean_orphans(con: duckdb.DuckDBPyConnection) -> list[Path]:
     """Delete files in this database's text folder that no committed text_files row registers.
 

@@ -197,19 +197,18 @@ def cue_standard_error(model: ReliabilityModel, rows: pl.DataFrame) -> np.ndarra
     """
     names = [str(n) for n in model.feature_names_in_]
     base_rows = rows.select([pl.col(c).cast(pl.Float64) for c in names])
-    base = model.predict(base_rows)
     n = rows["n_articles"].cast(pl.Float64).to_numpy()
-    total = np.zeros(rows.height)
+    moved = []
     for name in names:
         sd_col = f"{name}__sd"
         if sd_col not in rows.columns:
             continue
         step = np.nan_to_num(rows[sd_col].cast(pl.Float64).to_numpy() / np.sqrt(np.maximum(n, 1.0)), nan=0.0)
-        if not np.any(step):
-            continue
-        moved = base_rows.with_columns((pl.col(name) + pl.Series(step)).alias(name))
-        total += (model.predict(moved) - base) ** 2
-    return np.sqrt(total)
+        if np.any(step):
+            moved.append(base_rows.with_columns((pl.col(name) + pl.Series(step)).alias(name)))
+    # one predict over the base rows and every moved copy (predictions are row by row)
+    predicted = model.predict(pl.concat([base_rows, *moved])).reshape(len(moved) + 1, rows.height)
+    return np.sqrt(((predicted[1:] - predicted[0]) ** 2).sum(axis=0))
 
 
 def predict_two_layer(model: TwoLayerModel, inputs: pl.DataFrame, *, thresholds: tuple[float, float]) -> pl.DataFrame:

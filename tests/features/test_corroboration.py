@@ -19,13 +19,13 @@ from features.corroboration import (
     STORY_SCHEMA,
     CorroborationConfig,
     StoryStream,
-    affected_window,
     assign_stories,
     corroboration,
     document_frequencies,
     fit_text_model,
     merge_frequencies,
     outlet_stats,
+    recluster_plan,
     story_table,
     text_model_from_frequencies,
     update_stories,
@@ -523,10 +523,10 @@ def test_story_id_is_earliest_article_with_id_tiebreak() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_affected_window_extends_to_whole_stories() -> None:
+def test_recluster_plan_resumes_at_the_first_new_article() -> None:
     rows = _mixed_rows()
     prev = assign_stories(frame(rows))
-    # a new article 2 days after the wire story: window reaches back to the wire story's start
+    # a new article 2 days after the wire story's start
     new = {
         "article_id": "n1",
         "outlet": "late.com",
@@ -535,25 +535,35 @@ def test_affected_window_extends_to_whole_stories() -> None:
         "text": INDEPENDENT,
     }
     allrows = frame(rows + [new])
-    w = affected_window(allrows, ["n1"], prev)
-    assert w.undated_corpora == ()
-    lo, hi = D(2021, 3, 3, 20), D(2021, 3, 7, 20)  # new +- 2 days
-    assert w.start <= lo and w.end >= hi
-    spans = story_table(prev).filter(~pl.col("undated"))
-    inside = spans.filter((pl.col("last_published_at") >= w.start) & (pl.col("first_published_at") <= w.end))
-    # every story touching the window lies wholly inside it, and the window is no wider
-    assert (inside["first_published_at"] >= w.start).all()
-    assert (inside["last_published_at"] <= w.end).all()
-    assert w.start == min(lo, inside["first_published_at"].min())
-    assert w.end == max(hi, inside["last_published_at"].max())
-    assert "s_ap1" in inside["story_id"].to_list()
-    # without previous assignments: just +- window
-    w0 = affected_window(allrows, ["n1"])
-    assert (w0.start, w0.end) == (lo, D(2021, 3, 7, 20))
-    # undated new article: its corpus is affected, no time window
+    plan = recluster_plan(allrows, prev, ["n1"])
+    order = allrows.sort("published_at", "article_id", nulls_last=True)
+    ids = order["article_id"].to_list()
+    assert ids[plan.first] == "n1"
+    dated = order["published_at"].is_not_null().to_numpy()
+    # everything after the new article is clustered again; nothing before it; no undated article
+    assert plan.redo.tolist() == [i >= plan.first and bool(dated[i]) for i in range(len(ids))]
+    # the state: earlier members of the stories still joinable at 2021-03-05 20:00 (last article within
+    # 2 days, first within 7), and only those
+    spans = (
+        prev.filter(pl.col("published_at") < D(2021, 3, 5, 20))
+        .group_by("story_id")
+        .agg(pl.col("published_at").min().alias("lo"), pl.col("published_at").max().alias("hi"))
+    )
+    joinable = spans.filter((pl.col("hi") >= D(2021, 3, 3, 20)) & (pl.col("lo") >= D(2021, 2, 26, 20)))[
+        "story_id"
+    ].to_list()
+    assert joinable
+    story = dict(zip(prev["article_id"], prev["story_id"], strict=True))
+    expected = [i < plan.first and story.get(a) in joinable for i, a in enumerate(ids)]
+    assert plan.state.tolist() == expected
+    assert 0 < plan.state.sum() < plan.first
+    # an undated new article: its corpus's undated articles are clustered again, no dated one
     und = frame([dict(new, article_id="n2", published_at=None)])
-    w2 = affected_window(pl.concat([allrows, und]), ["n2"], prev)
-    assert w2 == (None, None, ("",))
+    both = pl.concat([allrows.filter(pl.col("article_id") != "n1"), und])
+    plan2 = recluster_plan(both, prev, ["n2"])
+    undated = both.sort("published_at", "article_id", nulls_last=True)["published_at"].is_null().to_numpy()
+    assert plan2.redo.tolist() == undated.tolist()
+    assert not plan2.state.any()
 
 
 def test_update_stories_matches_full_run() -> None:
@@ -839,3 +849,16 @@ def test_stream_rejects_undated_and_out_of_order_batches() -> None:
     stream.close()
     with pytest.raises(ValueError, match="closed"):
         stream.push(df[:1])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=long_corpora(), block=st.integers(1, 6), picks=st.lists(st.integers(0, 39), min_size=1, max_size=5))
+def test_update_equals_full_run_with_the_same_model(df: pl.DataFrame, block: int, picks: list[int]) -> None:
+    """Resuming from the state rebuilt out of the previous stories gives the stories of clustering everything."""
+    cfg = CorroborationConfig(block_size=block)
+    model = fit_text_model(df, cfg)
+    new = sorted({df["article_id"][i % df.height] for i in picks})
+    old = df.filter(~pl.col("article_id").is_in(new))
+    previous = assign_stories(old, cfg, text_model=model)
+    updated = update_stories(df, previous, new, cfg, text_model=model)
+    assert_frame_equal(updated, assign_stories(df, cfg, text_model=model))
