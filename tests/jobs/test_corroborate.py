@@ -87,6 +87,7 @@ def test_wire_copies_count_once_and_ids_stay_stable(tmp_path: Path, con: duckdb.
     )
     later = corroborate(con)
     assert later.new == 1
+    assert later.reclustered == 1  # it resumes at the new article: the earlier ones keep their stories
     after = story_rows(con)
     assert after["r6"][0] == story and after["r1"][0] == story and after["r5"] == rows["r5"]  # ids stable
     assert later.articles_changed < 6  # only rows whose values changed are rewritten

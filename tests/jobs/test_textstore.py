@@ -17,7 +17,7 @@ import pytest
 
 from jobs import db
 from jobs.db import connect
-from jobs.textstore import texts_dir
+from jobs.textstore import read_texts, texts_dir
 
 from .conftest import article, reconciles, write_jsonl
 
@@ -65,6 +65,27 @@ def test_reingest_adds_no_file_and_an_update_adds_one(tmp_path: Path, con, load)
     rows = con.execute("SELECT source_id, text, content_version FROM articles ORDER BY source_id").fetchall()
     assert rows == [("a1", "A new body.", 2), ("a2", "Body of story 2. It has two sentences.", 1)]
     assert files_in(texts_dir(tmp_path / "t.duckdb")) == registered(con)  # the old version's file stays
+
+
+def test_read_texts_reads_the_current_versions_from_their_files_only(tmp_path: Path, con, load) -> None:
+    load(write_jsonl(tmp_path / "a.jsonl", [article(1), article(2)]))
+    load(write_jsonl(tmp_path / "b.jsonl", [article(1, text="A new body."), article(3)]))
+    ids = dict(con.execute("SELECT source_id, article_id FROM article_meta").fetchall())
+    got = read_texts(con, pl.Series([ids["a3"], ids["a1"], "no-such-id"]), columns=("outlet", "title"))
+    assert got.columns == ["article_id", "outlet", "title", "text"]
+    assert got.select("title", "text").rows() == sorted(
+        [("Story 1", "A new body."), ("Story 3", "Body of story 3. It has two sentences.")],
+        key=lambda r: ids["a" + r[0][-1]],
+    )  # the current version, ordered by article_id; unknown ids are not rows
+    assert read_texts(con, pl.Series([ids["a1"]]), cut=5)["text"].to_list() == ["A new"]
+    # the first load's file holds neither current text: reads no longer touch it (the articles view would)
+    (first,) = [p for (p,) in con.execute("SELECT path FROM text_files ORDER BY text_file_id LIMIT 1").fetchall()]
+    Path(first).unlink()
+    assert read_texts(con, pl.Series([ids["a1"], ids["a3"]]), columns=())["text"].to_list() == sorted(
+        ["A new body.", "Body of story 3. It has two sentences."], key=lambda t: ids["a1" if t[0] == "A" else "a3"]
+    )
+    with pytest.raises(duckdb.IOException):
+        con.execute("SELECT count(*) FROM articles").fetchall()
 
 
 def test_a_failed_file_leaves_no_text_file(tmp_path: Path, con, load) -> None:
