@@ -43,7 +43,7 @@ from features.corroboration import (
 from jobs.db import transaction
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.terminal import advance
-from jobs.textstore import read_texts
+from jobs.textstore import iter_texts, read_texts
 
 _META = """
 SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.content_hash,
@@ -144,11 +144,9 @@ def _assign(
 
 
 def _text_batches(con: duckdb.DuckDBPyConnection, cut: int, rows: int) -> Iterator[pl.DataFrame]:
-    """Every article's id, title and first ``cut`` characters of text, in storage order, ``rows`` at a time."""
-    query = "SELECT article_id, title, left(text, $cut) AS text FROM articles"
-    with con.cursor() as cur, cur.sql(query, params={"cut": cut}).to_arrow_reader(batch_size=rows) as reader:
-        for batch in reader:
-            yield pl.from_arrow(batch)  # type: ignore[misc]
+    """Every article's id, title and first ``cut`` characters of text, a text file at a time, ``rows`` at a time."""
+    for texts in iter_texts(con, cut=cut):
+        yield from texts.iter_slices(rows)
 
 
 def _stream_all(

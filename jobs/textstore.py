@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,6 +189,35 @@ def read_texts(
         .select("article_id", *columns, "text")
         .sort("article_id")
     )
+
+
+def iter_texts(
+    con: duckdb.DuckDBPyConnection, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """Every article's id, `columns` and text (the current version; its first `cut` characters if given),
+    one text file at a time: memory is one file's articles, not the corpus (a DuckDB scan of the `articles`
+    view builds its join over every text and ran out of memory at 1,000,000 articles)."""
+    unknown = set(columns) - set(_META_COLUMNS)
+    if unknown:
+        raise ValueError(f"iter_texts: not an article_meta column it reads: {sorted(unknown)}")
+    selected = "".join(f", {c}" for c in columns)
+    files = con.execute("SELECT text_file_id, path FROM text_files ORDER BY text_file_id").fetchall()
+    text = pl.col("text") if cut is None else pl.col("text").str.slice(0, cut)
+    for file_id, path in files:
+        meta = con.sql(
+            f"SELECT article_id, content_version{selected} FROM article_meta WHERE text_file_id = $id",  # noqa: S608 - names checked above
+            params={"id": file_id},
+        ).pl()
+        if not meta.height:
+            continue
+        meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
+        texts = (
+            pl.scan_parquet(path, schema=TEXT_COLUMNS)
+            .join(meta.lazy().select("article_id", "content_version"), on=["article_id", "content_version"], how="semi")
+            .select("article_id", "content_version", text)
+            .collect(engine="streaming")
+        )
+        yield meta.join(texts, on=["article_id", "content_version"]).select("article_id", *columns, "text")
 
 
 def clean_orphans(con: duckdb.DuckDBPyConnection) -> list[Path]:
