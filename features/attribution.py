@@ -679,9 +679,17 @@ def _classify(frames: pl.LazyFrame, cues: AttributionCues) -> pl.LazyFrame:
     return frames.with_columns(source.alias("source"))
 
 
-def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: int | None = None) -> pl.LazyFrame:
-    """One row per reporting-verb cue with its source phrase, classified (rows without a source dropped)."""
-    keys = ["article_id", "sentence_no"]
+def _verb_frames(
+    sentences: pl.LazyFrame,
+    cues: AttributionCues,
+    *,
+    keys: tuple[str, ...] = ("article_id", "sentence_no"),
+    n_stages: int | None = None,
+) -> pl.LazyFrame:
+    """One row per reporting-verb cue with its source phrase, classified (rows without a source dropped).
+
+    `keys` identify a sentence (the rows keep them): the article's keys, or a row index of `sentences`.
+    """
     c = pl.col
     candidates = sentences.filter(c("sentence_lower").str.contains(cues.frame_cue))
     spans = cue_spans(
@@ -992,13 +1000,17 @@ def attribution_frames(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.
 @feature(version="2", output_schema=SENTENCE_ATTRIBUTION_SCHEMA, adds_columns=True)
 def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.LazyFrame:
     """Add per-sentence booleans `named_attribution` and `unnamed_attribution` (both: a mixed attribution)."""
-    keys = ["article_id", "sentence_no"]
     unnamed = pl.col("source") == UNNAMED
-    # the input is read twice (the verb frames and the join back): compute it once
-    sentences = sentences.cache()
+    names = sentences.collect_schema().names()
+    # the input is read twice (the verb frames and the per-sentence columns): compute it once. The verb frames
+    # carry a row index, not the article keys: a join on it of the narrow per-sentence result, put beside the
+    # sentences, costs a third of a join of the wide sentence frame on (article_id, sentence_no).
+    sentences = sentences.with_row_index("_rid").cache()
+    start = pl.col("start")
     per_sentence = (
-        _output(_verb_frames(sentences, cues))
-        .group_by(keys)
+        _verb_frames(sentences, cues, keys=("_rid",))
+        .with_columns((start + pl.col("_src_start")).alias("cue_start"), (start + pl.col("_src_end")).alias("cue_end"))
+        .group_by("_rid")
         .agg(
             (pl.col("source") == NAMED).any().alias("named_attribution"),
             unnamed.any().alias("_unnamed_frame"),
@@ -1009,13 +1021,15 @@ def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
     # frame-less cues need no span here (unnamed_source_spans finds them in the few unnamed sentences)
     pattern = pl.any_horizontal([low.str.contains(r) for r in cues.unnamed])
     reportedly = low.str.contains(cues.reportedly) & ~pl.col("named_attribution")
+    flags = (
+        sentences.select("_rid")
+        .join(per_sentence, on="_rid", how="left", maintain_order="left")
+        .select(pl.col("named_attribution", "_unnamed_frame").fill_null(False), "unnamed_sources")
+    )
     return (
-        sentences.join(per_sentence, on=keys, how="left", maintain_order="left")
-        .with_columns(
-            pl.col("named_attribution", "_unnamed_frame").fill_null(False),
-        )
+        pl.concat([sentences, flags], how="horizontal")
         .with_columns((pl.col("_unnamed_frame") | pattern | reportedly).alias("unnamed_attribution"))
-        .select(*sentences.collect_schema().names(), *SENTENCE_ATTRIBUTION_SCHEMA)
+        .select(*names, *SENTENCE_ATTRIBUTION_SCHEMA)
     )
 
 
