@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import polars as pl
 
@@ -36,6 +36,21 @@ def alternation(words: Iterable[str]) -> str:
     if not uniq:
         return "(?:$.^)"  # matches nothing
     return "(?:" + "|".join(re.escape(w).replace(r"\ ", " ") for w in uniq) + ")"
+
+
+def masked(cond: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """`text` where `cond` is true, else "" (not null): the input of a string operation only some rows need.
+
+    Polars 2.1's string kernels also scan the values under null slots, and `pl.when(cond).then(text)` keeps the
+    original strings there: a regex on that null-masked column costs as much as on the whole column (measured:
+    a 20% mask, 0.23 s either way), on this one a fifth of it.
+    """
+    return pl.when(cond).then(text).otherwise(pl.lit("", dtype=pl.String))
+
+
+def only_where(cond: pl.Expr, text: pl.Expr, op: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """`op(text)` where `cond` is true, else null; `op` scans only the rows where `cond` is true (see `masked`)."""
+    return pl.when(cond).then(op(masked(cond, text)))
 
 
 def per_1k(count: pl.Expr, words: pl.Expr) -> pl.Expr:
