@@ -35,6 +35,7 @@ from features._text import (
     CUE_SPAN_SCHEMA,
     alternation,
     ascii_boundaries,
+    contains_gated,
     cue_spans,
     masked,
     only_where,
@@ -1054,7 +1055,8 @@ def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
     low = pl.col("sentence_lower")
     # frame-less cues need no span here (unnamed_source_spans finds them in the few unnamed sentences)
     pattern = pl.any_horizontal([low.str.contains(r) for r in cues.unnamed])
-    reportedly = low.str.contains(cues.reportedly) & ~pl.col("named_attribution")
+    # its required literals ("reportedly", "reports", "there") are rare: a literal search first (0.16 -> 0.04 s)
+    reportedly = contains_gated(low, cues.reportedly) & ~pl.col("named_attribution")
     flags = (
         sentences.select("_rid")
         .join(per_sentence, on="_rid", how="left", maintain_order="left")
