@@ -711,9 +711,8 @@ def _verb_frames(
     `keys` identify a sentence (the rows keep them): the article's keys, or a row index of `sentences`.
     """
     c = pl.col
-    candidates = sentences.filter(c("sentence_lower").str.contains(cues.frame_cue))
     spans = cue_spans(
-        candidates,
+        sentences,
         text="sentence_lower",
         regex=cues.frame_cue,
         keys=keys,
@@ -988,7 +987,7 @@ def _pattern_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, regex: st
     """One row per match of a frame-less unnamed cue regex (the match is the span)."""
     keys = ["article_id", "sentence_no"]
     return cue_spans(
-        sentences.filter(pl.col("sentence_lower").str.contains(regex)),
+        sentences,
         text="sentence_lower",
         regex=regex,
         keys=keys,

@@ -89,9 +89,8 @@ def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -
     weight = cue.replace_strict(dict(cues.literal_weights), default=None, return_dtype=pl.Float64)
     for regex, w in reversed(cues.own):
         weight = pl.when(cue.str.contains(regex)).then(pl.lit(w)).otherwise(weight)
-    candidates = sentences.filter(pl.col("sentence_lower").str.contains(cues.regex))
     spans = cue_spans(
-        candidates,
+        sentences,
         text="sentence_lower",
         regex=cues.regex,
         keys=["article_id", "sentence_no"],
