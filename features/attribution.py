@@ -726,13 +726,14 @@ def _verb_frames(
     post_regex = rf"(?:^|\s)(?P<h>{TOKEN})(?P<t>,? (?:{alternation(POST_MODIFIERS)[3:-1]})(?: {TOKEN}){{1,8}})$"
     post_test = post_regex.replace("(?P<h>", "(?:").replace("(?P<t>", "(?:")
     stops = alternation(OBJECT_STOPS)[3:-1]
+    progressive, by_follows = c("cue").str.contains(" ", literal=True), right.str.starts_with(" by ")
     stages: list[list[pl.Expr]] = [
         [
             (cs - LEFT_WINDOW).clip(lower_bound=0).alias("_window"),
             # a progressive cue "are demanding" is the verb "demanding" after a skipped "are"
-            pl.when(c("cue").str.contains(" ", literal=True))
+            pl.when(progressive)
             .then(
-                masked(c("cue").str.contains(" ", literal=True), c("cue")).str.replace(
+                masked(progressive, c("cue")).str.replace(
                     r"^(?:am|is|are|was|were|been|be) (?:\S+ )??(\S+(?: for| to)?)$", "$1"
                 )
             )
@@ -792,8 +793,8 @@ def _verb_frames(
             )
             .fill_null(False)
             .alias("_modal_passive"),
-            pl.when(right.str.starts_with(" by "))
-            .then(~masked(right.str.starts_with(" by "), right).str.contains(r"^\s+by\s+\S+ing\b"))
+            pl.when(by_follows)
+            .then(~masked(by_follows, right).str.contains(r"^\s+by\s+\S+ing\b"))
             .otherwise(False)
             .alias("_by_follows"),
             left_raw.str.strip_chars_end(" ")
