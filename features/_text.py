@@ -47,6 +47,7 @@ def masked(cond: pl.Expr, text: pl.Expr) -> pl.Expr:
     Polars 2.1's string kernels also scan the values under null slots, and `pl.when(cond).then(text)` keeps the
     original strings there: a regex on that null-masked column costs as much as on the whole column. Measured on
     the sentences of 10,000 articles, a regex wanted on 20% of them: 0.23 s with a null mask, 0.03 s with this.
+    It pays where the operation reads or copies whole strings; an anchored regex costs little on any row.
     """
     return pl.when(cond).then(text).otherwise(pl.lit("", dtype=pl.String))
 
