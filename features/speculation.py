@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from features._text import CUE_SPAN_SCHEMA, alternation, ascii_boundaries, cue_spans, per_1k, share
+from features._text import CUE_SPAN_SCHEMA, alternation, ascii_boundaries, cue_spans, only_where, per_1k, share
 from features.lexicons import Lexicons
 from features.registry import feature
 
@@ -89,16 +89,17 @@ def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -
     weight = cue.replace_strict(dict(cues.literal_weights), default=None, return_dtype=pl.Float64)
     for regex, w in reversed(cues.own):
         weight = pl.when(cue.str.contains(regex)).then(pl.lit(w)).otherwise(weight)
-    candidates = sentences.filter(pl.col("sentence_lower").str.contains(cues.regex))
     spans = cue_spans(
-        candidates,
+        sentences,
         text="sentence_lower",
         regex=cues.regex,
         keys=["article_id", "sentence_no"],
         carry=["start", "end", "sentence", "sentence_lower"],
     )
-    # the context regex runs on the sentences of "would" cues only (the others get a null input)
-    would_ok = pl.when(cue == "would").then(pl.col("sentence_lower")).str.contains(ascii_boundaries(WOULD_CONTEXT))
+    # the context regex runs on the sentences of "would" cues only (the others get an empty input)
+    would_ok = only_where(
+        cue == "would", pl.col("sentence_lower"), lambda text: text.str.contains(ascii_boundaries(WOULD_CONTEXT))
+    )
     return spans.filter(~cue.str.contains(cues.exclusion) & ((cue != "would") | would_ok.fill_null(False))).select(
         "article_id",
         "sentence_no",
