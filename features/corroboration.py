@@ -1149,9 +1149,9 @@ def update_stories(
     df = _prepare(articles)
     plan = recluster_plan(df, previous, new_ids, config)
     rows = np.flatnonzero(plan.texts)
-    sub = df[rows].with_row_index("_j")
+    sub = df[rows].drop("_i").with_row_index("_i")
     model = text_model if text_model is not None else _fit_transform(df, config)[0]
-    X = vectorize(sub.drop("_i").rename({"_j": "_i"}), model)
+    X = vectorize(sub, model)
     Xz = _drop_short(X, config)
     root = np.arange(df.height, dtype=np.int64)  # filled for the rows clustered again
     in_state = plan.state[rows]
@@ -1183,14 +1183,8 @@ def update_stories(
         local_of[rows] = np.arange(len(rows))
         j = local_of[members]
         part = sub[j].drop("_i").with_row_index("_i")
-        member_story = frame["story_id"].gather(members)
-        first_member = (
-            pl.DataFrame({"s": member_story, "k": np.arange(len(members))}).group_by("s").agg(pl.col("k").min())
-        )
-        part_root = (
-            pl.DataFrame({"s": member_story}).join(first_member, on="s", how="left", maintain_order="left")["k"]
-        ).to_numpy()
-        copy_of = _detect_copies(part, part_root, X[j], config)
+        story_key = frame["story_id"].gather(members).rank("dense").to_numpy()  # copies are looked for per story
+        copy_of = _detect_copies(part, story_key, X[j], config)
         origin = ids.gather(members[np.maximum(copy_of, 0)]).zip_with(
             pl.Series(copy_of >= 0), pl.Series([None] * len(members), dtype=pl.String)
         )
