@@ -78,6 +78,25 @@ def quiet_option(f: F) -> F:
     )(f)
 
 
+def engine_options(f: F) -> F:
+    """--engine and --spark-master, for the stages that can run on Spark (docs/scale-out.md)."""
+    f = click.option(
+        "--spark-master",
+        envvar="PRESSTRUST_SPARK_MASTER",
+        help="Spark master URL for --engine spark (local[2], spark://host:7077, yarn, k8s://..., sc://host:15002 "
+        "for Spark Connect); default local[2], or the one spark-submit gives.",
+    )(f)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "spark"]),
+        default="local",
+        show_default=True,
+        envvar="PRESSTRUST_ENGINE",
+        help="spark: featurize and corroborate run as Apache Spark jobs over the Parquet text files "
+        "(needs presstrust[spark] and Java); results land in the same tables.",
+    )(f)
+
+
 def _open(db_path: Path, **kwargs: Any) -> Any:
     click.get_current_context().meta["presstrust.db"] = db_path
     return connect(db_path, **kwargs)  # DatabaseError: handled with its exit code by PresstrustGroup
@@ -537,6 +556,7 @@ def _publish_snapshot(db_path: Path) -> None:
     envvar="PRESSTRUST_LOG_FORMAT",
     help="json: one JSON object per log line, for log collectors.",
 )
+@engine_options
 @quiet_option
 def nightly(
     db_path: Path,
@@ -550,6 +570,8 @@ def nightly(
     min_articles: int,
     text_source: str,
     log_format: str,
+    engine: str,
+    spark_master: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -561,6 +583,8 @@ def nightly(
     Example:
 
         presstrust nightly --db /var/lib/presstrust/presstrust.duckdb --corpus /data/news/ --quiet
+
+        presstrust nightly --engine spark --spark-master spark://head:7077
     """
     from jobs.lock import LockHeld
     from jobs.nightly import NightlyOptions
@@ -579,6 +603,8 @@ def nightly(
         min_articles=min_articles,
         text_source=text_source,
         allow_shrink=allow_shrink,
+        engine=engine,
+        spark_master=spark_master,
     )
     try:
         summary = run_nightly(options)
@@ -621,19 +647,33 @@ def nightly(
     show_default=True,
     help="Recent articles per outlet from which its repeated (boilerplate) lines are learned.",
 )
+@engine_options
 @quiet_option
-def featurize(db_path: Path, force: bool, batch_size: int, history: int, quiet: bool, verbose: bool) -> None:
+def featurize(
+    db_path: Path,
+    force: bool,
+    batch_size: int,
+    history: int,
+    engine: str,
+    spark_master: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Compute article features and evidence for new, changed or outdated articles.
 
     Example:
 
         presstrust featurize --db data/presstrust.duckdb
+
+        presstrust featurize --engine spark --spark-master local[2]
     """
     from jobs.featurize import featurize as run_featurize
 
     setup_logging(quiet=quiet, verbose=verbose)
     with _open(db_path) as con:
-        summary = run_featurize(con, batch_size=batch_size, history=history, force=force)
+        summary = run_featurize(
+            con, batch_size=batch_size, history=history, force=force, engine=engine, spark_master=spark_master
+        )
     if not quiet:
         click.echo(summary.line())
 
@@ -661,8 +701,9 @@ def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, quiet: 
 @cli.command()
 @db_option
 @click.option("--full", is_flag=True, help="Re-cluster every article, not only the window new ones can touch.")
+@engine_options
 @quiet_option
-def corroborate(db_path: Path, full: bool, quiet: bool, verbose: bool) -> None:
+def corroborate(db_path: Path, full: bool, engine: str, spark_master: str | None, quiet: bool, verbose: bool) -> None:
     """Cluster articles into stories across outlets; mark copies and independent corroboration.
 
     Incremental: only the time window that new or changed articles can touch is re-clustered, and
@@ -671,12 +712,14 @@ def corroborate(db_path: Path, full: bool, quiet: bool, verbose: bool) -> None:
     Example:
 
         presstrust corroborate --db data/presstrust.duckdb
+
+        presstrust corroborate --engine spark
     """
     from jobs.corroborate import corroborate as run_corroborate
 
     setup_logging(quiet=quiet, verbose=verbose)
     with _open(db_path) as con:
-        summary = run_corroborate(con, full=full)
+        summary = run_corroborate(con, full=full, engine=engine, spark_master=spark_master)
     if not quiet:
         click.echo(summary.line())
 

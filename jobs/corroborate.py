@@ -74,11 +74,18 @@ def _texts(con: duckdb.DuckDBPyConnection, ids: pl.Series) -> pl.DataFrame:
 
 
 def corroborate(
-    con: duckdb.DuckDBPyConnection, *, full: bool = False, config: CorroborationConfig = DEFAULT_CONFIG
+    con: duckdb.DuckDBPyConnection,
+    *,
+    full: bool = False,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> CorroborateSummary:
-    """Assign new and changed articles to stories; write what changed; record the run."""
+    """Assign new and changed articles to stories; write what changed; record the run.
+
+    engine "spark" clusters time buckets as Spark tasks (jobs/spark_engine.py) and writes the same way."""
     started = time.perf_counter()
-    run_id = start_run(con, "corroborate", {"full": full, "config": repr(config)})
+    run_id = start_run(con, "corroborate", {"full": full, "config": repr(config), "engine": engine})
     with failure_recorded(con, run_id):
         meta = con.sql(_META).pl()
         changed = pl.col("clustered_hash").is_null() | (pl.col("clustered_hash") != pl.col("content_hash"))
@@ -88,7 +95,14 @@ def corroborate(
         if new_ids.len() == 0 and not full:
             summary.stories = int(con.execute("SELECT count(*) FROM stories").fetchall()[0][0])
         else:
-            assignments, reclustered = _assign(con, meta, previous, new_ids, full=full, config=config)
+            if engine == "spark":
+                from jobs import spark_engine
+
+                assignments, reclustered = spark_engine.assign(
+                    con, meta, previous, new_ids, full=full, config=config, master=spark_master
+                )
+            else:
+                assignments, reclustered = _assign(con, meta, previous, new_ids, full=full, config=config)
             summary.reclustered = reclustered
             _write(con, assignments, meta, run_id=run_id, summary=summary)
     summary.seconds = time.perf_counter() - started
