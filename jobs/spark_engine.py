@@ -12,12 +12,15 @@ Each task's result frames travel as Arrow IPC bytes in one binary column (three 
 schemas from one call, and no Spark type mapping of Polars' types).
 
 Corroboration is bucketed in time (docs/scale-out.md): dated articles fall in `bucket_days`-day buckets
-(aligned on 1970-01-01, so a bucket's result does not depend on which run computed it); each bucket is
-clustered with the articles of `context` before and after it (the join window, 2 days by default) and
-keeps the rows of its own articles. A story that crosses a bucket edge by more than the context can be
-split in two, and each bucket fits its own TF-IDF weights: the stories are close to, not identical
-with, the local engine's (measured in BENCHMARKS.md). Undated articles are clustered per corpus, as
-locally.
+(aligned on 1970-01-01, so a bucket's result does not depend on which run computed it). Each bucket is
+clustered by `assign_stories` as one group with the articles that can reach into it: from `max_story_span`
+before it (a story it continues started no earlier) to the join window after it. A bucket keeps its own
+articles' stories; stories crossing an edge are stitched to the id their earlier bucket gave them. All
+buckets share one TF-IDF model, fitted on the driver on up to MODEL_SAMPLE articles. On the embedded
+sample this gives exactly the stories of one `assign_stories` call over every article with that model
+(tests/jobs/test_spark_engine.py). The local engine instead fits a model per window of up to a year, so
+the two engines' stories differ where the weights tip a join (measured in BENCHMARKS.md). Undated
+articles are clustered per corpus, as locally.
 """
 
 from __future__ import annotations
@@ -40,7 +43,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.corroboration import ARTICLE_SCHEMA, CorroborationConfig, assign_stories
+from features.corroboration import (
+    ARTICLE_SCHEMA,
+    CorroborationConfig, TextModel,
+    assign_stories,
+    fit_text_model,
+    update_stories,
+)
 from features.lexicons import Lexicons
 from features.pipeline import article_features
 
@@ -50,6 +59,8 @@ ENGINES = ("local", "spark")
 DEFAULT_MASTER = "local[2]"
 BUCKET_DAYS = 7
 ROWS_PER_TASK = 5_000  # articles per featurize task (Spark splits the input into about rows / this tasks)
+MODEL_SAMPLE = 200_000  # articles the corroboration text model is fitted on (driver memory ~ 1 GB at most)
+_MODEL_SEED = 13
 _US_PER_DAY = 86_400_000_000
 _OUT_SCHEMA = "kind string, data binary"
 
@@ -234,6 +245,24 @@ def _concat(
 # ------------------------------------------------------------------------------------------------ corroborate
 
 
+def _text_model(con: duckdb.DuckDBPyConnection, redo: pl.DataFrame, config: CorroborationConfig) -> TextModel:
+    """One TF-IDF model for every bucket, fitted on the driver on at most MODEL_SAMPLE of the articles to redo
+    (chosen by a hash of article_id, so deterministically): per-bucket weights from a few days of a sparse feed
+    would be noisy, and the local engine, too, fits one model per window of up to a year."""
+    ids = redo.select("article_id")
+    if ids.height > MODEL_SAMPLE:
+        ids = ids.sort(pl.col("article_id").hash(_MODEL_SEED)).head(MODEL_SAMPLE)
+    con.register("_spark_ids", ids.to_arrow())
+    try:
+        frame = con.sql(
+            "SELECT a.article_id, a.outlet, a.published_at, a.title, a.text FROM articles a "
+            "SEMI JOIN _spark_ids i ON i.article_id = a.article_id"
+        ).pl()
+    finally:
+        con.unregister("_spark_ids")
+    return fit_text_model(frame, config)
+
+
 def assign(
     con: duckdb.DuckDBPyConnection,
     meta: pl.DataFrame,
@@ -251,31 +280,32 @@ def assign(
     assignments and how many articles were re-clustered.
     """
     bucket_us = bucket_days * _US_PER_DAY
-    context_us = config.window // timedelta(microseconds=1)
+    # context: before a bucket, as far back as a story it continues can have started; after it, the join window
+    before = (config.max_story_span or config.window) // timedelta(microseconds=1)
+    after = config.window // timedelta(microseconds=1)
     base = meta.select(
         "article_id",
         "outlet",
         pl.col("corpus").cast(pl.String).fill_null(""),
         pl.col("published_at").dt.epoch("us").alias("t"),
-    ).with_columns((pl.col("t") // bucket_us).alias("bucket"))
-    # a bucket is redone when a new article is in it or in its context; undated: its corpus is redone
+    ).with_columns(
+        (pl.col("t") // bucket_us).alias("bucket"),
+        ((pl.col("t") - after) // bucket_us).alias("first"),  # the buckets whose groups hold the article
+        ((pl.col("t") + before) // bucket_us).alias("last"),
+    )
+    # a bucket is redone when a new article is in its group; undated: the article's corpus is redone
     touched = base.filter(pl.col("article_id").is_in(new_ids.implode())) if not full else base
-    dated = touched.filter(pl.col("t").is_not_null())
-    buckets = pl.concat(
-        [((dated["t"] + d) // bucket_us) for d in (-context_us, 0, context_us)]
-    ).unique()
+    buckets = touched.select(pl.int_ranges("first", pl.col("last") + 1).explode().drop_nulls().unique())["first"]
     corpora = touched.filter(pl.col("t").is_null())["corpus"].unique()
     redo = base.filter(
         pl.col("bucket").is_in(buckets.implode()) | (pl.col("t").is_null() & pl.col("corpus").is_in(corpora.implode()))
     )
-    needed = base.filter(
-        ((pl.col("t") - context_us) // bucket_us).is_in(buckets.implode())
-        | ((pl.col("t") + context_us) // bucket_us).is_in(buckets.implode())
-        | pl.col("article_id").is_in(redo["article_id"].implode())
-    )
+    in_group = pl.int_ranges("first", pl.col("last") + 1).list.eval(pl.element().is_in(buckets.implode())).list.any()
+    needed = base.filter(in_group.fill_null(False) | pl.col("article_id").is_in(redo["article_id"].implode()))
     kept = previous.filter(~pl.col("article_id").is_in(redo["article_id"].implode()))
     if redo.height == 0:
         return kept, 0
+    model = _text_model(con, redo, config)
     spark = session(master)
 
     def cluster(table: pa.Table) -> pa.Table:
@@ -289,8 +319,10 @@ def assign(
             pl.col("title").fill_null(""),
             pl.col("text").fill_null(""),
         )
-        stories = assign_stories(articles, config).join(
-            frame.filter("core").select("article_id"), on="article_id", how="semi"
+        bucket = table.column("bucket")[0].as_py()
+        rows = frame.filter(pl.col("core") | (pl.col("t") < pl.lit(bucket) * bucket_us))  # own and earlier rows
+        stories = assign_stories(articles, config, text_model=model).join(
+            rows.select("article_id", "core", pl.lit(bucket, dtype=pl.Int64).alias("bucket")), on="article_id"
         )
         return pa.table({"kind": ["stories"], "data": [_ipc(stories)]})
 
@@ -312,9 +344,7 @@ def assign(
         own = F.floor(t / F.lit(bucket_us))
         key = F.explode(
             F.when(t.isNull(), F.array(F.lit(None).cast("long"))).otherwise(
-                F.array_distinct(
-                    F.array(own, F.floor((t - F.lit(context_us)) / F.lit(bucket_us)), F.floor((t + F.lit(context_us)) / F.lit(bucket_us)))
-                )
+                F.sequence(F.floor((t - F.lit(after)) / F.lit(bucket_us)), F.floor((t + F.lit(before)) / F.lit(bucket_us)))
             )
         )
         groups = (
@@ -329,8 +359,61 @@ def assign(
         log.info(
             "spark corroborate: %d articles in %d buckets, %.1fs", redo.height, len(fresh), time.perf_counter() - started
         )
-    redone = pl.concat(fresh, how="vertical") if fresh else pl.DataFrame(schema=ARTICLE_SCHEMA)
-    redone = redone.filter(pl.col("article_id").is_in(redo["article_id"].implode()))
-    if redone.height != redo.height:
-        raise RuntimeError(f"spark corroborate returned {redone.height} rows for {redo.height} articles")
-    return pl.concat([kept.select(list(ARTICLE_SCHEMA)), redone], how="vertical_relaxed").sort("article_id"), redo.height
+    rows = pl.concat(fresh, how="vertical") if fresh else pl.DataFrame(schema={**ARTICLE_SCHEMA, "core": pl.Boolean})
+    stitched = _stitch(rows.filter(pl.col("article_id").is_in(needed["article_id"].implode())), kept)
+    if stitched.height != redo.height:
+        raise RuntimeError(f"spark corroborate returned {stitched.height} rows for {redo.height} articles")
+    merged = pl.concat([kept.select(stitched.columns), stitched], how="vertical_relaxed")
+    return _features(meta, merged, model, config), redo.height
+
+
+def _stitch(rows: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """One story id per story across bucket edges (article_id, story_id, copy_of of each bucket's own articles).
+
+    A bucket also returns the rows of the earlier context it saw. Its stories that hold such a context
+    article take that article's id in the earlier bucket (already final: buckets go in time order; the
+    smallest id when it holds several; a bucket not redone: the id in `kept`), so a story crossing an edge keeps
+    the id of its first article.
+    """
+    seen = kept.join(rows.filter(~pl.col("core")).select("article_id"), on="article_id", how="semi")
+    final = dict(zip(seen["article_id"], seen["story_id"], strict=True))  # article_id -> final story id
+    out = []
+    undated = rows.filter(pl.col("undated"))
+    dated = rows.filter(~pl.col("undated"))
+    for _, group in sorted(dated.partition_by("bucket", as_dict=True).items(), key=lambda kv: kv[0][0]):
+        context = group.filter(~pl.col("core"))
+        links = (
+            pl.DataFrame(
+                {
+                    "story_id": context["story_id"],
+                    "final": [final.get(a) for a in context["article_id"]],
+                },
+                schema={"story_id": pl.String, "final": pl.String},
+            )
+            .drop_nulls()
+            .group_by("story_id")
+            .agg(pl.col("final").min())
+        )
+        own = (
+            group.filter("core")
+            .join(links, on="story_id", how="left")
+            .with_columns(pl.coalesce("final", "story_id").alias("story_id"))
+        )
+        final.update(zip(own["article_id"], own["story_id"], strict=True))
+        out.append(own.select("article_id", "story_id", "copy_of"))
+    out.append(undated.select("article_id", "story_id", "copy_of"))
+    return pl.concat(out, how="vertical")
+
+
+def _features(
+    meta: pl.DataFrame, stitched: pl.DataFrame, model: TextModel, config: CorroborationConfig
+) -> pl.DataFrame:
+    """ARTICLE_SCHEMA rows of stitched stories: `update_stories` with nothing new re-clusters nothing and
+    computes the per-article corroboration features over the given stories (texts are not needed)."""
+    articles = meta.select(
+        "article_id", "outlet", "published_at", "corpus", title=pl.lit(""), text=pl.lit("")
+    ).join(stitched.select("article_id"), on="article_id", how="semi")
+    previous = stitched.join(articles.select("article_id", "outlet", "published_at"), on="article_id").with_columns(
+        undated=pl.col("published_at").is_null()
+    )
+    return update_stories(articles, previous, [], config, text_model=model)
