@@ -200,8 +200,12 @@ def main() -> None:
     parser.add_argument("--nightly", type=int, default=1_000_000, help="articles of the end-to-end nightly (0: skip)")
     parser.add_argument("--increment", type=int, default=10_000, help="new articles of the incremental night")
     parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True, help="per-stage benchmarks")
-    parser.add_argument("--shared-corpus-stages", action=argparse.BooleanOptionalAction, default=True,
-                        help="the per-stage benchmarks on the shared corpus itself (before the scaled one)")  # fmt: skip
+    parser.add_argument(
+        "--shared-corpus-stages",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the per-stage benchmarks on the shared corpus itself (before the scaled one)",
+    )
     parser.add_argument(
         "--engine",
         default="local",

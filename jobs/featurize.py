@@ -174,7 +174,9 @@ def featurize(
     lexicons = lexicons or load_lexicons()
     version = feature_version(lexicons)
     run_id = start_run(
-        con, "featurize", {"batch_size": batch_size, "history": history, "force": force, "feature_version": version, "engine": engine}
+        con,
+        "featurize",
+        {"batch_size": batch_size, "history": history, "force": force, "feature_version": version, "engine": engine},
     )
     summary = FeaturizeSummary(run_id, 0, 0, 0, 0, 0, version, 0.0)
     with failure_recorded(con, run_id, lambda: summary.counts):

@@ -45,7 +45,8 @@ import pyarrow.parquet as pq
 
 from features.corroboration import (
     ARTICLE_SCHEMA,
-    CorroborationConfig, TextModel,
+    CorroborationConfig,
+    TextModel,
     assign_stories,
     fit_text_model,
     update_stories,
@@ -114,7 +115,9 @@ def _staging(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
     """A scratch folder beside the database (executors must see it: on a cluster, a shared filesystem)."""
     rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     db_file = rows[0][0] if rows and rows[0][0] else None
-    base = Path(os.environ.get("PRESSTRUST_SPARK_STAGING") or (Path(db_file).parent if db_file else tempfile.gettempdir()))
+    base = Path(
+        os.environ.get("PRESSTRUST_SPARK_STAGING") or (Path(db_file).parent if db_file else tempfile.gettempdir())
+    )
     base.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=".presstrust-spark-", dir=base))
     try:
@@ -205,7 +208,9 @@ def featurize_batches(
             )
 
     with _staging(con) as folder:
-        files = _export(con, todo, "article_id, content_version, outlet, title, authors, language", folder / "m.parquet")
+        files = _export(
+            con, todo, "article_id, content_version, outlet, title, authors, language", folder / "m.parquet"
+        )
         started = time.perf_counter()
         articles = _with_texts(spark, folder / "m.parquet", files).select(
             "article_id", "outlet", "title", "text", "authors", "language"
@@ -217,9 +222,7 @@ def featurize_batches(
         yield from _rebatch(out, batch_size)
 
 
-def _rebatch(
-    out: Path, batch_size: int
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+def _rebatch(out: Path, batch_size: int) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """Group the tasks' frames into write batches of at most about batch_size articles."""
     pending: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
     rows = 0
@@ -327,13 +330,8 @@ def assign(
         return pa.table({"kind": ["stories"], "data": [_ipc(stories)]})
 
     with _staging(con) as folder:
-        files = _export(
-            con, needed, "article_id, content_version, title", folder / "m.parquet"
-        )
-        keys = pl.DataFrame(
-            {"article_id": needed["article_id"], "outlet": needed["outlet"], "corpus": needed["corpus"], "t": needed["t"]}
-        )
-        keys.write_parquet(folder / "k.parquet")
+        files = _export(con, needed, "article_id, content_version, title", folder / "m.parquet")
+        needed.select("article_id", "outlet", "corpus", "t").write_parquet(folder / "k.parquet")
         started = time.perf_counter()
         from pyspark.sql import functions as F
 
@@ -344,7 +342,9 @@ def assign(
         own = F.floor(t / F.lit(bucket_us))
         key = F.explode(
             F.when(t.isNull(), F.array(F.lit(None).cast("long"))).otherwise(
-                F.sequence(F.floor((t - F.lit(after)) / F.lit(bucket_us)), F.floor((t + F.lit(before)) / F.lit(bucket_us)))
+                F.sequence(
+                    F.floor((t - F.lit(after)) / F.lit(bucket_us)), F.floor((t + F.lit(before)) / F.lit(bucket_us))
+                )
             )
         )
         groups = (
@@ -357,7 +357,10 @@ def assign(
         groups.groupBy("bucket", "group_corpus").applyInArrow(cluster, _OUT_SCHEMA).write.parquet(str(out))
         fresh = [frame for batch in _staged(out) for frame in _frames(batch, "stories")]
         log.info(
-            "spark corroborate: %d articles in %d buckets, %.1fs", redo.height, len(fresh), time.perf_counter() - started
+            "spark corroborate: %d articles in %d groups, %.1fs",
+            redo.height,
+            len(fresh),
+            time.perf_counter() - started,
         )
     rows = pl.concat(fresh, how="vertical") if fresh else pl.DataFrame(schema={**ARTICLE_SCHEMA, "core": pl.Boolean})
     stitched = _stitch(rows.filter(pl.col("article_id").is_in(needed["article_id"].implode())), kept)
@@ -410,9 +413,9 @@ def _features(
 ) -> pl.DataFrame:
     """ARTICLE_SCHEMA rows of stitched stories: `update_stories` with nothing new re-clusters nothing and
     computes the per-article corroboration features over the given stories (texts are not needed)."""
-    articles = meta.select(
-        "article_id", "outlet", "published_at", "corpus", title=pl.lit(""), text=pl.lit("")
-    ).join(stitched.select("article_id"), on="article_id", how="semi")
+    articles = meta.select("article_id", "outlet", "published_at", "corpus", title=pl.lit(""), text=pl.lit("")).join(
+        stitched.select("article_id"), on="article_id", how="semi"
+    )
     previous = stitched.join(articles.select("article_id", "outlet", "published_at"), on="article_id").with_columns(
         undated=pl.col("published_at").is_null()
     )

@@ -73,9 +73,7 @@ def test_spark_stories_are_one_clustering_of_the_whole_sample(sample_dbs: dict[s
     """Buckets, context and stitching give the stories of one assign_stories call over every article with the
     same text model (the local engine fits one model per window instead: its stories differ, BENCHMARKS.md)."""
     con = sample_dbs["spark"]
-    articles = con.sql(
-        "SELECT article_id, outlet, published_at, source_file AS corpus, title, text FROM articles"
-    ).pl()
+    articles = con.sql("SELECT article_id, outlet, published_at, source_file AS corpus, title, text FROM articles").pl()
     model = fit_text_model(articles.drop("corpus"))
     expected = assign_stories(articles, text_model=model).drop("published_at", "undated")
     got = con.sql(f"SELECT {', '.join(expected.columns)} FROM story_articles ORDER BY article_id").pl()  # noqa: S608
