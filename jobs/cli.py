@@ -78,6 +78,16 @@ def quiet_option(f: F) -> F:
     )(f)
 
 
+def _check_engine(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value == "spark":
+        from jobs.spark_engine import spark_available
+
+        reason = spark_available()
+        if reason:
+            raise click.BadParameter(f"Spark cannot run here: {reason}; see docs/scale-out.md")
+    return value
+
+
 def engine_options(f: F) -> F:
     """--engine and --spark-master, for the stages that can run on Spark (docs/scale-out.md)."""
     f = click.option(
@@ -92,6 +102,7 @@ def engine_options(f: F) -> F:
         default="local",
         show_default=True,
         envvar="PRESSTRUST_ENGINE",
+        callback=_check_engine,
         help="spark: featurize and corroborate run as Apache Spark jobs over the Parquet text files "
         "(needs presstrust[spark] and Java); results land in the same tables.",
     )(f)

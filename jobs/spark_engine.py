@@ -97,17 +97,24 @@ def session(master: str | None = None) -> Any:
         builder = builder.master(DEFAULT_MASTER)
     if (master or DEFAULT_MASTER).startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers use this environment
+        builder = builder.config("spark.sql.shuffle.partitions", "8")  # a cluster keeps its own setting
     started = time.perf_counter()
     spark = (
         builder.config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")  # no progress bars in cron mail
         .getOrCreate()
     )
-    log.debug("spark session %s ready in %.1fs", spark.sparkContext.master, time.perf_counter() - started)
+    log.debug("spark session %s ready in %.1fs", spark.conf.get("spark.master", "?"), time.perf_counter() - started)
     return spark
+
+
+def _parallelism(spark: Any) -> int:
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect has no SparkContext on the client
+        return int(spark.conf.get("spark.default.parallelism", "2"))
 
 
 @contextmanager
@@ -215,7 +222,7 @@ def featurize_batches(
         articles = _with_texts(spark, folder / "m.parquet", files).select(
             "article_id", "outlet", "title", "text", "authors", "language"
         )
-        tasks = max(spark.sparkContext.defaultParallelism, -(-todo.height // ROWS_PER_TASK))
+        tasks = max(_parallelism(spark), -(-todo.height // ROWS_PER_TASK))
         out = folder / "out"
         articles.repartition(tasks).mapInArrow(compute, _OUT_SCHEMA).write.parquet(str(out))
         log.info("spark featurize: %d articles in %d tasks, %.1fs", todo.height, tasks, time.perf_counter() - started)

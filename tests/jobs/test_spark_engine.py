@@ -20,7 +20,7 @@ from jobs.snapshot import snapshot_path
 from .conftest import labelled_corpus
 
 _REASON = spark_engine.spark_available()
-pytestmark = [pytest.mark.spark, pytest.mark.skipif(_REASON is not None, reason=_REASON or "")]
+needs_spark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
 
 SAMPLE_ARGS = ["--as-of", "2020-12-31", "--window-days", "3650", "--quiet"]
 
@@ -47,6 +47,8 @@ def table(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     return frame.sort(frame.columns)
 
 
+@pytest.mark.spark
+@needs_spark
 @pytest.mark.parametrize(
     "query",
     [
@@ -61,6 +63,8 @@ def test_spark_features_are_the_local_ones(sample_dbs: dict[str, duckdb.DuckDBPy
     assert_frame_equal(spark, local, check_exact=True)
 
 
+@pytest.mark.spark
+@needs_spark
 def test_spark_publishes_the_local_scores(sample_dbs: dict[str, duckdb.DuckDBPyConnection]) -> None:
     query = "SELECT outlet, status, grade, score, score_low, score_high FROM latest_scores"
     local, spark = (table(sample_dbs[e], query) for e in ("local", "spark"))
@@ -69,6 +73,8 @@ def test_spark_publishes_the_local_scores(sample_dbs: dict[str, duckdb.DuckDBPyC
     assert_frame_equal(spark, local, check_exact=False, rel_tol=0, abs_tol=1e-9)
 
 
+@pytest.mark.spark
+@needs_spark
 def test_spark_stories_are_one_clustering_of_the_whole_sample(sample_dbs: dict[str, duckdb.DuckDBPyConnection]) -> None:
     """Buckets, context and stitching give the stories of one assign_stories call over every article with the
     same text model (the local engine fits one model per window instead: its stories differ, BENCHMARKS.md)."""
@@ -83,6 +89,8 @@ def test_spark_stories_are_one_clustering_of_the_whole_sample(sample_dbs: dict[s
     assert stories == [(expected["story_id"].n_unique(), expected.height)]
 
 
+@pytest.mark.spark
+@needs_spark
 def test_failed_spark_job_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = tmp_path / "corpus"
     labelled_corpus(corpus, per_outlet=20)
@@ -116,3 +124,11 @@ def test_failed_spark_job_publishes_nothing(tmp_path: Path, monkeypatch: pytest.
     con.close()
     published = duckdb.connect(str(snapshot_path(db)), read_only=True)
     assert_frame_equal(published.sql("SELECT * FROM latest_scores ORDER BY outlet").pl(), before)
+
+
+def test_engine_spark_without_spark_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spark_engine, "spark_available", lambda: "no Java runtime")
+    result = CliRunner().invoke(cli, ["featurize", "--db", str(tmp_path / "x.duckdb"), "--engine", "spark"])
+    assert result.exit_code == 2
+    assert "Spark cannot run here: no Java runtime" in result.output
+    assert not (tmp_path / "x.duckdb").exists()
