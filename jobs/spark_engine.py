@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 ENGINES = ("local", "spark")
 DEFAULT_MASTER = "local[2]"
 BUCKET_DAYS = 7
-ROWS_PER_TASK = 5_000  # articles per featurize task (Spark splits the input into about rows / this tasks)
+LOCAL_DRIVER_MEMORY = "3g"  # local mode: the JVM runs the tasks too (Spark's default, 1g, ran out at 200k articles)
 MODEL_SAMPLE = 200_000  # articles the corroboration text model is fitted on (driver memory ~ 1 GB at most)
 _MODEL_SEED = 13
 _US_PER_DAY = 86_400_000_000
@@ -97,7 +97,11 @@ def session(master: str | None = None) -> Any:
         builder = builder.master(DEFAULT_MASTER)
     if (master or DEFAULT_MASTER).startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers use this environment
-        builder = builder.config("spark.sql.shuffle.partitions", "8")  # a cluster keeps its own setting
+        builder = builder.config("spark.sql.shuffle.partitions", "8").config(  # a cluster keeps its own settings
+            "spark.driver.memory", os.environ.get("PRESSTRUST_SPARK_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY)
+        )
+        # featurize tasks of ~16 MB of compressed text (~5,000 articles): small frames per Python call
+        builder = builder.config("spark.sql.files.maxPartitionBytes", str(16 * 2**20))
     started = time.perf_counter()
     spark = (
         builder.config("spark.ui.enabled", "false")
@@ -108,13 +112,6 @@ def session(master: str | None = None) -> Any:
     )
     log.debug("spark session %s ready in %.1fs", spark.conf.get("spark.master", "?"), time.perf_counter() - started)
     return spark
-
-
-def _parallelism(spark: Any) -> int:
-    try:
-        return int(spark.sparkContext.defaultParallelism)
-    except Exception:  # Spark Connect has no SparkContext on the client
-        return int(spark.conf.get("spark.default.parallelism", "2"))
 
 
 @contextmanager
@@ -171,14 +168,17 @@ def _export(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: str, pat
 
 
 def _with_texts(spark: Any, meta: Path, text_files: list[str]) -> Any:
-    """The exported metadata joined with the texts of the current versions (as the articles view joins them)."""
+    """The exported metadata joined with the texts of the current versions (as the articles view joins them).
+
+    The metadata is broadcast, so each task joins the text file splits it reads: the texts are never shuffled.
+    """
+    from pyspark.sql import functions as F
+
     frame = spark.read.parquet(str(meta))
     if not text_files:
-        from pyspark.sql import functions as F
-
         return frame.withColumn("text", F.lit(None).cast("string"))
     texts = spark.read.parquet(*text_files).select("article_id", "content_version", "text")
-    return frame.join(texts, on=["article_id", "content_version"], how="inner")
+    return texts.join(F.broadcast(frame), on=["article_id", "content_version"], how="inner")
 
 
 # ------------------------------------------------------------------------------------------------ featurize
@@ -222,10 +222,9 @@ def featurize_batches(
         articles = _with_texts(spark, folder / "m.parquet", files).select(
             "article_id", "outlet", "title", "text", "authors", "language"
         )
-        tasks = max(_parallelism(spark), -(-todo.height // ROWS_PER_TASK))
         out = folder / "out"
-        articles.repartition(tasks).mapInArrow(compute, _OUT_SCHEMA).write.parquet(str(out))
-        log.info("spark featurize: %d articles in %d tasks, %.1fs", todo.height, tasks, time.perf_counter() - started)
+        articles.mapInArrow(compute, _OUT_SCHEMA).write.parquet(str(out))
+        log.info("spark featurize: %d articles, %.1fs", todo.height, time.perf_counter() - started)
         yield from _rebatch(out, batch_size)
 
 
