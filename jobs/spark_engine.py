@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 ENGINES = ("local", "spark")
 DEFAULT_MASTER = "local[2]"
 BUCKET_DAYS = 7
+ARROW_BATCH_ROWS = 2_000
 LOCAL_DRIVER_MEMORY = "3g"  # local mode: the JVM runs the tasks too (Spark's default, 1g, ran out at 200k articles)
 MODEL_SAMPLE = 200_000  # articles the corroboration text model is fitted on (driver memory ~ 1 GB at most)
 _MODEL_SEED = 13
@@ -107,6 +108,9 @@ def session(master: str | None = None) -> Any:
         builder.config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # 2,000 articles per Python call: its result frames travel as one binary value each (10,000, Spark's
+        # default, made values of tens of MB that ran the JVM out of memory writing them at 200k articles)
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
         .config("spark.ui.showConsoleProgress", "false")  # no progress bars in cron mail
         .getOrCreate()
     )
