@@ -8,8 +8,8 @@ and stages the results as Parquet. Only when the Spark job has finished does the
 staged results and write them through the local engine's write path (same transactions, same tables,
 same `runs` rows): a failed Spark job raises before anything is written.
 
-Each task's result frames travel as Arrow IPC bytes in one binary column (three frames of different
-schemas from one call, and no Spark type mapping of Polars' types).
+Each Python call's result frames travel as Arrow IPC bytes, one binary column per frame and one row per call
+(frames of different schemas from one call, and no Spark type mapping of Polars' types).
 
 Corroboration is bucketed in time (docs/scale-out.md): dated articles fall in `bucket_days`-day buckets
 (aligned on 1970-01-01, so a bucket's result does not depend on which run computed it). Each bucket is
@@ -64,7 +64,8 @@ LOCAL_DRIVER_MEMORY = "3g"  # local mode: the JVM runs the tasks too (Spark's de
 MODEL_SAMPLE = 200_000  # articles the corroboration text model is fitted on (driver memory ~ 1 GB at most)
 _MODEL_SEED = 13
 _US_PER_DAY = 86_400_000_000
-_OUT_SCHEMA = "kind string, data binary"
+_FEATURES_OUT = "features binary, evidence binary, removed binary"  # one row per Python call
+_STORIES_OUT = "stories binary"
 
 
 class SparkUnavailable(RuntimeError):
@@ -140,10 +141,8 @@ def _ipc(frame: pl.DataFrame) -> bytes:
     return sink.getvalue()
 
 
-def _frames(batch: pa.RecordBatch, kind: str) -> Iterator[pl.DataFrame]:
-    for k, data in zip(batch.column("kind").to_pylist(), batch.column("data").to_pylist(), strict=True):
-        if k == kind:
-            yield pl.read_ipc(io.BytesIO(data))
+def _frames(batch: pa.RecordBatch, column: str) -> list[pl.DataFrame]:
+    return [pl.read_ipc(io.BytesIO(data)) for data in batch.column(column).to_pylist()]
 
 
 def _staged(folder: Path) -> Iterator[pa.RecordBatch]:
@@ -215,7 +214,7 @@ def featurize_batches(
                 articles.lazy(), boilerplate=learned, lexicons=lexicons
             ).collect()
             yield pa.RecordBatch.from_pydict(
-                {"kind": ["features", "evidence", "removed"], "data": [_ipc(features), _ipc(evidence), _ipc(removed)]}
+                {"features": [_ipc(features)], "evidence": [_ipc(evidence)], "removed": [_ipc(removed)]}
             )
 
     with _staging(con) as folder:
@@ -227,7 +226,7 @@ def featurize_batches(
             "article_id", "outlet", "title", "text", "authors", "language"
         )
         out = folder / "out"
-        articles.mapInArrow(compute, _OUT_SCHEMA).write.parquet(str(out))
+        articles.mapInArrow(compute, _FEATURES_OUT).write.parquet(str(out))
         log.info("spark featurize: %d articles, %.1fs", todo.height, time.perf_counter() - started)
         yield from _rebatch(out, batch_size)
 
@@ -337,7 +336,7 @@ def assign(
         stories = assign_stories(articles, config, text_model=model).join(
             rows.select("article_id", "core", pl.lit(bucket, dtype=pl.Int64).alias("bucket")), on="article_id"
         )
-        return pa.table({"kind": ["stories"], "data": [_ipc(stories)]})
+        return pa.table({"stories": [_ipc(stories)]})
 
     with _staging(con) as folder:
         files = _export(con, needed, "article_id, content_version, title", folder / "m.parquet")
@@ -364,7 +363,7 @@ def assign(
             .withColumn("group_corpus", F.when(t.isNull(), F.col("corpus")).otherwise(F.lit("")))
         )
         out = folder / "out"
-        groups.groupBy("bucket", "group_corpus").applyInArrow(cluster, _OUT_SCHEMA).write.parquet(str(out))
+        groups.groupBy("bucket", "group_corpus").applyInArrow(cluster, _STORIES_OUT).write.parquet(str(out))
         fresh = [frame for batch in _staged(out) for frame in _frames(batch, "stories")]
         log.info(
             "spark corroborate: %d articles in %d groups, %.1fs",
