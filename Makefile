@@ -34,7 +34,7 @@ setup: $(STAMP) ## create .venv and install presstrust with pinned dependencies
 setup-spark: $(SPARK_STAMP) ## setup + the optional Spark engine (presstrust[spark]; needs Java to run)
 
 run: setup ## set-up, then `presstrust nightly` on the embedded sample into data/presstrust.duckdb
-	$(BIN)/presstrust nightly --db $(DB) --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
+	$(BIN)/presstrust nightly --db $(DB) --corpus jobs/data/sample --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
 
 test: setup-spark ## set-up (with the Spark extra), then the whole test suite
 	$(BIN)/pytest -q
@@ -59,6 +59,7 @@ constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	/tmp/presstrust-pin/bin/pip install --quiet '.[dev,spark]'
 	/tmp/presstrust-pin/bin/pip freeze --exclude-editable | grep -v '^presstrust' | sed 's/ @ .*//' > constraints.txt
 
-clean: ## remove .venv, caches and the local database
+clean: ## remove .venv, caches and the local database with its texts and snapshot
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
-	rm -f $(DB) $(DB).wal
+	rm -f $(DB) $(DB).wal $(DB).lock $(basename $(DB)).snapshot.duckdb
+	rm -rf $(basename $(DB)).texts

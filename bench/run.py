@@ -3,7 +3,7 @@
 Each job runs in a child process so that its peak RSS is its own. Results are printed as a
 Markdown table to paste into BENCHMARKS.md, with the machine they ran on.
 
-Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000
+Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000 --warc 12000
 
 `--engine local,spark` runs featurize and corroborate once per engine on the same ingested database (Spark in
 local[2] mode unless PRESSTRUST_SPARK_MASTER says otherwise); peak memory is then the summed RSS of the process
@@ -212,6 +212,7 @@ def main() -> None:
         help="engines the per-stage benchmarks run featurize and corroborate on, e.g. local,spark (spark: local[2], "
         "or PRESSTRUST_SPARK_MASTER)",
     )
+    parser.add_argument("--warc", type=int, default=12_000, help="pages of the generated WARC to ingest (0: skip)")
     args = parser.parse_args()
     corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
     if not corpus.exists():
@@ -222,6 +223,10 @@ def main() -> None:
     shared_db = OUT / "bench_shared.duckdb"
     run_shared = args.stages and args.shared_corpus_stages
     results = bench_pipeline("shared corpus", [corpus], shared_db, stages, engines) if run_shared else []
+    if args.warc:
+        from bench.warc_bench import bench_warc
+
+        results += bench_warc(args.shared, args.warc)
     if args.nightly:
         results += bench_nightly(args.shared, args.nightly, args.increment)
     if args.scaled and args.stages:

@@ -583,7 +583,8 @@ def _classify(frames: pl.LazyFrame, cues: AttributionCues) -> pl.LazyFrame:
         .alias("_named_after"),
         # only a collective or anonymous head can be a poll's respondents
         pl.when(k_col.is_in(["collective", "anon", ""]) & c("_plural") & ~c("_cap_head"))
-        .then(c("sentence").str.to_lowercase())
+        .then(c("sentence"))
+        .str.to_lowercase()  # after the `when`: only the rows that need it
         .str.contains(ascii_boundaries(POLL_WORDS))
         .fill_null(False)
         .alias("_poll"),
@@ -696,6 +697,7 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
     left_raw, left, right, verb = c("_left_raw"), c("_left"), c("_right"), c("_verb")
     window = c("_window")  # the subject lies within the last words before the verb: short end-anchored regexes
     post_regex = rf"(?:^|\s)(?P<h>{TOKEN})(?P<t>,? (?:{alternation(POST_MODIFIERS)[3:-1]})(?: {TOKEN}){{1,8}})$"
+    post_test = post_regex.replace("(?P<h>", "(?:").replace("(?P<t>", "(?:")
     stops = alternation(OBJECT_STOPS)[3:-1]
     stages: list[list[pl.Expr]] = [
         [
@@ -765,7 +767,8 @@ def _verb_frames(sentences: pl.LazyFrame, cues: AttributionCues, *, n_stages: in
         ],
         [
             left.str.extract(f"({TOKEN})$", 1).alias("_plain"),
-            left.str.extract_groups(post_regex).alias("_post"),
+            # captures are slow: extract them only where the same regex without captures matches
+            pl.when(left.str.contains(post_test)).then(left).str.extract_groups(post_regex).alias("_post"),
         ],
         [
             _lower_head(c("_plain")).replace_strict(heads, default="", return_dtype=pl.String).alias("_plain_class"),

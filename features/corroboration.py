@@ -10,6 +10,9 @@ outlet's are often exclusive, or copied from one origin.  This module
 3. derives per-article, per-story and per-outlet corroboration features,
 4. computes the time window that new articles can touch, so a job can re-cluster only that
    window (story ids are stable: ``'s_' + earliest article id``).
+5. streams dated articles in time order (``StoryStream``), batch by batch, with the same result
+   as one call and a state bounded by the stories still open in the window; the text model of a
+   corpus too large for memory comes from document frequencies summed over batches.
 
 Pure code: Polars, NumPy, SciPy (sparse) and scikit-learn's stop-word list; no I/O, no clock,
 deterministic (output does not depend on input row order).  See ``docs/corroboration.md``.
@@ -38,6 +41,10 @@ __all__ = [
     "AffectedWindow",
     "CorroborationResult",
     "fit_text_model",
+    "document_frequencies",
+    "merge_frequencies",
+    "text_model_from_frequencies",
+    "StoryStream",
     "vectorize",
     "assign_stories",
     "story_table",
@@ -317,29 +324,60 @@ def _weights(counts: sp.csr_matrix, idf: np.ndarray, extra_sq: np.ndarray) -> sp
     return X
 
 
-def _fit_transform(df: pl.DataFrame, config: CorroborationConfig) -> tuple[TextModel, sp.csr_matrix]:
-    """Fit the vocabulary/IDF on a prepared frame and vectorise it (one tokenisation pass)."""
-    n = df.height
-    rows, h = _term_hashes(df, config.lead_words, config.bigrams)
-    toks = pl.DataFrame({"_r": rows, "h": h})
+def _doc_freq(toks: pl.DataFrame) -> pl.DataFrame:
+    """Per term hash ``h``, the number ``df`` (UInt32) of rows of a (_r, h) token frame holding it."""
+    return toks.group_by("h").agg(pl.col("_r").n_unique().cast(pl.UInt32).alias("df"))
+
+
+def _model(frequencies: pl.DataFrame, n: int, config: CorroborationConfig) -> TextModel:
+    """Vocabulary (min_df/max_df) and smooth IDF from document frequencies over n documents."""
     max_df = max(config.min_df, math.floor(config.max_df * n))
-    vocab = (
-        toks.group_by("h")
-        .agg(pl.col("_r").n_unique().alias("df"))
-        .filter((pl.col("df") >= config.min_df) & (pl.col("df") <= max_df))
-        .sort("h")
-    )
+    vocab = frequencies.filter((pl.col("df") >= config.min_df) & (pl.col("df") <= max_df)).sort("h")
     dfreq = vocab["df"].to_numpy()
     idf = (np.log((1.0 + n) / (1.0 + dfreq)) + 1.0).astype(np.float32)
-    model = TextModel(
+    return TextModel(
         hashes=vocab["h"].to_numpy(),
         idf=idf,
         n_documents=n,
         lead_words=config.lead_words,
         bigrams=config.bigrams,
     )
+
+
+def _fit_transform(df: pl.DataFrame, config: CorroborationConfig) -> tuple[TextModel, sp.csr_matrix]:
+    """Fit the vocabulary/IDF on a prepared frame and vectorise it (one tokenisation pass)."""
+    n = df.height
+    rows, h = _term_hashes(df, config.lead_words, config.bigrams)
+    toks = pl.DataFrame({"_r": rows, "h": h})
+    model = _model(_doc_freq(toks), n, config)
     counts, extra_sq = _counts_in_vocab(toks, model, n)
-    return model, _weights(counts, idf, extra_sq)
+    return model, _weights(counts, model.idf, extra_sq)
+
+
+def document_frequencies(
+    articles: pl.DataFrame | pl.LazyFrame, config: CorroborationConfig = DEFAULT_CONFIG
+) -> pl.DataFrame:
+    """Per term hash ``h`` (UInt64), the number ``df`` (UInt32) of ``articles`` holding it.
+
+    Frequencies of disjoint batches add up (``merge_frequencies``): a corpus too large for
+    memory, or split over workers, gets the model ``fit_text_model`` would fit on all of it
+    from ``text_model_from_frequencies``.
+    """
+    df = _prepare(articles)
+    rows, h = _term_hashes(df, config.lead_words, config.bigrams)
+    return _doc_freq(pl.DataFrame({"_r": rows, "h": h}))
+
+
+def merge_frequencies(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    """Sum ``document_frequencies`` of disjoint batches of articles."""
+    return pl.concat(list(parts)).group_by("h").agg(pl.col("df").sum().cast(pl.UInt32))
+
+
+def text_model_from_frequencies(
+    frequencies: pl.DataFrame, n_documents: int, config: CorroborationConfig = DEFAULT_CONFIG
+) -> TextModel:
+    """The ``TextModel`` of ``n_documents`` articles from their (merged) document frequencies."""
+    return _model(frequencies.select(pl.col("h").cast(pl.UInt64), pl.col("df").cast(pl.UInt32)), n_documents, config)
 
 
 def _counts_in_vocab(toks: pl.DataFrame, model: TextModel, n: int) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -393,71 +431,87 @@ def _blocks(n: int, block_size: int) -> list[tuple[int, int]]:
     return [(s, min(n, s + block_size)) for s in range(0, n, block_size)]
 
 
-def _cluster(
-    X: sp.csr_matrix,
-    times: np.ndarray,
-    threshold: float,
-    window: int | None,
-    span: int | None,
-    block_size: int,
-    size_penalty: float = 0.0,
-) -> np.ndarray:
-    """Assign each row (already in processing order) to a cluster; returns the row index of
-    each row's cluster root (its first, i.e. earliest, member).
+class _Clusters:
+    """State of the online centroid clustering (see ``_cluster``): the clusters still joinable.
 
-    Article i joins the eligible cluster with the highest cosine between x_i and the sum of the
-    cluster's member vectors (ties: earliest cluster) if that cosine >= threshold, else opens
-    a new cluster.  Eligible: last member at most ``window`` older and first member at most
-    ``span`` older (times in integer microseconds; None = no limit).  Rows are handled in
-    blocks of consecutive rows; within a block the dot products with cluster sums are updated
-    exactly, so the result does not depend on the block boundaries (up to rounding).  Clusters
-    that no later row can join are dropped at block ends, so memory and time per row are
-    bounded by the clusters alive in the window, and total cost grows linearly with days.
+    Rows are added a block at a time, in processing order; ``expire(t)`` drops the clusters that
+    no row at time >= t can join (and returns their roots), so the state holds only clusters
+    alive in the window: its size does not grow with the number of days.
     """
-    n = X.shape[0]
-    root = np.empty(n, dtype=np.int64)
-    if n == 0:
-        return root
-    V = X.shape[1]
-    C = sp.csr_matrix((0, V), dtype=np.float32)  # sums of member vectors, active clusters
-    norm2 = np.zeros(0)
-    last_t = np.zeros(0, dtype=np.int64)
-    first_t = np.zeros(0, dtype=np.int64)
-    croot = np.zeros(0, dtype=np.int64)
-    ccount = np.zeros(0, dtype=np.int64)
-    blocks = _blocks(n, block_size)
-    big = np.iinfo(np.int64).max
-    for bi, (a, b) in enumerate(blocks):
-        m = b - a
-        Xb = X[a:b]
+
+    def __init__(
+        self,
+        n_terms: int,
+        threshold: float,
+        window: int | None,
+        span: int | None,
+        size_penalty: float = 0.0,
+    ) -> None:
+        self.threshold, self.window, self.span, self.size_penalty = threshold, window, span, size_penalty
+        self.C = sp.csr_matrix((0, n_terms), dtype=np.float32)  # sums of member vectors
+        self.norm2 = np.zeros(0)
+        self.last_t = np.zeros(0, dtype=np.int64)
+        self.first_t = np.zeros(0, dtype=np.int64)
+        self.croot = np.zeros(0, dtype=np.int64)
+        self.ccount = np.zeros(0, dtype=np.int64)
+
+    def expire(self, t: int) -> np.ndarray:
+        """Drop the clusters that no row at time >= t can join; return their roots."""
+        keep = np.ones(len(self.croot), dtype=bool)
+        if self.window is not None:
+            keep &= self.last_t >= t - self.window
+        if self.span is not None:
+            keep &= self.first_t >= t - self.span
+        if keep.all():
+            return np.zeros(0, dtype=np.int64)
+        gone = self.croot[~keep]
+        self.C = self.C[np.flatnonzero(keep)]
+        self.C.sort_indices()
+        self.norm2, self.last_t, self.first_t, self.croot, self.ccount = (
+            self.norm2[keep],
+            self.last_t[keep],
+            self.first_t[keep],
+            self.croot[keep],
+            self.ccount[keep],
+        )
+        return gone
+
+    def add_block(self, Xb: sp.csr_matrix, times: np.ndarray, offset: int) -> np.ndarray:
+        """Assign the rows of one block (row j has id offset + j); returns each row's root id."""
+        threshold, window, span, size_penalty = self.threshold, self.window, self.span, self.size_penalty
+        m = Xb.shape[0]
+        V = Xb.shape[1]
+        root = np.empty(m, dtype=np.int64)
+        C = self.C
         n_act = C.shape[0]
         cap = n_act + m
+        big = np.iinfo(np.int64).max
         # MT[k, j]: dot product of block row j with the sum of cluster k (kept up to date)
         MT = np.zeros((cap, m))
         if n_act:
             MT[:n_act] = (C @ Xb.T).toarray()
         P = (Xb @ Xb.T).toarray().astype(np.float64)
         nrm = np.zeros(cap)
-        nrm[:n_act] = norm2
+        nrm[:n_act] = self.norm2
         inv = np.zeros(cap)  # 1 / ||cluster sum||
-        np.divide(1.0, np.sqrt(norm2), out=inv[:n_act], where=norm2 > 0)
+        np.divide(1.0, np.sqrt(self.norm2), out=inv[:n_act], where=self.norm2 > 0)
         lt = np.full(cap, big, dtype=np.int64)
-        lt[:n_act] = last_t
+        lt[:n_act] = self.last_t
         ft = np.full(cap, big, dtype=np.int64)
-        ft[:n_act] = first_t
+        ft[:n_act] = self.first_t
         rt = np.zeros(cap, dtype=np.int64)
-        rt[:n_act] = croot
+        rt[:n_act] = self.croot
         cnt = np.zeros(cap, dtype=np.int64)  # members
-        cnt[:n_act] = ccount
+        cnt[:n_act] = self.ccount
         pen = np.zeros(cap)  # size_penalty * log2(members)
         if size_penalty:
-            pen[:n_act] = size_penalty * np.log2(np.maximum(ccount, 1))
+            pen[:n_act] = size_penalty * np.log2(np.maximum(self.ccount, 1))
         w = inv.copy()  # inv masked by eligibility at the current time
         member = np.empty(m, dtype=np.int64)
         k_tot = n_act
         t_prev = None
         for i in range(m):
-            t = int(times[a + i])
+            t = int(times[i])
             if t != t_prev:
                 w[:k_tot] = inv[:k_tot]
                 if window is not None:
@@ -485,14 +539,14 @@ def _cluster(
                 nrm[k] = self_sim
                 lt[k] = t
                 ft[k] = t
-                rt[k] = a + i
+                rt[k] = offset + i
             cnt[k] += 1
             if size_penalty:
                 pen[k] = size_penalty * math.log2(cnt[k])
             inv[k] = 1.0 / math.sqrt(nrm[k]) if nrm[k] > 0.0 else 0.0
             w[k] = inv[k]
             member[i] = k
-            root[a + i] = rt[k]
+            root[i] = rt[k]
         # fold the block into the cluster sums
         A = sp.csr_matrix((np.ones(m, dtype=np.float32), (member, np.arange(m))), shape=(k_tot, m))
         S = (A @ Xb).tocsr()
@@ -501,36 +555,48 @@ def _cluster(
             C = (C + S).tocsr()
         else:
             C = S
-        norm2, last_t, first_t, croot = nrm[:k_tot], lt[:k_tot], ft[:k_tot], rt[:k_tot]
-        ccount = cnt[:k_tot]
-        # expire clusters that no later article can join
-        if bi + 1 < len(blocks) and (window is not None or span is not None):
-            t_next = int(times[blocks[bi + 1][0]])
-            keep = np.ones(k_tot, dtype=bool)
-            if window is not None:
-                keep &= last_t >= t_next - window
-            if span is not None:
-                keep &= first_t >= t_next - span
-            if not keep.all():
-                C = C[np.flatnonzero(keep)]
-                norm2, last_t, first_t, croot, ccount = (
-                    norm2[keep],
-                    last_t[keep],
-                    first_t[keep],
-                    croot[keep],
-                    ccount[keep],
-                )
         C.sort_indices()
+        self.C = C
+        self.norm2, self.last_t, self.first_t, self.croot = nrm[:k_tot], lt[:k_tot], ft[:k_tot], rt[:k_tot]
+        self.ccount = cnt[:k_tot]
+        return root
+
+
+def _cluster(
+    X: sp.csr_matrix,
+    times: np.ndarray,
+    threshold: float,
+    window: int | None,
+    span: int | None,
+    block_size: int,
+    size_penalty: float = 0.0,
+) -> np.ndarray:
+    """Assign each row (already in processing order) to a cluster; returns the row index of
+    each row's cluster root (its first, i.e. earliest, member).
+
+    Article i joins the eligible cluster with the highest cosine between x_i and the sum of the
+    cluster's member vectors (ties: earliest cluster) if that cosine >= threshold, else opens
+    a new cluster.  Eligible: last member at most ``window`` older and first member at most
+    ``span`` older (times in integer microseconds; None = no limit).  Rows are handled in
+    blocks of consecutive rows; within a block the dot products with cluster sums are updated
+    exactly, so the result does not depend on the block boundaries (up to rounding).  Clusters
+    that no later row can join are dropped at block starts, so memory and time per row are
+    bounded by the clusters alive in the window, and total cost grows linearly with days.
+    """
+    n = X.shape[0]
+    root = np.empty(n, dtype=np.int64)
+    state = _Clusters(X.shape[1], threshold, window, span, size_penalty)
+    for a, b in _blocks(n, block_size):
+        if a and (window is not None or span is not None):
+            state.expire(int(times[a]))
+        root[a:b] = state.add_block(X[a:b], times[a:b], a)
     return root
 
 
 def _cluster_frame(df: pl.DataFrame, X: sp.csr_matrix, config: CorroborationConfig) -> np.ndarray:
     """Root row index per row of a prepared frame; dated and undated parts separately."""
     n = df.height
-    if config.min_terms > 1 and n:
-        # zero vectors never join a story and their own story can never be joined
-        keep = (np.diff(X.indptr) >= config.min_terms).astype(np.float32)
-        X = sp.diags(keep).dot(X).tocsr()
+    X = _drop_short(X, config)
     root = np.empty(n, dtype=np.int64)
     n_dated = int((~df["undated"]).sum())
     if n_dated:
@@ -760,6 +826,138 @@ def assign_stories(
     sorted by article_id).  ``text_model`` defaults to one fitted on ``articles``."""
     df = _prepare(articles)
     return _summarize(_run(df, config, text_model))
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: dated articles batch by batch in time order, memory bounded by the open stories
+# --------------------------------------------------------------------------------------------
+
+
+def _drop_short(X: sp.csr_matrix, config: CorroborationConfig) -> sp.csr_matrix:
+    """Rows with fewer than min_terms terms emptied: they never join a story, nor are joined."""
+    if config.min_terms <= 1 or X.shape[0] == 0:
+        return X
+    keep = (np.diff(X.indptr) >= config.min_terms).astype(np.float32)
+    return sp.diags(keep).dot(X).tocsr()
+
+
+class StoryStream:
+    """Stories of dated articles fed in time order, a batch at a time, with bounded memory.
+
+    ``push`` takes the next batch (each article after every earlier one in processing order,
+    i.e. by (published_at, article_id)) and returns the rows (``ARTICLE_SCHEMA``) of the
+    stories that no later article can join any more; ``close`` returns the rest.  Together
+    they equal ``assign_stories`` on all the batches at once with the same ``text_model`` and
+    config: the same blocks of rows go through the same clustering, so the result does not
+    depend on how the articles are split into batches.  The state holds the articles of open
+    stories (latest article within ``window``, first within ``max_story_span`` of the newest
+    block; texts cut to what copy detection reads) and fewer than ``block_size`` articles
+    waiting for a block: memory is bounded by the window, not by the corpus.  Undated
+    articles have no time order: cluster them with ``assign_stories``.  The model must be the
+    same for every batch (fit it on the whole corpus with ``document_frequencies``).
+    """
+
+    def __init__(self, text_model: TextModel, config: CorroborationConfig = DEFAULT_CONFIG) -> None:
+        us = timedelta(microseconds=1)
+        span = None if config.max_story_span is None else config.max_story_span // us
+        self._model, self._config = text_model, config
+        self._clusters = _Clusters(
+            max(text_model.n_terms, 1), config.join_threshold, config.window // us, span, config.size_penalty
+        )
+        self._n = 0  # articles received: the next one's position in processing order
+        self._waiting: list[tuple[pl.DataFrame, sp.csr_matrix]] = []  # not yet in a block
+        self._held: list[tuple[pl.DataFrame, sp.csr_matrix]] = []  # clustered, story still open
+        self._closed: list[np.ndarray] = []  # roots of the stories closed since the last output
+        self._last: tuple[datetime, str] | None = None
+        self._done = False
+
+    @property
+    def held(self) -> pl.DataFrame:
+        """Articles the state holds (article_id, published_at, waiting): open stories' and waiting ones."""
+        parts = [f.select("article_id", "published_at", pl.lit(False).alias("waiting")) for f, _ in self._held]
+        parts += [f.select("article_id", "published_at", pl.lit(True).alias("waiting")) for f, _ in self._waiting]
+        schema: dict[str, pl.DataType] = {
+            "article_id": pl.String(),
+            "published_at": pl.Datetime("us"),
+            "waiting": pl.Boolean(),
+        }
+        return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+    def push(self, articles: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+        """Add the next batch; rows of the stories closed so far (``ARTICLE_SCHEMA``)."""
+        if self._done:
+            raise ValueError("the stream is closed")
+        df = _prepare(articles)
+        if df.height:
+            if df["undated"].any():
+                raise ValueError("StoryStream takes dated articles only: cluster undated ones with assign_stories")
+            first = (df["published_at"][0], df["article_id"][0])
+            if self._last is not None and first <= self._last:
+                raise ValueError(
+                    f"batches must follow each other in time: article {first[1]!r} ({first[0]}) is not after "
+                    f"{self._last[1]!r} ({self._last[0]})"
+                )
+            self._last = (df["published_at"][-1], df["article_id"][-1])
+            X = vectorize(df, self._model)
+            cut = self._config.copy_max_words * _CHARS_PER_WORD + 16  # what _shingle_sets reads
+            frame = df.select(
+                (pl.col("_i").cast(pl.Int64) + self._n).alias("_g"),
+                "article_id",
+                "outlet",
+                "published_at",
+                "undated",
+                pl.col("text").str.slice(0, cut),
+            )
+            self._n += df.height
+            self._waiting.append((frame, X))
+            self._cluster_waiting(final=False)
+        return self._emit()
+
+    def close(self) -> pl.DataFrame:
+        """Cluster the articles still waiting and return the rows of every story left open."""
+        if not self._done:
+            self._cluster_waiting(final=True)
+            self._closed.append(self._clusters.croot.copy())
+            self._done = True
+        return self._emit()
+
+    def _cluster_waiting(self, *, final: bool) -> None:
+        if not self._waiting:
+            return
+        frame = pl.concat([f for f, _ in self._waiting])
+        X = sp.vstack([x for _, x in self._waiting]).tocsr() if len(self._waiting) > 1 else self._waiting[0][1]
+        bs = self._config.block_size
+        n = frame.height
+        end = n if final else n // bs * bs
+        if end == 0:
+            self._waiting = [(frame, X)]
+            return
+        Xz = _drop_short(X[:end], self._config)
+        times = frame["published_at"][:end].dt.epoch("us").to_numpy().astype(np.int64)
+        g = frame["_g"].to_numpy()
+        root = np.empty(end, dtype=np.int64)
+        for a, b in _blocks(end, bs):
+            if g[a]:
+                self._closed.append(self._clusters.expire(int(times[a])))
+            root[a:b] = self._clusters.add_block(Xz[a:b], times[a:b], int(g[a]))
+        self._held.append((frame[:end].with_columns(pl.Series("_root", root)), X[:end]))
+        self._waiting = [(frame[end:], X[end:])] if end < n else []
+
+    def _emit(self) -> pl.DataFrame:
+        roots = np.concatenate(self._closed) if self._closed else np.zeros(0, dtype=np.int64)
+        self._closed = []
+        if len(roots) == 0 or not self._held:
+            return pl.DataFrame(schema=ARTICLE_SCHEMA)
+        frame = pl.concat([f for f, _ in self._held])
+        X = sp.vstack([x for _, x in self._held]).tocsr() if len(self._held) > 1 else self._held[0][1]
+        done = np.isin(frame["_root"].to_numpy(), roots)
+        keep = np.flatnonzero(~done)
+        self._held = [(frame[keep], X[keep])] if len(keep) else []
+        sub = frame.filter(pl.Series(done)).with_row_index("_i")
+        Xs = X[np.flatnonzero(done)]
+        root = np.searchsorted(sub["_g"].to_numpy(), sub["_root"].to_numpy())  # roots are members
+        copy_of = _detect_copies(sub, root, Xs, self._config)
+        return _summarize(_base(sub, root, copy_of))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Lexicon files (data with provenance, see data/lexicons/MANIFEST.md) loaded into plain Python values.
+"""Lexicon files (data with provenance, see features/data/lexicons/MANIFEST.md) loaded into plain Python values.
 
 `read_lexicon` and `read_table` are the only functions in `features` that read files. Everything else
 here is pure: the `Lexicons` dataclass holds the lists as loaded and derives the cue sets the feature
@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-LEXICON_DIR = Path(__file__).resolve().parents[1] / "data" / "lexicons"
+# package data (features/data/lexicons/), found through importlib.resources so an installed wheel has it too
+LEXICON_DIR = Path(str(resources.files("features").joinpath("data", "lexicons")))
 
 FILES = {
     "quote_verbs": "gendergaptracker_quote_verbs.txt",
@@ -226,7 +228,7 @@ def modality_weights_from_rows(rows: Iterable[Mapping[str, str]]) -> dict[str, f
 
 
 def load_lexicons(directory: str | Path | None = None) -> Lexicons:
-    """Load every lexicon presstrust uses from `directory` (default: the repo's data/lexicons)."""
+    """Load every lexicon presstrust uses from `directory` (default: the shipped features/data/lexicons)."""
     base = Path(directory) if directory is not None else LEXICON_DIR
     digest = hashlib.sha256()
     texts: dict[str, str] = {}

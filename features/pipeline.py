@@ -138,6 +138,9 @@ class _Stages:
         return self.outputs(lines, sents, spec.cache(), unnamed.cache())
 
     def collect(self, *, engine: Engine = "auto") -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        # "auto" picks the in-memory engine: same outputs, and on the AllSides corpus 8-10% less CPU than the
+        # streaming engine Polars 2 defaults to (its morsels add overhead to these string-heavy stages)
+        engine = "in-memory" if engine == "auto" else engine
         lines = self.lines().collect(engine=engine).lazy()
         sents = self.sentences(lines).collect(engine=engine).lazy()
         spec, unnamed = (f.lazy() for f in pl.collect_all(self.cues(sents), engine=engine))

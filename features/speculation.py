@@ -97,8 +97,9 @@ def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -
         keys=["article_id", "sentence_no"],
         carry=["start", "end", "sentence", "sentence_lower"],
     )
-    would_ok = pl.col("sentence_lower").str.contains(ascii_boundaries(WOULD_CONTEXT))
-    return spans.filter(~cue.str.contains(cues.exclusion) & ((cue != "would") | would_ok)).select(
+    # the context regex runs on the sentences of "would" cues only (the others get a null input)
+    would_ok = pl.when(cue == "would").then(pl.col("sentence_lower")).str.contains(ascii_boundaries(WOULD_CONTEXT))
+    return spans.filter(~cue.str.contains(cues.exclusion) & ((cue != "would") | would_ok.fill_null(False))).select(
         "article_id",
         "sentence_no",
         pl.col("start").alias("sentence_start"),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json as json_module
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +26,8 @@ from jobs.db import (
     now_utc,
 )
 from jobs.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_PARTIAL, Interrupted, signals_interrupt
-from jobs.logs import report_error, setup_logging
-from jobs.terminal import visible
+from jobs.logs import report_error, report_summary, setup_logging, text_output
+from jobs.terminal import advance, progress, visible
 
 F = Callable[..., Any]
 
@@ -67,15 +71,51 @@ def _open_reader(db_path: Path, snapshot: Path | None) -> Any:
     return open_snapshot(path)
 
 
-def quiet_option(f: F) -> F:
-    f = click.option("--verbose", "-v", is_flag=True, envvar="PRESSTRUST_VERBOSE", help="Debug logging.")(f)
+def logging_options(f: F) -> F:
+    """--quiet, --verbose and --log-format on a command (the same on every command); logging is set up
+    before the command's body runs (jobs/logs.py has the contract)."""
+
+    @functools.wraps(f)
+    def run(*args: Any, quiet: bool, verbose: bool, log_format: str, **kwargs: Any) -> Any:
+        setup_logging(quiet=quiet, verbose=verbose, fmt=log_format)
+        return f(*args, **kwargs)
+
+    run = click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        envvar="PRESSTRUST_LOG_FORMAT",
+        help="json: every stderr line is one JSON object, and a successful run ends with one summary object "
+        "even under --quiet (env PRESSTRUST_LOG_FORMAT).",
+    )(run)
+    run = click.option(
+        "--verbose", "-v", is_flag=True, envvar="PRESSTRUST_VERBOSE", help="Debug logging (env PRESSTRUST_VERBOSE)."
+    )(run)
     return click.option(
         "--quiet",
         "-q",
         is_flag=True,
         envvar="PRESSTRUST_QUIET",
-        help="Only errors on stderr and no summary line (for cron; env PRESSTRUST_QUIET).",
-    )(f)
+        help="Errors only on stderr; no progress, no text summary line (for cron; env PRESSTRUST_QUIET).",
+    )(run)
+
+
+def _summary(summary: Any) -> None:
+    """A job's summary line (jobs/logs.py: text on stdout, or one JSON object with its counts)."""
+    report_summary(summary.line(), run_id=getattr(summary, "run_id", None), counts=getattr(summary, "counts", None))
+
+
+def _nightly_corpus(db_path: Path, corpus: tuple[str, ...]) -> list[str]:
+    """--corpus as given; without it the embedded sample for the default database only, said in the log."""
+    log = logging.getLogger("jobs.nightly")
+    if corpus:
+        return list(corpus)
+    if db_path.resolve() == paths.DEFAULT_DB.resolve():
+        log.info("no --corpus: loading the embedded sample %s into the default database %s", paths.SAMPLE_DIR, db_path)
+        return [str(paths.SAMPLE_DIR)]
+    log.warning("no --corpus: nothing new is ingested into %s; the other stages run on the articles it holds", db_path)
+    return []
 
 
 def _check_engine(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -131,6 +171,9 @@ class PresstrustGroup(click.Group):
                     f"presstrust: interrupted by {name}: the run is recorded as interrupted, nothing new published"
                 )
                 sys.exit(128 + signum)
+            except BrokenPipeError:  # `presstrust scores | head`: the reader has what it wanted; not an error
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+                sys.exit(0)
             except DatabaseError as exc:
                 report_error(f"presstrust: {exc}")
                 codes = {DatabaseInUse: EXIT_LOCKED, DatabaseMissing: EXIT_PARTIAL}
@@ -149,7 +192,7 @@ def cli() -> None:
 
     Example:
 
-        presstrust ingest data/sample --db data/presstrust.duckdb
+        presstrust ingest jobs/data/sample --db data/presstrust.duckdb
     """
 
 
@@ -166,15 +209,14 @@ def db() -> None:
 @db.command()
 @db_option
 @click.option("--list", "list_only", is_flag=True, help="Show each migration's status without writing anything.")
-@quiet_option
-def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
+@logging_options
+def migrate(db_path: Path, list_only: bool) -> None:
     """Apply pending numbered schema migrations (every job also does this on start).
 
     Example:
 
         presstrust db migrate --db data/presstrust.duckdb --list
     """
-    setup_logging(quiet=quiet, verbose=verbose)
     if list_only:
         con = _open(db_path, read_only=True, migrate=False) if db_path.exists() else None
         try:
@@ -193,14 +235,14 @@ def migrate(db_path: Path, list_only: bool, quiet: bool, verbose: bool) -> None:
 
     with _open(db_path, migrate=False) as con:
         done = apply_migrations(con)
-    if not quiet:
-        click.echo(f"{db_path}: applied {len(done)} migration(s)")
+    report_summary(f"{db_path}: applied {len(done)} migration(s)", applied=[m.version for m in done])
 
 
 @db.command()
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of stdout."
 )
+@logging_options
 def schema(out: Path | None) -> None:
     """Print the documented schema (tables, columns, COMMENT ON text) as Markdown.
 
@@ -217,7 +259,13 @@ def schema(out: Path | None) -> None:
     from jobs.schema_doc import schema_markdown
 
     con = duckdb.connect()
-    apply_migrations(con)
+    db_log = logging.getLogger("jobs.db")
+    level = db_log.level
+    db_log.setLevel(logging.WARNING)  # migrating a scratch in-memory database is not news
+    try:
+        apply_migrations(con)
+    finally:
+        db_log.setLevel(level)
     text = schema_markdown(con)
     if out is None:
         click.echo(text, nl=False)
@@ -231,7 +279,7 @@ def schema(out: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "jsonl", "json", "csv", "tsv", "parquet"]),
+    type=click.Choice(["auto", "jsonl", "json", "csv", "tsv", "parquet", "warc"]),
     default="auto",
     show_default=True,
     envvar="PRESSTRUST_FORMAT",
@@ -279,7 +327,7 @@ def schema(out: Path | None) -> None:
     show_default=True,
     help="Records per batch within a file's transaction.",
 )
-@quiet_option
+@logging_options
 def ingest(
     inputs: tuple[str, ...],
     db_path: Path,
@@ -290,14 +338,14 @@ def ingest(
     force: bool,
     max_text_chars: int,
     batch_size: int,
-    quiet: bool,
-    verbose: bool,
 ) -> None:
-    """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet; files, folders or globs) into the database.
+    """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet, WARC[.gz]; files, folders or globs).
 
     Idempotent: a file loaded before is skipped; repeated articles are counted as duplicates; a changed
     title or text updates the article. Bad records go to ingest_rejects with the reason. Exit code 1
-    when any input could not be read (the others are still loaded).
+    when any input could not be read (the others are still loaded) or broke off (a truncated .warc.gz:
+    the records before the break are loaded). WARC: each HTML response becomes an article (main text,
+    title, date, authors and language from the page); other responses are rejects with their reason.
 
     Example:
 
@@ -306,10 +354,8 @@ def ingest(
     from jobs.ingest import IngestOptions
     from jobs.ingest import ingest as run_ingest
     from jobs.outlets import OutletResolver
-    from jobs.progress import Progress
     from jobs.readers import MappingError, parse_mapping
 
-    setup_logging(quiet=quiet, verbose=verbose)
     try:
         options = IngestOptions(
             fmt=fmt, mapping=parse_mapping(mapping), force=force, batch_size=batch_size, max_text_chars=max_text_chars
@@ -317,17 +363,9 @@ def ingest(
         resolver = OutletResolver.from_files(aliases=aliases, labels=label_files, platforms=paths.PLATFORMS_FILE)
     except (MappingError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
-    with _open(db_path) as con, Progress(enabled=not quiet) as progress:
-        summary = run_ingest(
-            con,
-            inputs,
-            options=options,
-            resolver=resolver,
-            on_file=progress.file,
-            on_records=progress.advance,
-        )
-    if not quiet:
-        click.echo(summary.line())
+    with _open(db_path) as con, progress("ingest", unit="records"):
+        summary = run_ingest(con, inputs, options=options, resolver=resolver)
+    _summary(summary)
     if not summary.ok:
         sys.exit(1)
 
@@ -416,7 +454,7 @@ def _resolver(labels: Path) -> Any:
     help="What the text layer reads: title + body without boilerplate lines (measured best, docs/evaluation.md) "
     "or titles only (~5x cheaper per new article, less accurate). A change refits the scorer.",
 )
-@quiet_option
+@logging_options
 def fit(
     db_path: Path,
     labels: Path,
@@ -426,19 +464,16 @@ def fit(
     min_articles: int,
     seed: int,
     text_source: str,
-    quiet: bool,
-    verbose: bool,
 ) -> None:
     """Fit the scorer on labelled outlets of the window and store it (as data) in the models table.
 
     Example:
 
-        presstrust fit --labels data/labels/lin2023_domain_pc1.csv --as-of 2020-12-31 --window-days 3650
+        presstrust fit --labels jobs/data/labels/lin2023_domain_pc1.csv --as-of 2020-12-31 --window-days 3650
     """
     from jobs.score import fit as run_fit
 
-    setup_logging(quiet=quiet, verbose=verbose)
-    with _open(db_path) as con:
+    with _open(db_path) as con, progress("fit"):
         try:
             summary = run_fit(
                 con,
@@ -453,8 +488,7 @@ def fit(
             )
         except ValueError as exc:  # a label file that cannot be used, too few labelled outlets: a usage error
             raise click.UsageError(str(exc)) from exc
-    if not quiet:
-        click.echo(summary.line())
+    _summary(summary)
 
 
 @cli.command()
@@ -463,7 +497,7 @@ def fit(
 @_as_of_option
 @click.option("--model", "model_id", default=None, help="models.model_id to use (default: the latest).")
 @_allow_shrink_option
-@quiet_option
+@logging_options
 def score(
     db_path: Path,
     labels: Path,
@@ -472,8 +506,6 @@ def score(
     undated: str,
     model_id: str | None,
     allow_shrink: bool,
-    quiet: bool,
-    verbose: bool,
 ) -> None:
     """Score every outlet of the window with a fitted model and publish the scores (latest_scores).
 
@@ -485,8 +517,7 @@ def score(
     from jobs.score import NoModel
     from jobs.score import score as run_score
 
-    setup_logging(quiet=quiet, verbose=verbose)
-    with _open(db_path) as con:
+    with _open(db_path) as con, progress("score"):
         try:
             summary = run_score(
                 con,
@@ -499,12 +530,11 @@ def score(
             )
         except NoModel as exc:
             raise click.ClickException(str(exc)) from exc
-        except PublishRefused as exc:
+        except (PublishRefused, ValueError) as exc:  # a refused publication, an empty window: one line, exit 4
             report_error(f"presstrust score: {exc}")
             sys.exit(EXIT_FAILED)
     _publish_snapshot(db_path)
-    if not quiet:
-        click.echo(summary.line())
+    _summary(summary)
 
 
 def _publish_snapshot(db_path: Path) -> None:
@@ -514,7 +544,7 @@ def _publish_snapshot(db_path: Path) -> None:
 
     try:
         with RunLock(db_path):
-            publish(db_path)
+            logging.getLogger("jobs.snapshot").info("%s", publish(db_path).line())
     except LockHeld as exc:
         logging.getLogger("jobs.snapshot").warning("snapshot not replaced now (the running job publishes): %s", exc)
 
@@ -525,10 +555,9 @@ def _publish_snapshot(db_path: Path) -> None:
     "--corpus",
     "corpus",
     multiple=True,
-    default=[str(paths.SAMPLE_DIR)],
-    show_default=True,
     envvar="PRESSTRUST_CORPUS",
-    help="Article files, folders or globs to ingest (repeatable).",
+    help="Article files, folders or globs to ingest (repeatable). Without it, the default --db gets the "
+    "embedded sample and any other --db gets nothing new (the other stages run on what it holds).",
 )
 @click.option(
     "--labels",
@@ -559,16 +588,8 @@ def _publish_snapshot(db_path: Path) -> None:
     help="What the text layer reads: title + body without boilerplate lines (measured best, docs/evaluation.md) "
     "or titles only (~5x cheaper per new article, less accurate). A change refits the scorer.",
 )
-@click.option(
-    "--log-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    envvar="PRESSTRUST_LOG_FORMAT",
-    help="json: one JSON object per log line, for log collectors.",
-)
 @engine_options
-@quiet_option
+@logging_options
 def nightly(
     db_path: Path,
     corpus: tuple[str, ...],
@@ -580,16 +601,14 @@ def nightly(
     allow_shrink: bool,
     min_articles: int,
     text_source: str,
-    log_format: str,
     engine: str,
     spark_master: str | None,
-    quiet: bool,
-    verbose: bool,
 ) -> None:
     """The nightly job: ingest, featurize, corroborate, aggregate, fit and score, under a lock.
 
-    Exit codes: 0 everything ran; 1 ran, but some input could not be read; 2 usage error;
-    3 another run holds the database's lock; 4 a stage failed (nothing new was published).
+    Exit codes: 0 everything ran; 1 ran, but some input could not be read or a file had every record
+    rejected; 2 usage error; 3 another run holds the database's lock; 4 a stage failed, e.g. too few
+    articles or labelled outlets (one line says why; nothing new was published).
 
     Example:
 
@@ -600,12 +619,12 @@ def nightly(
     from jobs.lock import LockHeld
     from jobs.nightly import NightlyOptions
     from jobs.nightly import nightly as run_nightly
+    from jobs.publish_guard import PublishRefused
     from jobs.runs import error_text
 
-    setup_logging(quiet=quiet, verbose=verbose, fmt=log_format)
     options = NightlyOptions(
         db_path=db_path,
-        corpus=list(corpus),
+        corpus=_nightly_corpus(db_path, corpus),
         labels=labels,
         as_of=as_of,
         window_days=window_days,
@@ -625,24 +644,61 @@ def nightly(
     except DatabaseError as exc:
         report_error(f"presstrust nightly: {exc}")
         sys.exit(EXIT_LOCKED if isinstance(exc, DatabaseInUse) else EXIT_FAILED)
+    except (ValueError, LookupError, PublishRefused) as exc:  # the data cannot be scored: one line, no traceback
+        log = logging.getLogger("jobs.nightly")
+        log.debug("nightly failed", exc_info=True)  # the traceback under --verbose only
+        report_error(f"presstrust nightly: failed, nothing new published: {error_text(exc)}")
+        sys.exit(EXIT_FAILED)
     except Exception as exc:
         cause = fault_message(db_path, exc) if is_database_fault(exc) else error_text(exc)
         logging.getLogger("jobs.nightly").error("nightly failed: %s", cause, exc_info=True)
         report_error(f"presstrust nightly: failed, nothing new published: {cause}")
         sys.exit(EXIT_FAILED)
-    if not quiet:
-        click.echo(
-            f"nightly run {summary.run_id}: {len(summary.stages)} stages in "
-            f"{sum(s.seconds for s in summary.stages):.1f}s; tables in {db_path}"
-        )
+    report_summary(
+        f"nightly run {summary.run_id}: {len(summary.stages)} stages in "
+        f"{sum(s.seconds for s in summary.stages):.1f}s; tables in {db_path}",
+        run_id=summary.run_id,
+        exit_code=summary.exit_code,
+        db=str(db_path),
+        stages={s.stage: {"seconds": s.seconds, **s.counts} for s in summary.stages},
+    )
+    if text_output():
         from jobs.snapshot import snapshot_path
 
-        where = "" if db_path == paths.DEFAULT_DB else f" --snapshot {snapshot_path(db_path)}"
+        where = "" if db_path.resolve() == paths.DEFAULT_DB.resolve() else f" --snapshot {snapshot_path(db_path)}"
         click.echo(
             f'  try: presstrust query{where} "select outlet, score, score_low, score_high, grade, status '
             'from latest_scores order by score desc limit 10"'
         )
     sys.exit(summary.exit_code)
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite sample files already in DEST.")
+@logging_options
+def sample(dest: Path, force: bool) -> None:
+    """Copy the embedded sample corpus (2,462 articles of 2010-2021, PROVENANCE.md) out of the package into DEST.
+
+    The sample ships inside presstrust (installed or not); load it with --corpus like any corpus. Its
+    articles date from 2010-2021, so score it with --as-of 2020-12-31 --window-days 3650.
+
+    Example:
+
+        presstrust sample ./sample
+
+        presstrust nightly --db study.duckdb --corpus ./sample --as-of 2020-12-31 --window-days 3650
+    """
+    files = sorted(p for p in paths.SAMPLE_DIR.iterdir() if p.is_file() and p.suffix in {".parquet", ".jsonl", ".md"})
+    clashes = [dest / p.name for p in files if (dest / p.name).exists()]
+    if clashes and not force:
+        raise click.UsageError(f"{clashes[0]} exists: pass --force to overwrite the sample's files in {dest}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, dest / path.name)
+    report_summary(f"copied the sample ({len(files)} files) to {dest}", files=[str(dest / p.name) for p in files])
+    if text_output():
+        click.echo(f"  try: presstrust nightly --db study.duckdb --corpus {dest} --as-of 2020-12-31 --window-days 3650")
 
 
 @cli.command()
@@ -659,16 +715,9 @@ def nightly(
     help="Recent articles per outlet from which its repeated (boilerplate) lines are learned.",
 )
 @engine_options
-@quiet_option
+@logging_options
 def featurize(
-    db_path: Path,
-    force: bool,
-    batch_size: int,
-    history: int,
-    engine: str,
-    spark_master: str | None,
-    quiet: bool,
-    verbose: bool,
+    db_path: Path, force: bool, batch_size: int, history: int, engine: str, spark_master: str | None
 ) -> None:
     """Compute article features and evidence for new, changed or outdated articles.
 
@@ -680,20 +729,24 @@ def featurize(
     """
     from jobs.featurize import featurize as run_featurize
 
-    setup_logging(quiet=quiet, verbose=verbose)
-    with _open(db_path) as con:
+    with _open(db_path) as con, progress("featurize"):
         summary = run_featurize(
-            con, batch_size=batch_size, history=history, force=force, engine=engine, spark_master=spark_master
+            con,
+            batch_size=batch_size,
+            history=history,
+            force=force,
+            on_progress=advance,
+            engine=engine,
+            spark_master=spark_master,
         )
-    if not quiet:
-        click.echo(summary.line())
+    _summary(summary)
 
 
 @cli.command()
 @db_option
 @_as_of_option
-@quiet_option
-def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, quiet: bool, verbose: bool) -> None:
+@logging_options
+def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str) -> None:
     """Per-outlet feature statistics (mean, median, CI, shrunken mean) for a window of articles.
 
     Example:
@@ -702,19 +755,17 @@ def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, quiet: 
     """
     from jobs.aggregate import aggregate as run_aggregate
 
-    setup_logging(quiet=quiet, verbose=verbose)
-    with _open(db_path) as con:
+    with _open(db_path) as con, progress("aggregate", unit="outlets"):
         summary = run_aggregate(con, as_of=as_of, window_days=window_days, undated=undated)
-    if not quiet:
-        click.echo(summary.line())
+    _summary(summary)
 
 
 @cli.command()
 @db_option
 @click.option("--full", is_flag=True, help="Re-cluster every article, not only the window new ones can touch.")
 @engine_options
-@quiet_option
-def corroborate(db_path: Path, full: bool, engine: str, spark_master: str | None, quiet: bool, verbose: bool) -> None:
+@logging_options
+def corroborate(db_path: Path, full: bool, engine: str, spark_master: str | None) -> None:
     """Cluster articles into stories across outlets; mark copies and independent corroboration.
 
     Incremental: only the time window that new or changed articles can touch is re-clustered, and
@@ -728,39 +779,44 @@ def corroborate(db_path: Path, full: bool, engine: str, spark_master: str | None
     """
     from jobs.corroborate import corroborate as run_corroborate
 
-    setup_logging(quiet=quiet, verbose=verbose)
-    with _open(db_path) as con:
+    with _open(db_path) as con, progress("corroborate"):
         summary = run_corroborate(con, full=full, engine=engine, spark_master=spark_master)
-    if not quiet:
-        click.echo(summary.line())
+    _summary(summary)
 
 
-def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
-    """Print rows as an aligned table, CSV or JSON lines (values as text; nested values as JSON)."""
+TABLE_WIDTH = 80  # terminal tables fit this (or the terminal's width), as the DuckDB CLI's do; --wide for all
+MAX_CELL = 40  # longer values are cut with "…" in a table (never in CSV or JSON)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | dict):
+        return json_module.dumps(value, default=str)
+    return "" if value is None else str(value)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _emit(rows: list[dict[str, Any]], fmt: str, *, wide: bool = False) -> None:
+    """Print rows as a table that fits the terminal, CSV, or JSON: one array of objects (docs/research.md).
+
+    Table: values cut at MAX_CELL characters and columns kept from the left while they fit in TABLE_WIDTH (or
+    the terminal's width); a last line names the columns left out. `wide` shows every column in full.
+    """
     import csv
     import io
-    import json as json_module
 
-    if fmt == "json":
-        for row in rows:
-            click.echo(json_module.dumps(row, default=str))
+    if fmt == "json":  # one JSON array, one object per line: `jq '.[]'` or json.load read it
+        body = ",\n".join(json_module.dumps(row, default=str, ensure_ascii=False) for row in rows)
+        click.echo(f"[\n{body}\n]" if rows else "[]")
         return
     if not rows:
         return
     columns = list(rows[0])
-    text_rows = [
-        [
-            v
-            if isinstance(v, str)
-            else json_module.dumps(v, default=str)
-            if isinstance(v, list | dict)
-            else ""
-            if v is None
-            else str(v)
-            for v in r.values()
-        ]
-        for r in rows
-    ]
+    text_rows = [[_text(v) for v in r.values()] for r in rows]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -769,17 +825,39 @@ def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
         click.echo(buffer.getvalue(), nl=False)
         return
     text_rows = [[visible(v) for v in r] for r in text_rows]  # a terminal table: no control characters
+    if not wide:
+        text_rows = [[_cut(v, MAX_CELL) for v in r] for r in text_rows]
     widths = [max(len(c), *(len(r[i]) for r in text_rows)) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    shown = len(columns)
+    if not wide:
+        limit = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if sys.stdout.isatty() else TABLE_WIDTH
+        used, shown = widths[0], 1
+        while shown < len(columns) and used + 2 + widths[shown] <= limit:
+            used += 2 + widths[shown]
+            shown += 1
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns[:shown], widths, strict=False)).rstrip())
     for r in text_rows:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r[:shown], widths, strict=False)).rstrip())
+    if shown < len(columns):
+        left_out = f"(--wide shows {len(columns) - shown} more columns: {', '.join(columns[shown:])})"
+        click.echo(_cut(left_out, TABLE_WIDTH))
 
 
 def _query(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts from an open connection (closed after); JSON columns (runs.counts, runs.parameters) parsed,
+    so JSON output nests them once."""
     with con:
         cursor = con.execute(sql, params)
-        names = [d[0] for d in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        description = cursor.description or []
+        names = [d[0] for d in description]
+        is_json = [str(d[1]) == "JSON" for d in description]
+        return [
+            {
+                name: json_module.loads(value) if parse and isinstance(value, str) else value
+                for name, value, parse in zip(names, row, is_json, strict=True)
+            }
+            for row in cursor.fetchall()
+        ]
 
 
 _FORMAT = click.option(
@@ -788,19 +866,23 @@ _FORMAT = click.option(
     type=click.Choice(["table", "csv", "json"]),
     default="table",
     show_default=True,
-    help="Output format.",
+    help="Output format: a table that fits 80 columns (or the terminal), CSV, or JSON (one array of objects).",
 )
+_WIDE = click.option("--wide", is_flag=True, help="Table: every column, no value cut (may exceed the terminal).")
 
 
 @cli.command()
 @reader_options
 @click.option("--outlet", multiple=True, help="Only these outlets (repeatable; a domain or URL).")
 @_FORMAT
-def scores(db_path: Path, snapshot: Path | None, outlet: tuple[str, ...], fmt: str) -> None:
-    """The latest published scores: score, ~90% interval, grade, status, grade confidence, articles, both layers.
+@_WIDE
+@logging_options
+def scores(db_path: Path, snapshot: Path | None, outlet: tuple[str, ...], fmt: str, wide: bool) -> None:
+    """The latest published scores: score, ~90% interval (low, high), label, grade, status, both layers.
 
-    Grades are withheld (empty) for insufficient_data (too few English articles) and unsupported_language
-    (no score either); grade_confidence is uncertain when the interval spans another grade.
+    Scores, interval bounds, labels and both layers are on one 0-100 scale. Grades are withheld (empty) for
+    insufficient_data (too few English articles) and unsupported_language (no score either);
+    grade_confidence is uncertain when the interval spans another grade.
 
     Example:
 
@@ -811,14 +893,13 @@ def scores(db_path: Path, snapshot: Path | None, outlet: tuple[str, ...], fmt: s
     wanted = [normalize_host(o) or o for o in outlet]
     rows = _query(
         _open_reader(db_path, snapshot),
-        "SELECT outlet, round(score, 1) AS score, round(score_low, 1) AS score_low, "
-        "round(score_high, 1) AS score_high, "
-        "grade, status, grade_confidence, n_articles, n_english, round(text_score, 1) AS text_score, "
-        "round(cue_score, 1) AS cue_score, round(label_score, 3) AS label_score, as_of, model_id FROM latest_scores "
+        "SELECT outlet, round(score, 1) AS score, round(score_low, 1) AS low, round(score_high, 1) AS high, "
+        "round(100 * label_score, 1) AS label, grade, status, grade_confidence, n_articles, n_english, "
+        "round(text_score, 1) AS text_score, round(cue_score, 1) AS cue_score, as_of, model_id FROM latest_scores "
         "WHERE len($1::VARCHAR[]) = 0 OR list_contains($1::VARCHAR[], outlet) ORDER BY score DESC NULLS LAST, outlet",
         [wanted],
     )
-    _emit(rows, fmt)
+    _emit(rows, fmt, wide=wide)
 
 
 @cli.command()
@@ -826,8 +907,10 @@ def scores(db_path: Path, snapshot: Path | None, outlet: tuple[str, ...], fmt: s
 @click.option("--job", default=None, help="Only runs of this job (ingest, featurize, nightly, ...).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most recent runs shown.")
 @_FORMAT
-def runs(db_path: Path, job: str | None, limit: int, fmt: str) -> None:
-    """Recent runs: job, status, code version, duration and counts.
+@_WIDE
+@logging_options
+def runs(db_path: Path, job: str | None, limit: int, fmt: str, wide: bool) -> None:
+    """Recent runs: job, status, duration, code version, counts (with any warnings) and error.
 
     Example:
 
@@ -835,16 +918,18 @@ def runs(db_path: Path, job: str | None, limit: int, fmt: str) -> None:
     """
     rows = _query(
         _open(db_path, read_only=True),
-        "SELECT run_id, job, status, started_at, round(epoch(finished_at - started_at), 1) AS seconds, code_version, "
-        "counts, error FROM runs WHERE $1::VARCHAR IS NULL OR job = $1 ORDER BY run_id DESC LIMIT $2",
+        "SELECT run_id, job, status, date_trunc('second', started_at) AS started_at, "
+        "round(epoch(finished_at - started_at), 1) AS seconds, code_version, counts, error FROM runs "
+        "WHERE $1::VARCHAR IS NULL OR job = $1 ORDER BY run_id DESC LIMIT $2",
         [job, limit],
     )
-    _emit(rows, fmt)
+    _emit(rows, fmt, wide=wide)
 
 
 @cli.command()
 @click.argument("outlet")
 @reader_options
+@logging_options
 def explain(outlet: str, db_path: Path, snapshot: Path | None) -> None:
     """Why an outlet scored as it did: interval, grade, factors, and the sentences and stories behind them.
 
@@ -885,6 +970,7 @@ def explain(outlet: str, db_path: Path, snapshot: Path | None) -> None:
     required=True,
     help="Folder to write <table>.<format>, schema.json and SCHEMA.md into.",
 )
+@logging_options
 def export_command(db_path: Path, snapshot: Path | None, fmt: str, out: Path) -> None:
     """Export every public table and view (articles, features, stories, scores, runs, ...) with a schema file.
 
@@ -896,37 +982,48 @@ def export_command(db_path: Path, snapshot: Path | None, fmt: str, out: Path) ->
 
     with _open_reader(db_path, snapshot) as con:
         summary = export(con, out, fmt=fmt)
-    click.echo(summary.line())
+    report_summary(summary.line(), out=str(out))
 
 
 @cli.command()
 @reader_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
-@click.option("--force", is_flag=True, help="Overwrite --out when it exists.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="FOLDER",
+    help="Folder to write index.html and outlets/<outlet>.html into (absent or empty).",
+)
+@click.option("--force", is_flag=True, help="Replace the report already in --out (never anything else).")
+@logging_options
 def report(db_path: Path, snapshot: Path | None, out: Path, force: bool) -> None:
-    """A self-contained HTML report of the latest publication: plots, scores, evidence (viewable offline).
+    """Self-contained HTML pages of the latest publication: an index with charts and the outlet table, and one
+    page per outlet (score, factors, history, evidence); no scripts, viewable offline.
 
     Example:
 
-        presstrust report --out report.html
+        presstrust report --out report/ && xdg-open report/index.html
     """
-    from jobs.report import build_report
+    from jobs.report import build_report, out_problem, write_report
 
-    if out.exists() and not force:
-        raise click.UsageError(f"{out} exists: pass --force to overwrite it")
+    if problem := out_problem(out, force=force):
+        raise click.UsageError(problem)
     with _open_reader(db_path, snapshot) as con:
         try:
             result = build_report(con)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from exc
-    out.write_text(result.html, encoding="utf-8")
-    click.echo(f"wrote {out}: {result.outlets} outlets, {result.plots} plots")
+    write_report(result, out, force=force)
+    report_summary(
+        f"wrote {out / 'index.html'} and {result.outlets} outlet pages ({result.plots} charts)", out=str(out)
+    )
 
 
 @cli.command("explain-article")
 @click.argument("article_id")
 @reader_options
 @click.option("--color/--no-color", default=None, help="Highlight with colour (default: when stdout is a terminal).")
+@logging_options
 def explain_article(article_id: str, db_path: Path, snapshot: Path | None, color: bool | None) -> None:
     """Print an article with its unnamed-source and speculation evidence highlighted.
 
@@ -955,7 +1052,9 @@ def explain_article(article_id: str, db_path: Path, snapshot: Path | None, color
 @click.argument("sql")
 @reader_options
 @_FORMAT
-def query(sql: str, db_path: Path, snapshot: Path | None, fmt: str) -> None:
+@_WIDE
+@logging_options
+def query(sql: str, db_path: Path, snapshot: Path | None, fmt: str, wide: bool) -> None:
     """Run SQL on the published snapshot (read-only; no DuckDB CLI needed) and print the result.
 
     Tables and columns: docs/schema.md, or `presstrust query "describe articles"`.
@@ -973,13 +1072,13 @@ def query(sql: str, db_path: Path, snapshot: Path | None, fmt: str) -> None:
         if is_database_fault(exc):
             raise
         raise click.ClickException(str(exc)) from exc
-    _emit(rows, fmt)
+    _emit(rows, fmt, wide=wide)
 
 
 @cli.command("publish")
 @db_option
-@quiet_option
-def publish_command(db_path: Path, quiet: bool, verbose: bool) -> None:
+@logging_options
+def publish_command(db_path: Path) -> None:
     """Replace the published snapshot with the database as it is now (the nightly does this after scoring).
 
     Also re-points the text files after the database folder was moved, so the snapshot reads them again.
@@ -991,7 +1090,6 @@ def publish_command(db_path: Path, quiet: bool, verbose: bool) -> None:
     from jobs.lock import LockHeld, RunLock
     from jobs.snapshot import publish
 
-    setup_logging(quiet=quiet, verbose=verbose)
     try:
         with RunLock(db_path):
             _open(db_path).close()  # migrations, moved text files, files a killed load left
@@ -999,8 +1097,7 @@ def publish_command(db_path: Path, quiet: bool, verbose: bool) -> None:
     except LockHeld as exc:
         report_error(f"presstrust publish: {exc}")
         sys.exit(EXIT_LOCKED)
-    if not quiet:
-        click.echo(published.line())
+    report_summary(published.line(), db=str(db_path))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,24 @@
 """`presstrust corroborate`: cluster articles into stories across outlets, incrementally.
 
-The first run clusters everything. Later runs re-cluster only the time window that new or changed
+The first run (or `--full`) streams the corpus: one scan of the article texts counts the
+document frequencies of the text model (fitted on the whole corpus, as `features.corroboration.
+corroboration` does) and spills the part of each text that clustering reads to temporary Parquet
+files, one set per batch of consecutive articles in time; the batches then go through
+`features.corroboration.StoryStream` in time order. Memory is bounded by a batch and the stories
+open in the clustering window, not by the corpus, and the result equals the one-shot
+`corroboration` of all the articles. Later runs re-cluster only the time window that new or changed
 articles can touch (`features.corroboration.affected_window`): only the texts of that window are
-read, and the text model is fitted on them, so memory is bounded by the window, not the corpus.
-Story ids follow the earliest-article rule, so stories that did not change keep their ids. Rows
-that changed are replaced in one transaction.
+read, and the text model is fitted on them. Story ids follow the earliest-article rule, so stories
+that did not change keep their ids. Rows that changed are replaced in one transaction.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -19,13 +27,19 @@ from features.corroboration import (
     ARTICLE_SCHEMA,
     DEFAULT_CONFIG,
     CorroborationConfig,
+    StoryStream,
     affected_window,
+    assign_stories,
+    document_frequencies,
     fit_text_model,
+    merge_frequencies,
     story_table,
+    text_model_from_frequencies,
     update_stories,
 )
 from jobs.db import transaction
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.terminal import advance
 
 _META = """
 SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.content_hash,
@@ -33,6 +47,8 @@ SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.conten
 FROM articles a LEFT JOIN story_articles s ON s.article_id = a.article_id
 """
 _PREVIOUS = f"SELECT {', '.join(ARTICLE_SCHEMA)} FROM story_articles"  # noqa: S608 - declared schema
+BATCH_ARTICLES = 20_000
+"""Articles per streaming batch of a first run: with the stories open in the window, what memory holds."""
 
 
 @dataclass
@@ -120,16 +136,13 @@ def _assign(
     config: CorroborationConfig,
     chunk_days: int = 365,
 ) -> tuple[pl.DataFrame, int]:
-    """Cluster the new articles into the previous assignments, a chunk of chunk_days at a time (then the undated).
-
-    Each step reads only the texts of the window its articles can touch, so a first run over a large
-    corpus needs the memory of one window, not of the corpus.
+    """Cluster every article as one stream (a first run), or the new articles into the previous assignments,
+    a chunk of chunk_days at a time (then the undated), each step reading only the texts of its window.
     """
     base = meta.select("article_id", "outlet", "published_at", "corpus")
-    if full:
-        previous, new_ids = previous.clear(), base.get_column("article_id")
-    else:
-        previous = previous.filter(~pl.col("article_id").is_in(new_ids.implode()))  # changed ones are redone
+    if full or previous.height == 0:  # a first run: every article is new
+        return _stream_all(con, base, config, BATCH_ARTICLES), base.height
+    previous = previous.filter(~pl.col("article_id").is_in(new_ids.implode()))  # changed ones are redone
     new = base.filter(pl.col("article_id").is_in(new_ids.implode()))
     start = new.get_column("published_at").min()
     chunk = (
@@ -138,13 +151,68 @@ def _assign(
         else pl.lit(None, dtype=pl.Int64)
     )  # undated articles: chunk null, processed last
     steps = new.with_columns(_chunk=chunk).partition_by("_chunk", maintain_order=False, as_dict=True)
-    reclustered = 0
+    reclustered = done = 0
     for key in sorted(steps, key=lambda k: (k[0] is None, k[0] or 0)):
         step_ids = steps[key].get_column("article_id")
+        advance(done, new.height)
+        done += step_ids.len()
         known = pl.concat([previous.get_column("article_id"), step_ids])
         previous, n = _step(con, base.filter(pl.col("article_id").is_in(known.implode())), previous, step_ids, config)
         reclustered += n
+    advance(done, new.height)
     return previous, reclustered
+
+
+def _text_batches(con: duckdb.DuckDBPyConnection, cut: int, rows: int) -> Iterator[pl.DataFrame]:
+    """Every article's id, title and first ``cut`` characters of text, in storage order, ``rows`` at a time."""
+    query = "SELECT article_id, title, left(text, $cut) AS text FROM articles"
+    with con.cursor() as cur, cur.sql(query, params={"cut": cut}).to_arrow_reader(batch_size=rows) as reader:
+        for batch in reader:
+            yield pl.from_arrow(batch)  # type: ignore[misc]
+
+
+def _stream_all(
+    con: duckdb.DuckDBPyConnection, base: pl.DataFrame, config: CorroborationConfig, batch_articles: int
+) -> pl.DataFrame:
+    """Story assignments of every article, equal to `corroboration` of them all, in bounded memory.
+
+    One scan of the texts counts the text model's document frequencies and spills what clustering reads
+    (title, the first words of the text) to Parquet files per batch of `batch_articles` consecutive dated
+    articles (undated ones: one more batch); the dated batches then stream through `StoryStream` in time
+    order and the undated ones are clustered at the end, as `assign_stories` does.
+    """
+    plan = base.sort("published_at", "article_id", nulls_last=True).with_columns(
+        pl.when(pl.col("published_at").is_null())
+        .then(-1)
+        .otherwise(pl.int_range(pl.len(), dtype=pl.Int64) // batch_articles)
+        .alias("_batch")
+    )
+    cut = max(config.lead_words, config.copy_max_words) * 8 + 16  # what the tokenisers read, and more
+    frequencies: pl.DataFrame | None = None
+    with tempfile.TemporaryDirectory(prefix="presstrust-corroborate-") as tmp:
+        spill = Path(tmp)
+        for k, texts in enumerate(_text_batches(con, cut, batch_articles)):
+            part = plan.join(texts, on="article_id", how="inner")
+            freq = document_frequencies(part, config)
+            frequencies = freq if frequencies is None else merge_frequencies([frequencies, freq])
+            for (b,), rows in part.partition_by("_batch", as_dict=True).items():
+                rows.drop("_batch").write_parquet(spill / f"b{b:+07d}_{k:05d}.parquet", compression="lz4")
+        if frequencies is None:
+            return pl.DataFrame(schema=ARTICLE_SCHEMA)
+        model = text_model_from_frequencies(frequencies, base.height, config)
+        del frequencies
+        stream = StoryStream(model, config)
+        out = []
+        n_batches = plan.height // batch_articles + 1
+        for b in range(n_batches):
+            files = sorted(spill.glob(f"b{b:+07d}_*.parquet"))
+            if files:
+                out.append(stream.push(pl.read_parquet(files)))
+        out.append(stream.close())
+        undated = sorted(spill.glob(f"b{-1:+07d}_*.parquet"))
+        if undated:
+            out.append(assign_stories(pl.read_parquet(undated), config, text_model=model))
+    return pl.concat(out)
 
 
 def _step(

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -185,19 +186,28 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
     return con
 
 
-def _post_step(con: duckdb.DuckDBPyConnection, version: int) -> None:
-    """A migration's data step that SQL alone cannot do, in the migration's transaction."""
-    if version == 8:  # the old articles table's texts go to a Parquet file beside the database
-        from jobs.textstore import move_legacy_texts
+def _pre_step(con: duckdb.DuckDBPyConnection, version: int) -> Any:
+    """A migration's data step that SQL alone cannot do, before its transaction (e.g. writing files)."""
+    if version == 9:  # the old articles table's texts go to a Parquet file beside the database
+        from jobs.textstore import export_legacy_texts
 
-        move_legacy_texts(con)
+        return export_legacy_texts(con)
+    return None
+
+
+def _post_step(con: duckdb.DuckDBPyConnection, version: int, prepared: Any) -> None:
+    """A migration's data step that SQL alone cannot do, in its transaction after its SQL."""
+    if version == 9:
+        from jobs.textstore import register_legacy_texts
+
+        register_legacy_texts(con, prepared)
 
 
 def _tidy_texts(con: duckdb.DuckDBPyConnection) -> None:
     """On a writing connection: re-point text files after a folder move, remove files a killed load left."""
     from jobs.textstore import clean_orphans, relocate
 
-    if 8 not in _applied(con):  # a database kept at an older schema (tests of migrations)
+    if 9 not in _applied(con):  # a database kept at an older schema (tests of migrations)
         return
     relocate(con)
     clean_orphans(con)
@@ -273,9 +283,10 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
                     "add a new numbered migration instead"
                 )
             continue
+        prepared = _pre_step(con, migration.version)
         with transaction(con):
             con.execute(migration.sql)
-            _post_step(con, migration.version)
+            _post_step(con, migration.version, prepared)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
                 [migration.version, migration.name, migration.checksum, now_utc()],

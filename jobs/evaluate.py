@@ -2,7 +2,7 @@
 
 Trains and tests on EVERY shared corpus (`corpora/allsides_2012_2020.parquet`, `corpora/extra_2010_2021.parquet`,
 `corpora/pac_story_pairs.jsonl.gz`; outlets canonicalised by the OutletResolver, PAC's outlet names through
-data/outlet_aliases.csv) with repeated outlet-grouped CV (5 folds x 5 repeats). Everything label-dependent is
+jobs/data/outlet_aliases.csv) with repeated outlet-grouped CV (5 folds x 5 repeats). Everything label-dependent is
 fitted inside the training folds: the text layer's IDF and ridge, the cue model, the cited-outlet ratings, the
 combination weight, the conformal quantile and the grade thresholds (the last three on inner out-of-fold
 predictions of the training outlets). Reports, side by side with predict-the-mean, a whole-text TF-IDF ridge,
@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from jobs import paths
 from jobs.labels import load_labels
 from jobs.outlets import OutletResolver
+from scorer.two_layer import PUBLISHED_WEIGHT
 
 log = logging.getLogger("jobs.evaluate")
 
@@ -357,7 +358,7 @@ class Variant:
     name: str
     text: str | None = "word_title"  # key of Data.counts, None: cue model only
     cue_features: str = "all"  # "all" (with the new cues), "old" (the 19 cue features only)
-    weight: float | None = None  # None: chosen in the fold; 1.0: text only; 0.0: cue only
+    weight: float | None = PUBLISHED_WEIGHT  # None: chosen in the fold; 1.0: text only; 0.0: cue only
     mondrian: bool = False  # True: conformal quantile per prediction half (measured wider, not used)
 
 
@@ -733,7 +734,7 @@ def prepare(
     """Features, cues and hashed text of `articles` for their labelled outlets; returns (Data, per-article feats)."""
     from scorer.cues import PUNCTUATION, article_cues, citation_patterns
     from scorer.inputs import model_feature_columns
-    from scorer.text import hashed_counts, text_of
+    from scorer.text import hashed_counts, text_of, text_sample
 
     ev = build_eval_set(articles, labels, mbfc, baly, min_articles=min_articles)
     bp = boilerplate_table(articles) if boilerplate is None else boilerplate
@@ -746,7 +747,8 @@ def prepare(
     feats = feats.join(cues.drop("cited_outlets"), on="article_id", how="left")
     features = [*features, *PUNCTUATION]
     log.info("features of %d articles in %.0f s", articles.height, time.time() - t)
-    docs = articles.filter(pl.col("outlet").is_in(ev.outlets)).sort("outlet", "article_id")
+    # the text layer reads each outlet's most recent TEXT_ARTICLES_PER_OUTLET articles, as the product does
+    docs = text_sample(articles.filter(pl.col("outlet").is_in(ev.outlets)))
     index = {o: i for i, o in enumerate(ev.outlets)}
     doc_group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
     builders = text_builders()
@@ -823,10 +825,12 @@ def run(
     variants = [Variant(f"text layer only: {REPRESENTATION_NAMES[k]}", text=k, weight=1.0) for k in kept] + [
         Variant("cue model only, the 19 cue features (as before)", text=None, cue_features="old", weight=0.0),
         Variant("cue model only, + punctuation + cited-outlet rating", text=None, weight=0.0),
-        Variant("fixed 50/50 average of the text layer and the cue model", text=CHOSEN_TEXT, weight=0.5),
         Variant(
-            "two-layer with the TITLE text layer (`--text-source title`; weight chosen in the fold)", text="word_title"
+            "two-layer, weight chosen in the fold (lowest MAE on inner out-of-fold predictions)",
+            text=CHOSEN_TEXT,
+            weight=None,
         ),
+        Variant("two-layer with the TITLE text layer (`--text-source title`)", text="word_title"),
         Variant(
             "two-layer, Mondrian conformal (a quantile below and one above the median prediction)",
             text=CHOSEN_TEXT,
@@ -840,7 +844,9 @@ def run(
         compared.append((res, metrics(res, ev)))
         log.info("%-70s rho %.3f (%.0f s)", v.name, compared[-1][1]["spearman"][0], time.time() - t)
     chosen_variant = Variant(
-        f"**two-layer scorer** (text: {REPRESENTATION_NAMES[CHOSEN_TEXT]}; weight chosen in the fold)", text=CHOSEN_TEXT
+        f"**two-layer scorer** (text: {REPRESENTATION_NAMES[CHOSEN_TEXT]}; fixed text weight {PUBLISHED_WEIGHT})",
+        text=CHOSEN_TEXT,
+        weight=PUBLISHED_WEIGHT,
     )
     chosen, fold_models = cv_two_layer(data, chosen_variant, splits, seed=seed, keep_models=True)
     cm = metrics(chosen, ev)
@@ -852,8 +858,9 @@ def run(
     baselines.append(cv_columns("lean alone (right share; NOT a feature)", ev.right_share, ev, splits))
     if tfidf:
         from scorer.baselines import count_matrix
+        from scorer.text import text_sample
 
-        docs = english.filter(pl.col("outlet").is_in(ev.outlets)).sort("outlet", "article_id")
+        docs = text_sample(english.filter(pl.col("outlet").is_in(ev.outlets)))  # the text layer's articles
         t = time.time()
         counts, _ = count_matrix(docs["text"].to_list())
         baselines.append(cv_tfidf("TF-IDF ridge, whole text (word unigrams)", counts, data.doc_group, ev, splits))
@@ -916,6 +923,7 @@ def run(
         rows.select([*data.cue_features, "cited_rating"]),
         ratings=ratings,
         seed=seed,
+        weight=PUBLISHED_WEIGHT,
     )
     final_thresholds = choose_thresholds(final.inner_oof, ev.mbfc_grade)
     if model_out is not None:
@@ -924,7 +932,6 @@ def run(
     # ---- report ----
     lean_labels = spearman(ev.y, ev.right_share)
     covid_labels = spearman(ev.y, ev.covid_share) if ev.covid_share is not None else float("nan")
-    weights = chosen.extra["weights"]
     th = np.array(chosen.extra["thresholds"])
     rep = Report()
     rep.add(
@@ -952,8 +959,9 @@ def run(
         "layer, the cue model (imputer, quantile transform, scaler, signed ridge and its penalty), the cited-outlet "
         "ratings (training labels only), then on the training outlets' inner 5-fold out-of-fold predictions: the "
         "combination weight, the conformal quantile and the grade thresholds (vs MBFC).",
-        f"- Text layer weight chosen in the folds: median {np.median(weights):.2f} (range {min(weights):.2f}-"
-        f"{max(weights):.2f}); grade thresholds chosen in the folds: low/mixed {np.median(th[:, 0]):.2f} "
+        f"- Text layer weight: fixed at {PUBLISHED_WEIGHT} in the product (`scorer.two_layer.PUBLISHED_WEIGHT`; "
+        "the variant that chooses it in the folds is in the comparison below); grade thresholds chosen in the "
+        f"folds: low/mixed {np.median(th[:, 0]):.2f} "
         f"({th[:, 0].min():.2f}-{th[:, 0].max():.2f}), mixed/high {np.median(th[:, 1]):.2f} "
         f"({th[:, 1].min():.2f}-{th[:, 1].max():.2f}).",
         f"- Two expert rating sets on these outlets: Spearman(label, MBFC grade as a score) = "
@@ -1058,24 +1066,16 @@ def run(
         "|---|---|---|",
         *coefficient_rows(final.cue),
         "",
-        "Training outlets (in-sample final model; for held-out numbers see above): "
+        "Training outlets, out of fold (the first repeat: what `presstrust score` publishes for a training outlet, "
+        "from the cross-fitted fold model that never saw its label): "
         + ", ".join(
             f"{o} {100 * p:.0f} (label {100 * y:.0f})"
-            for o, y, p in sorted(zip(ev.outlets, ev.y, _in_sample(final, rows, data), strict=True), key=lambda t: t[2])
+            for o, y, p in sorted(zip(ev.outlets, ev.y, chosen.oof[0], strict=True), key=lambda t: t[2])
         )
         + ".",
     )
     _ = mae
     return rep.text()
-
-
-def _in_sample(final: Any, rows: pl.DataFrame, data: Data) -> np.ndarray:
-    from scorer.text import group_stats
-    from scorer.two_layer import predict_two_layer
-
-    mean, se, _ = group_stats(final.text.contributions(data.counts[CHOSEN_TEXT]), data.doc_group, len(data.ev.y))
-    inputs = rows.with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se))
-    return np.clip(predict_two_layer(final, inputs, thresholds=(0.3, 0.6))["pred"].to_numpy(), 0, 1)
 
 
 def _counts(values: Sequence[Any]) -> dict[Any, int]:

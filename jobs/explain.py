@@ -183,7 +183,9 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
             evidence[name] = _rows(
                 con,
                 "WITH t AS (SELECT a.article_id, a.url, a.title, t.contribution FROM article_text_scores t "
-                "JOIN articles a ON a.article_id = t.article_id WHERE t.model_id = $m AND a.outlet = $o) "
+                "JOIN articles a ON a.article_id = t.article_id WHERE a.outlet = $o "
+                # a training outlet's contributions are stored under the fold model that scored it
+                "AND (t.model_id = $m OR starts_with(t.model_id, $m || '/fold'))) "
                 "SELECT article_id, url, title, round($f + 100 * $w * (contribution - avg(contribution) OVER ()), 1) "
                 f"AS points FROM t ORDER BY contribution {order}, article_id LIMIT $k",  # noqa: S608 - ASC or DESC
                 {
@@ -244,6 +246,13 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
 DISAGREE_POINTS = 15.0
 
 
+def _folding(table: Table) -> Table:
+    """A table whose long cells (URLs, sentences) wrap onto more lines instead of being cut with an ellipsis."""
+    for column in table.columns:
+        column.overflow = "fold"
+    return table
+
+
 def render_outlet(explanation: OutletExplanation) -> Group:
     """A printable explanation of an outlet's score; all article content is shown as text, never as markup."""
     s = explanation.score
@@ -259,6 +268,8 @@ def render_outlet(explanation: OutletExplanation) -> Group:
         header.append(f"{s['status']}, {s['n_english']} English of {s['n_articles']} articles to {s['as_of']}")
     if s["label_score"] is not None:
         header.append(f"; label {100 * s['label_score']:.1f}")
+        if s.get("cross_fitted"):
+            header.append(" (scored out of fold: the model that scored it was fitted without this label)")
     parts: list[Any] = [header]
     if s["score"] is None:
         return Group(*parts)
@@ -293,7 +304,7 @@ def render_outlet(explanation: OutletExplanation) -> Group:
         if not rows:
             continue
         points = next(f["contribution"] for f in explanation.factors if f["feature"] == name)
-        table = Table("article_id", "url", "evidence", title=f"Behind {name} ({points:+.1f} points)")
+        table = _folding(Table("article_id", "url", "evidence", title=f"Behind {name} ({points:+.1f} points)"))
         for r in rows:
             detail = r.get("sentence") or r.get("title") or ""
             if "cites" in r:
@@ -305,7 +316,9 @@ def render_outlet(explanation: OutletExplanation) -> Group:
             table.add_row(Text(str(r["article_id"])), Text(r["url"] or ""), Text(detail))
         parts.append(table)
     if explanation.uncorroborated:
-        table = Table("published", "article_id", "title", "url", title="Stories no other independent outlet covered")
+        table = _folding(
+            Table("published", "article_id", "title", "url", title="Stories no other independent outlet covered")
+        )
         for r in explanation.uncorroborated:
             published = f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "undated"
             table.add_row(published, Text(str(r["article_id"])), Text(r["title"] or ""), Text(r["url"] or ""))

@@ -1,8 +1,10 @@
 """`presstrust ingest`: load article files into DuckDB, idempotently, losing nothing.
 
-Each file is one transaction: its articles, its rejects and its ingest_files row commit together or
-not at all. A file whose sha256 was loaded before is skipped (unless force). Every record read is
-counted exactly once: read = loaded + updated + duplicates + rejected.
+Each file is one transaction: its articles' metadata, its rejects and its ingest_files row commit together or
+not at all. The texts of new and changed articles go to Parquet files (jobs/textstore.py) written before that
+transaction commits and registered in it; a rollback deletes them, a kill leaves them for the next run to
+delete. A file whose sha256 was loaded before is skipped (unless force). Every record read is counted exactly
+once: read = loaded + updated + duplicates + rejected.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from jobs.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
 from jobs.outlets import OutletResolver
 from jobs.readers import FORMATS, RawBatch, ReadError, detect_format, read_file
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.terminal import advance, estimated_records
 from jobs.textstore import TEXT_COLUMNS, discard, refresh_view, write_texts
 
 log = logging.getLogger(__name__)
@@ -85,8 +88,9 @@ FROM ranked r LEFT JOIN article_meta a ON a.article_id = r.article_id
 _INSERT = """
 INSERT INTO article_meta BY NAME
 SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.authors,
-       b.published_at, b.language, k.content_hash, 1 AS content_version, b.ingest_issues, $file AS source_file,
-       b.rn AS record_number, $load_id AS load_id, $now AS ingested_at, $text_file_id AS text_file_id
+       b.published_at, b.language, b.crawled_at, k.content_hash, 1 AS content_version, b.ingest_issues,
+       $file AS source_file, b.rn AS record_number, $load_id AS load_id, $now AS ingested_at,
+       $text_file_id AS text_file_id
 FROM _batch b JOIN _keys k ON k.rn = b.rn
 WHERE k.outcome = 'loaded'
 """
@@ -96,6 +100,7 @@ UPDATE article_meta SET
     title = c.title, authors = c.authors,
     published_at = coalesce(c.published_at, article_meta.published_at),
     language = coalesce(c.language, article_meta.language),
+    crawled_at = coalesce(c.crawled_at, article_meta.crawled_at),
     outlet_name = coalesce(c.outlet_name, article_meta.outlet_name),
     content_hash = c.content_hash, content_version = c.content_version,
     ingest_issues = c.ingest_issues, source_file = $file, record_number = c.rn,
@@ -109,7 +114,7 @@ WHERE article_meta.article_id = c.article_id
 @dataclass
 class FileResult:
     path: str
-    status: str  # loaded, skipped, failed
+    status: str  # loaded, partial (loaded up to where the file broke off; error says where), skipped, failed
     records_read: int = 0
     loaded: int = 0
     updated: int = 0
@@ -138,24 +143,33 @@ class IngestSummary:
         return sum(getattr(f, name) for f in self.files)
 
     @property
+    def all_rejected(self) -> list[FileResult]:
+        """Files read whole but with every record rejected (not articles: a label file left in the corpus?)."""
+        return [f for f in self.files if f.status == "loaded" and f.records_read and f.rejected == f.records_read]
+
+    @property
     def counts(self) -> dict[str, int]:
         return {
             "files": len(self.files),
             "files_loaded": sum(f.status == "loaded" for f in self.files),
             "files_skipped": sum(f.status == "skipped" for f in self.files),
             "files_failed": sum(f.status == "failed" for f in self.files) + len(self.missing),
+            "files_partial": sum(f.status == "partial" for f in self.files),
+            "files_all_rejected": len(self.all_rejected),
             **{k: self.total(k) for k in ("records_read", "loaded", "updated", "duplicates", "rejected")},
         }
 
     @property
     def ok(self) -> bool:
-        return self.counts["files_failed"] == 0
+        return self.counts["files_failed"] == 0 and self.counts["files_partial"] == 0 and not self.all_rejected
 
     def line(self) -> str:
         c = self.counts
         return (
             f"ingest run {self.run_id}: {c['files']} files ({c['files_loaded']} loaded, {c['files_skipped']} skipped, "
-            f"{c['files_failed']} failed); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
+            f"{c['files_failed']} failed, {c['files_partial']} partial"
+            + (f", {c['files_all_rejected']} with every record rejected" if c["files_all_rejected"] else "")
+            + f"); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
             f"+ duplicates {c['duplicates']} + rejected {c['rejected']} in {self.seconds:.1f}s"
         )
 
@@ -261,7 +275,7 @@ def ingest_file(
     elif (
         not options.force
         and con.execute(
-            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status = 'loaded'", [digest]
+            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status IN ('loaded', 'partial')", [digest]
         ).fetchall()[0][0]
     ):
         return FileResult(file, "skipped")
@@ -282,7 +296,8 @@ def ingest_file(
                 )
                 log.debug("%s: batch %d done (%d records, not yet committed)", file, number, batch.n_records)
                 on_records(batch.n_records)
-            result.status = "loaded"
+                result.error = batch.error or result.error
+            result.status = "partial" if result.error else "loaded"
             _record_file(con, result, load_id, digest, size, fmt or "", started)
             if written:
                 refresh_view(con)
@@ -344,19 +359,33 @@ def ingest(
     con.execute("SET preserve_insertion_order = false")  # rows carry record_number; lets DuckDB write in parallel
     normalize = NormalizeOptions(resolver=resolver, now=now_utc(), max_text_chars=options.max_text_chars)
     results: list[FileResult] = []
+    total, read = estimated_records(files), [0]  # records of total for the progress display (jobs/terminal.py)
+
+    def records_done(n: int) -> None:
+        read[0] += n
+        advance(read[0], total)
+        on_records(n)
+
     with failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0).counts):
         for i, path in enumerate(files):
             on_file(path, i, len(files))
-            result = ingest_file(con, path, load_id=run_id, options=options, normalize=normalize, on_records=on_records)
-            if result.status == "failed":
+            result = ingest_file(
+                con, path, load_id=run_id, options=options, normalize=normalize, on_records=records_done
+            )
+            if result.status in ("failed", "partial"):
                 log.error("%s", result.error)
             results.append(result)
     summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
     errors = [f"{m}: no such file, folder or glob match" for m in missing] + [
-        r.error for r in results if r.status == "failed" and r.error
+        r.error for r in results if r.status in ("failed", "partial") and r.error
     ]
-    for line in errors[: len(missing)]:
+    rejected_whole = [
+        f"{r.path}: all {r.records_read} records rejected (reasons in ingest_rejects): not an article file?"
+        for r in summary.all_rejected
+    ]
+    for line in errors[: len(missing)] + rejected_whole:
         log.error("%s", line)
+    errors += rejected_whole
     finish_run(
         con, run_id, status="ok" if summary.ok else "partial", counts=summary.counts, error="\n".join(errors) or None
     )

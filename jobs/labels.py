@@ -188,7 +188,7 @@ def load_labels(
         pl.col("domain").unique().sort().alias("domains"),
         pl.len().alias("rows"),
     )
-    dupes = merged.filter(pl.col("rows") > 1)
+    dupes = merged.filter(pl.col("rows") > 1).sort("outlet")  # sorted: the same warning text every time
     if dupes.height:
         examples = "; ".join(f"{r['outlet']} <- {', '.join(r['domains'])}" for r in dupes.head(5).iter_rows(named=True))
         log.warning(

@@ -1,14 +1,23 @@
-"""Logging to stderr: plain lines for people, JSON lines for log collectors; --quiet for cron."""
+"""One logging contract for every command: stderr, text or JSON lines, --quiet for cron, --verbose for debugging.
+
+- `--quiet`: errors only on stderr, and no summary line in text mode.
+- `--verbose`: debug lines too.
+- `--log-format json`: every stderr line is one JSON object; a successful command ends with exactly one
+  `"event": "summary"` line, even under --quiet, so a cron log shows every run (docs/operations.md).
+- Each warning is logged once per command run, however often the code path that raises it runs.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from typing import Any
 
 import click
 
-_FORMAT = {"current": "text"}
+_STATE: dict[str, Any] = {"format": "text", "quiet": False}
+LOGGERS = ("jobs", "features", "scorer")
 
 
 class _JsonFormatter(logging.Formatter):
@@ -25,23 +34,71 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _OncePerRun(logging.Filter):
+    """Drops a warning (or error) whose logger and text were already logged in this run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a line is logged: a progress display redirects it to print above
+    its bar, so log lines never tear the display."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def report_error(message: str) -> None:
     """A command's final error line on stderr: a JSON log line under --log-format json, else plain text."""
-    if _FORMAT["current"] == "json":
+    if _STATE["format"] == "json":
         logging.getLogger("jobs").error("%s", message)
     else:
         click.echo(message, err=True)
 
 
+def report_summary(line: str, **fields: Any) -> None:
+    """A successful command's one summary line: stdout in text mode (not under --quiet); one JSON line on
+    stderr under --log-format json, always (also under --quiet), with `fields` as keys."""
+    if _STATE["format"] == "json":
+        formatter = _JsonFormatter()
+        record = logging.LogRecord("jobs", logging.INFO, __file__, 0, "%s", (line,), None)
+        record.fields = {"event": "summary", **fields}
+        click.echo(formatter.format(record), err=True)
+    elif not _STATE["quiet"]:
+        click.echo(line)
+
+
+def text_output() -> bool:
+    """Whether extra text lines (hints) go to stdout: text format and not --quiet."""
+    return _STATE["format"] == "text" and not _STATE["quiet"]
+
+
 def setup_logging(*, quiet: bool = False, verbose: bool = False, fmt: str = "text") -> None:
-    """Configure the 'jobs' and 'features' loggers once per process (idempotent for tests)."""
-    _FORMAT["current"] = fmt
+    """Configure the presstrust loggers for one command run (idempotent: tests run many in one process)."""
+    _STATE.update(format=fmt, quiet=quiet)
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
+    handler.addFilter(_OncePerRun())
     handler.setFormatter(
         _JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
     )
-    for name in ("jobs", "features"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)

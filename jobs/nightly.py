@@ -23,6 +23,7 @@ from jobs.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USA
 from jobs.lock import RunLock
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.snapshot import publish
+from jobs.terminal import advance, progress
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _ingest(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str
 def _featurize(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     from jobs.featurize import featurize
 
-    summary = featurize(con, engine=o.engine, spark_master=o.spark_master)
+    summary = featurize(con, on_progress=advance, engine=o.engine, spark_master=o.spark_master)
     return dict(summary.counts), summary.line(), False
 
 
@@ -130,7 +131,8 @@ def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, A
         min_articles=o.min_articles,
         text_source=o.text_source,
     )
-    return {"refit": True, "reason": reason, "model_id": summary.model_id, **summary.metrics}, summary.line(), False
+    counts = {"refit": True, "reason": reason, "model_id": summary.model_id, **summary.metrics}
+    return {**counts, "warnings": summary.warnings}, summary.line(), False
 
 
 def _score(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
@@ -182,11 +184,13 @@ def nightly(options: NightlyOptions) -> NightlySummary:
             with failure_recorded(con, run_id, lambda: _counts(summary)):
                 for name, stage in STAGES:
                     started = time.perf_counter()
-                    counts, line, partial = stage(con, options)
+                    with progress(name):  # shown on a terminal only; the stage reports rows of total
+                        counts, line, partial = stage(con, options)
                     result = StageResult(name, round(time.perf_counter() - started, 2), counts, line)
                     summary.stages.append(result)
                     summary.partial |= partial
                     log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
+                con.execute("CHECKPOINT")  # the snapshot copies the main file: all committed data must be in it
             finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
         finally:
             con.close()

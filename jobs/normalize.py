@@ -54,6 +54,7 @@ GOOD_COLUMNS = (
     "authors",
     "published_at",
     "language",
+    "crawled_at",
     "ingest_issues",
 )
 
@@ -236,6 +237,7 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.Da
         "authors",
         pl.col("published_final").alias("published_at"),
         "language",
+        parse_published_at(pl.col("crawled_at")).alias("crawled_at"),  # kept as given when parseable, else null
         "ingest_issues",
     )
     return good, rejects

@@ -1,4 +1,4 @@
-"""Readers for article files: JSONL (also .gz), JSON arrays, CSV/TSV and Parquet.
+"""Readers for article files: JSONL (also .gz), JSON arrays, CSV/TSV, Parquet and WARC (jobs.warc).
 
 Each reader yields `RawBatch`es: a Polars frame in the canonical input fields (strings, authors as
 a list) plus the records it could not even parse (`PreReject`). Columns are found by name
@@ -22,7 +22,7 @@ from typing import IO, Any
 import polars as pl
 import pyarrow.parquet as pq
 
-FIELDS = ("id", "url", "outlet", "outlet_name", "title", "text", "authors", "published_at", "language")
+FIELDS = ("id", "url", "outlet", "outlet_name", "title", "text", "authors", "published_at", "language", "crawled_at")
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "article_id", "source_id", "doc_id", "_id", "uuid", "guid"),
@@ -45,6 +45,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "timestamp",
     ),
     "language": ("language", "lang"),
+    "crawled_at": ("crawled_at", "date_download", "crawl_date", "crawled", "fetched_at", "downloaded_at"),
 }
 
 RAW_SCHEMA: dict[str, pl.DataType] = {
@@ -58,10 +59,11 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "authors": pl.List(pl.String()),
     "published_at": pl.String(),
     "language": pl.String(),
+    "crawled_at": pl.String(),
     "issues": pl.List(pl.String()),
 }
 
-FORMATS = ("jsonl", "json", "csv", "tsv", "parquet")
+FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "warc")
 _SUFFIX_FORMAT = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -72,6 +74,7 @@ _SUFFIX_FORMAT = {
     ".tab": "tsv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".warc": "warc",
 }
 MAX_RAW_CHARS = 1_000_000
 _AUTHOR_SPLIT = r"\s*(?:[,;]|\band\b)\s*"
@@ -97,6 +100,7 @@ class RawBatch:
     frame: pl.DataFrame  # RAW_SCHEMA, except published_at may be Datetime for typed Parquet columns
     rejects: list[PreReject] = field(default_factory=list)
     raw_of: Callable[[Sequence[int]], dict[int, str]] = lambda rns: {}
+    error: str | None = None  # the file broke off here: the records before are kept, the file is reported
 
     @property
     def n_records(self) -> int:
@@ -456,4 +460,8 @@ def read_file(path: Path, fmt: str, overrides: Mapping[str, str], batch_size: in
         return read_csv(path, overrides, batch_size, delimiter="\t" if fmt == "tsv" else ",")
     if fmt == "parquet":
         return read_parquet(path, overrides, batch_size)
+    if fmt == "warc":
+        from jobs.warc import read_warc  # --map does not apply: WARC records have fixed fields
+
+        return read_warc(path, batch_size)
     raise ValueError(f"unknown format {fmt!r}")

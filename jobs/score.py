@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from jobs.aggregate import feature_versions, window_features
 from jobs.db import now_utc, transaction
@@ -36,6 +37,7 @@ from jobs.labels import load_labels
 from jobs.outlets import OutletResolver
 from jobs.publish_guard import check_shrink
 from jobs.runs import failure_recorded, finish_run, start_run
+from jobs.terminal import advance
 from jobs.version import code_version
 from scorer.cues import CITED_RATING, PUNCTUATION, article_cues, citation_patterns
 from scorer.cv import coverage, grouped_splits, mae, spearman
@@ -43,8 +45,9 @@ from scorer.grades import SCORE_THRESHOLDS
 from scorer.inputs import model_feature_columns, with_derived_features
 from scorer.matrix import outlet_matrix
 from scorer.score import DEFAULT_MIN_ARTICLES, training_frame
-from scorer.text import SOURCE_ANALYZERS, TextLayer, group_stats, hashed_counts
+from scorer.text import SOURCE_ANALYZERS, TextLayer, group_stats, hashed_counts, text_sample
 from scorer.two_layer import (
+    PUBLISHED_WEIGHT,
     TwoLayerModel,
     cited_rating_rows,
     factor_table,
@@ -62,6 +65,10 @@ STATUS_INSUFFICIENT = "insufficient_data"
 STATUS_LANGUAGE = "unsupported_language"
 CLIPPED = "clipped to 0-100"
 BATCH = 50_000
+MIN_LABELLED_OUTLETS = 30
+"""Below this many labelled training outlets the fit warns (log and runs.counts.warnings): with 5-fold CV on
+fewer outlets the reported Spearman's 90% interval is wider than +-0.3 (Fisher z, n=30), so a number like
+"Spearman 0.90 on 5 outlets" says next to nothing. 3 is the hard minimum (an error)."""
 
 
 class EmptyWindow(ValueError):
@@ -80,7 +87,7 @@ def window_articles(con: duckdb.DuckDBPyConnection, *, as_of: date, window_days:
     frame = window_features(con, as_of=as_of, window_days=window_days, undated=undated)
     if "language" not in frame.columns:
         frame = frame.with_columns(language=pl.lit(None, dtype=pl.String))
-    frame = with_derived_features(frame.drop("published_at", "feature_version"))
+    frame = with_derived_features(frame.drop("feature_version"))
     cues = con.sql("SELECT article_id, " + ", ".join(PUNCTUATION) + " FROM article_cues").pl()
     frame = frame.join(cues, on="article_id", how="left")
     return frame.sort("outlet", "article_id")
@@ -139,34 +146,53 @@ def ensure_article_cues(con: duckdb.DuckDBPyConnection) -> int:
             finally:
                 con.unregister("_cues")
         done += todo.height
+        advance(done, unit="articles' cues")
 
 
-def ensure_text_scores(con: duckdb.DuckDBPyConnection, model_id: str, layer: TextLayer, article_ids: list[str]) -> int:
-    """Store article_text_scores of `model_id` for these articles where missing or stale; returns how many."""
-    if not article_ids:
+def ensure_text_scores(con: duckdb.DuckDBPyConnection, targets: dict[str, tuple[TextLayer, list[str]]]) -> int:
+    """Store article_text_scores where missing or stale for each model_id -> (its text layer, its article ids).
+
+    Each batch's texts are read and hashed once, whichever models need them (the published model and the
+    cross-fitted fold models share the source); returns how many rows were written.
+    """
+    want = [
+        pl.DataFrame({"model_id": model_id, "article_id": ids}, schema={"model_id": pl.String, "article_id": pl.String})
+        for model_id, (_, ids) in targets.items()
+        if ids
+    ]
+    if not want:
         return 0
-    done = 0
-    con.register("_want", pl.DataFrame({"article_id": article_ids}).to_arrow())
+    layers = {model_id: layer for model_id, (layer, _) in targets.items()}
+    sources = {layer.source for layer in layers.values()}
+    if len(sources) != 1:
+        raise ValueError(f"the text layers read different sources: {sorted(sources)}")
+    source = sources.pop()
+    done, total = 0, sum(len(ids) for _, ids in targets.values())
+    con.register("_want", pl.concat(want).to_arrow())
     try:
         while True:
             todo = con.sql(
-                "SELECT a.article_id, a.content_version FROM articles a SEMI JOIN _want i "
-                "ON i.article_id = a.article_id LEFT JOIN article_text_scores t ON t.article_id = a.article_id "
-                "AND t.model_id = $m AND t.content_version = a.content_version WHERE t.article_id IS NULL "
-                "ORDER BY a.article_id LIMIT $n",
-                params={"m": model_id, "n": BATCH},
+                "SELECT w.model_id, a.article_id, a.content_version FROM _want w JOIN articles a "
+                "ON a.article_id = w.article_id LEFT JOIN article_text_scores t ON t.article_id = a.article_id "
+                "AND t.model_id = w.model_id AND t.content_version = a.content_version WHERE t.article_id IS NULL "
+                "ORDER BY a.article_id, w.model_id LIMIT $n",
+                params={"n": BATCH},
             ).pl()
             if not todo.height:
                 return done
-            texts = _titles(con, todo["article_id"].to_list(), layer.source)
-            texts = todo.select("article_id").join(texts, on="article_id", how="left", maintain_order="left")
-            analyzer = SOURCE_ANALYZERS[layer.source]
-            contribution = layer.contributions(hashed_counts(texts["title"].fill_null("").to_list(), analyzer=analyzer))
-            rows = todo.select("article_id", "content_version").with_columns(
-                model_id=pl.lit(model_id), contribution=pl.Series(contribution)
+            ids = todo["article_id"].unique(maintain_order=True)
+            texts = pl.DataFrame({"article_id": ids}).join(
+                _titles(con, ids.to_list(), source), on="article_id", how="left", maintain_order="left"
             )
+            counts = hashed_counts(texts["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[source])
+            row_of = {a: i for i, a in enumerate(ids.to_list())}
+            parts = []
+            for (model_id,), group in todo.group_by("model_id", maintain_order=True):
+                rows = np.array([row_of[a] for a in group["article_id"].to_list()], dtype=np.int64)
+                contribution = layers[str(model_id)].contributions(counts[rows])
+                parts.append(group.with_columns(contribution=pl.Series(contribution, dtype=pl.Float64)))
             with transaction(con):
-                con.register("_text", rows.to_arrow())
+                con.register("_text", pl.concat(parts).to_arrow())
                 try:
                     con.execute(
                         "INSERT OR REPLACE INTO article_text_scores BY NAME "
@@ -175,8 +201,14 @@ def ensure_text_scores(con: duckdb.DuckDBPyConnection, model_id: str, layer: Tex
                 finally:
                     con.unregister("_text")
             done += todo.height
+            advance(done, total, unit="articles' text scores (of those in the window)")
     finally:
         con.unregister("_want")
+
+
+def fold_model_id(model_id: str, fold: int) -> str:
+    """The id under which a cross-fitted fold model's article contributions are stored (article_text_scores)."""
+    return f"{model_id}/fold{fold}"
 
 
 def _titles(con: duckdb.DuckDBPyConnection, article_ids: list[str], source: str = "title") -> pl.DataFrame:
@@ -247,7 +279,8 @@ def outlet_rows(english: pl.DataFrame, outlets: list[str], features: list[str]) 
 
 def cross_validate(
     english: pl.DataFrame,
-    titles: pl.DataFrame,
+    counts: sp.csr_matrix,
+    group: np.ndarray,
     cited: pl.DataFrame,
     y_frame: pl.DataFrame,
     features: list[str],
@@ -255,23 +288,25 @@ def cross_validate(
     seed: int,
     repeats: int = 2,
     source: str = "title",
-) -> dict[str, float]:
+    weight: float | None = PUBLISHED_WEIGHT,
+) -> tuple[dict[str, float], list[TwoLayerModel], dict[str, int]]:
     """Outlet-grouped CV (5 folds x `repeats`) of the same two-layer fit on the training outlets.
 
-    A quick check stored with the model; docs/evaluation.md has the full evaluation on every shared corpus.
+    `counts` / `group`: the hashed text of the training outlets' text sample and each row's outlet (index in
+    y_frame), as `fit` built them. Returns the metrics (a quick check stored with the model; docs/evaluation.md
+    has the full evaluation on every shared corpus), and the first repeat's five fold models with each training
+    outlet's fold: the cross-fitted models that publish the training outlets' scores without seeing their labels.
     """
     outlets = y_frame["outlet"].to_list()
     y = y_frame["label_score"].to_numpy()
     rows = outlet_rows(english, outlets, features)
-    docs = english.select("article_id", "outlet").join(titles, on="article_id").sort("outlet", "article_id")
-    index = {o: i for i, o in enumerate(outlets)}
-    docs = docs.filter(pl.col("outlet").is_in(outlets))
-    group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
-    counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[source])
     splits = grouped_splits(outlets, n_splits=5, n_repeats=repeats, seed=seed)
     oof = np.full((repeats, len(y)), np.nan)
     low, high = np.full_like(oof, np.nan), np.full_like(oof, np.nan)
-    for s in splits:
+    folds: list[TwoLayerModel] = []
+    fold_of: dict[str, int] = {}
+    for done, s in enumerate(splits):
+        advance(done, len(splits), unit="cross-validation folds")
         ratings = {outlets[i]: float(y[i]) for i in s.train}
         train_out = [outlets[i] for i in s.train]
         test_out = [outlets[i] for i in s.test]
@@ -285,9 +320,14 @@ def cross_validate(
             remap[group[tr_docs]],
             y[s.train],
             tr_rows.select(*features, CITED_RATING),
+            ratings=ratings,
             seed=seed,
             source=source,
+            weight=weight,
         )
+        if s.repeat == 0:
+            folds.append(model)
+            fold_of.update({o: s.fold for o in test_out})
         te_docs = np.flatnonzero(np.isin(group, s.test))
         remap[s.test] = np.arange(len(s.test))
         assert model.text is not None
@@ -300,13 +340,15 @@ def cross_validate(
         oof[s.repeat, s.test] = np.clip(out["pred"].to_numpy(), 0, 1)
         low[s.repeat, s.test] = out["low"].to_numpy()
         high[s.repeat, s.test] = out["high"].to_numpy()
-    return {
+    advance(len(splits), len(splits))
+    metrics = {
         "outlets": float(len(y)),
         "spearman_mean": float(np.nanmean([spearman(row, y) for row in oof])),
         "mae_mean": float(np.nanmean([mae(row, y) for row in oof])),
         "interval_coverage": float(np.nanmean([coverage(a, b, y) for a, b in zip(low, high, strict=True)])),
         "interval_median_width": float(np.nanmean([np.median(b - a) for a, b in zip(low, high, strict=True)])),
     }
+    return metrics, folds, fold_of
 
 
 @dataclass
@@ -316,12 +358,15 @@ class FitSummary:
     outlets: int
     metrics: dict[str, float]
     seconds: float
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (
+        line = (
             f"fit run {self.run_id}: model {self.model_id} on {self.outlets} labelled outlets; outlet-grouped CV "
-            f"Spearman {self.metrics['spearman_mean']:.2f}, MAE {self.metrics['mae_mean']:.3f} in {self.seconds:.1f}s"
+            f"Spearman {self.metrics['spearman_mean']:.2f}, MAE {100 * self.metrics['mae_mean']:.1f} points (0-100) "
+            f"in {self.seconds:.1f}s"
         )
+        return line + "".join(f"; WARNING: {w}" for w in self.warnings)
 
 
 def fit(
@@ -359,6 +404,13 @@ def fit(
         train = training_frame(counts_frame, labels, min_articles=min_articles)
         if train.height < 3:
             raise ValueError(f"only {train.height} labelled outlets with >= {min_articles} articles: cannot train")
+        warnings = []
+        if train.height < MIN_LABELLED_OUTLETS:
+            warnings.append(
+                f"only {train.height} labelled outlets with >= {min_articles} English articles (fewer than "
+                f"{MIN_LABELLED_OUTLETS}): the cross-validated Spearman and MAE are too noisy to trust"
+            )
+            log.warning("fit: %s", warnings[-1])
         outlets = train["outlet"].to_list()
         y = train["label_score"].to_numpy()
         ratings = {o: float(v) for o, v in zip(outlets, y, strict=True)}
@@ -366,24 +418,31 @@ def fit(
         rows = outlet_rows(english, outlets, features).join(
             cited_rating_rows(cited, outlets, ratings), on="outlet", how="left", maintain_order="left"
         )
-        docs = english.filter(pl.col("outlet").is_in(outlets)).select("article_id", "outlet")
+        docs = text_sample(english.filter(pl.col("outlet").is_in(outlets))).select("article_id", "outlet")
         titles = _titles(con, docs["article_id"].to_list(), text_source)
         docs = docs.join(titles, on="article_id").sort("outlet", "article_id")
         index = {o: i for i, o in enumerate(outlets)}
         group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
-        analyzer = SOURCE_ANALYZERS[text_source]
+        counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[text_source])
         model = fit_two_layer(
-            hashed_counts(docs["title"].fill_null("").to_list(), analyzer=analyzer),
+            counts,
             group,
             y,
             rows.select(*features, CITED_RATING),
             ratings=ratings,
             seed=seed,
             source=text_source,
+            weight=PUBLISHED_WEIGHT,
         )
-        metrics = cross_validate(
-            english, titles, cited, train.select("outlet", "label_score"), features, seed=seed, source=text_source
+        y_frame = train.select("outlet", "label_score")
+        metrics, folds, fold_of = cross_validate(
+            english, counts, group, cited, y_frame, features, seed=seed, source=text_source
         )
+        # a fold model publishes the scores of the training outlets it left out, with the published model's
+        # interval quantile (calibrated on out-of-fold residuals, which is what those scores are)
+        for f in folds:
+            f.quantile, f.quantile_cut, f.bin_quantiles = model.quantile, model.quantile_cut, model.bin_quantiles
+        model.folds, model.fold_of = folds, fold_of
         metrics["text_weight"] = model.weight
         text = model.dumps()
         model_id = "m_" + hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -416,8 +475,9 @@ def fit(
                 text,
             ],
         )
-    summary = FitSummary(run_id, model_id, len(outlets), metrics, time.perf_counter() - started)
-    finish_run(con, run_id, status="ok", counts={"training_outlets": len(outlets), "model_id": model_id, **metrics})
+    summary = FitSummary(run_id, model_id, len(outlets), metrics, time.perf_counter() - started, warnings)
+    counts = {"training_outlets": len(outlets), "model_id": model_id, **metrics, "warnings": warnings}
+    finish_run(con, run_id, status="ok", counts=counts)
     return summary
 
 
@@ -478,36 +538,27 @@ class ScoreSummary:
         )
 
 
-def score_frame(
+def _predict_outlets(
     model: TwoLayerModel,
-    articles: pl.DataFrame,
+    rows: pl.DataFrame,
+    sampled: pl.DataFrame,
     text_scores: pl.DataFrame,
     cited: pl.DataFrame,
-    *,
-    min_articles: int,
-    thresholds: tuple[float, float] = SCORE_THRESHOLDS,
-) -> pl.DataFrame:
-    """One row per outlet of `articles` (the window, every language): the published columns before rounding.
+    thresholds: tuple[float, float],
+) -> tuple[pl.DataFrame, dict[str, list[dict[str, Any]]]]:
+    """Prediction, interval and grade (frame), and factors (by outlet) of one model for the outlets of `rows`.
 
-    `text_scores`: article_id, contribution (the model's stored s_i); `cited`: article_id, outlet, cited_outlets.
+    `sampled`: article_id, outlet of the text layer's articles (`text_sample` of the window's English articles).
     """
-    per_outlet = (
-        articles.group_by("outlet")
-        .agg(pl.len().alias("n_articles"), is_english().sum().alias("n_english"))
-        .sort("outlet")
-    )
-    outlets = per_outlet["outlet"].to_list()
-    english = articles.filter(is_english())
-    features = [c for c in model.cue_features if c != CITED_RATING]
-    rows = outlet_rows(english, outlets, features).drop("n_articles")
-    rows = per_outlet.join(rows, on="outlet", how="left", maintain_order="left")
+    outlets = rows["outlet"].to_list()
     rows = rows.join(
         cited_rating_rows(cited.filter(pl.col("outlet").is_in(outlets)), outlets, model.ratings),
         on="outlet",
         how="left",
         maintain_order="left",
     )
-    s = english.select("article_id", "outlet").join(text_scores, on="article_id", how="inner")
+    s = sampled.filter(pl.col("outlet").is_in(outlets))
+    s = s.join(text_scores, on="article_id", how="inner", maintain_order="left")
     if s.height:
         index = {o: i for i, o in enumerate(outlets)}
         mean, se, _ = group_stats(
@@ -521,6 +572,49 @@ def score_frame(
     )
     out = predict_two_layer(model, inputs, thresholds=thresholds)
     baseline, factors = factor_table(model, inputs)
+    frame = out.with_columns(baseline=pl.lit(baseline, dtype=pl.Float64), weight=pl.lit(model.weight, dtype=pl.Float64))
+    return frame, dict(zip(outlets, factors, strict=True))
+
+
+def score_frame(
+    model: TwoLayerModel,
+    articles: pl.DataFrame,
+    text_scores: pl.DataFrame,
+    cited: pl.DataFrame,
+    *,
+    min_articles: int,
+    thresholds: tuple[float, float] = SCORE_THRESHOLDS,
+) -> pl.DataFrame:
+    """One row per outlet of `articles` (the window, every language): the published columns before rounding.
+
+    A training outlet is scored by its cross-fitted fold model (`TwoLayerModel.for_outlet`: fitted without its
+    label), every other outlet by the published model. `text_scores`: article_id, fold (null for the published
+    model, else the fold model's number), contribution (stored s_i); `cited`: article_id, outlet, cited_outlets.
+    """
+    per_outlet = (
+        articles.group_by("outlet")
+        .agg(pl.len().alias("n_articles"), is_english().sum().alias("n_english"))
+        .sort("outlet")
+    )
+    outlets = per_outlet["outlet"].to_list()
+    english = articles.filter(is_english())
+    features = [c for c in model.cue_features if c != CITED_RATING]
+    rows = per_outlet.join(
+        outlet_rows(english, outlets, features).drop("n_articles"), on="outlet", how="left", maintain_order="left"
+    )
+    fold_of = pl.Series("fold", [model.for_outlet(o)[0] for o in outlets], dtype=pl.Int64)
+    sampled = text_sample(english).select("article_id", "outlet")
+    parts, factors = [], {}
+    for fold in sorted(set(fold_of.to_list()), key=lambda k: -1 if k is None else k):
+        chosen = model if fold is None else model.folds[fold]
+        mine = fold_of.is_null() if fold is None else fold_of == fold
+        scores = text_scores.filter(pl.col("fold").is_null() if fold is None else pl.col("fold") == fold)
+        part, part_factors = _predict_outlets(
+            chosen, rows.filter(mine), sampled, scores.drop("fold"), cited, thresholds
+        )
+        parts.append(part.with_columns(cross_fitted=pl.lit(fold is not None)))
+        factors.update(part_factors)
+    out = pl.concat(parts).sort("outlet")
     n_english = per_outlet["n_english"].to_numpy()
     n_all = per_outlet["n_articles"].to_numpy()
     unsupported = n_english * 2 <= n_all
@@ -531,7 +625,7 @@ def score_frame(
     score = np.where(has_score, np.clip(100 * pred, 0, 100), np.nan)
     graded = status == STATUS_OK
     ordered: list[list[dict[str, Any]] | None] = []
-    for i, rows_i in enumerate(factors):
+    for i, rows_i in enumerate(factors[o] for o in out["outlet"].to_list()):
         if not has_score[i]:
             ordered.append(None)
             continue
@@ -552,8 +646,9 @@ def score_frame(
             "status": status,
             "text_score": np.where(has_score, 100 * out["text_pred"].to_numpy(), np.nan),
             "cue_score": np.where(has_score, 100 * out["cue_pred"].to_numpy(), np.nan),
-            "text_weight": np.full(len(outlets), model.weight),
-            "baseline_score": np.full(len(outlets), baseline),
+            "text_weight": out["weight"].to_numpy(),
+            "baseline_score": out["baseline"].to_numpy(),
+            "cross_fitted": out["cross_fitted"].to_list(),
             "factors": pl.Series(
                 ordered,
                 dtype=pl.List(pl.Struct({"feature": pl.String, "value": pl.Float64, "contribution": pl.Float64})),
@@ -603,11 +698,7 @@ def score(
         check_shrink(con, n_outlets, allow_shrink=allow_shrink)  # one row per outlet of the window is published
         if n_outlets == 0:
             raise EmptyWindow(f"no featurized articles in the {window_days} days to {as_of}: nothing to score")
-        english_ids = articles.filter(is_english())["article_id"].to_list()
-        new = ensure_text_scores(con, chosen, model.text, english_ids) if model.text is not None else 0
-        text_scores = con.sql(
-            "SELECT article_id, contribution FROM article_text_scores WHERE model_id = $m", params={"m": chosen}
-        ).pl()
+        text_scores, new = _text_scores(con, chosen, model, articles.filter(is_english()))
         scores = score_frame(model, articles, text_scores, _cited(con, articles), min_articles=min_articles)
         labels = load_labels(Path(label_file), resolver=resolver) if Path(label_file).exists() else None
         if labels is not None:
@@ -631,6 +722,36 @@ def score(
         },
     )
     return summary
+
+
+def _text_scores(
+    con: duckdb.DuckDBPyConnection, model_id: str, model: TwoLayerModel, english: pl.DataFrame
+) -> tuple[pl.DataFrame, int]:
+    """(article_id, fold, contribution) of the English articles, each under the model that scores its outlet.
+
+    Stored contributions are reused; missing ones are computed and stored first. Returns them and how many
+    were new.
+    """
+    ids: dict[str, tuple[TextLayer, list[str]]] = {}
+    fold_of_id: dict[str, int | None] = {}
+    for (outlet,), group in text_sample(english).group_by("outlet", maintain_order=True):
+        fold, chosen = model.for_outlet(str(outlet))
+        if chosen.text is None:
+            continue
+        key = model_id if fold is None else fold_model_id(model_id, fold)
+        fold_of_id[key] = fold
+        ids.setdefault(key, (chosen.text, []))[1].extend(group["article_id"].to_list())
+    new = ensure_text_scores(con, ids)
+    frame = con.sql(
+        "SELECT article_id, model_id, contribution FROM article_text_scores WHERE list_contains($ids, model_id)",
+        params={"ids": sorted(ids)},
+    ).pl()
+    mapping = pl.DataFrame(
+        {"model_id": list(fold_of_id), "fold": list(fold_of_id.values())},
+        schema={"model_id": pl.String, "fold": pl.Int64},
+    )
+    frame = frame.join(mapping, on="model_id").select("article_id", "fold", "contribution")
+    return frame, new
 
 
 def _publish(

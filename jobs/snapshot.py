@@ -14,7 +14,6 @@ publish copies the database file only (measured in BENCHMARKS.md).
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import time
@@ -25,8 +24,7 @@ import duckdb
 
 from jobs.db import DatabaseError, DatabaseMissing, connect
 from jobs.failpoints import failpoint
-
-log = logging.getLogger(__name__)
+from jobs.textstore import fsync_path
 
 
 class SnapshotError(DatabaseError):
@@ -49,14 +47,6 @@ class Published:
         return f"published snapshot {self.path} ({self.size_bytes / 2**20:.1f} MB) in {self.seconds:.1f}s"
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def publish(db_path: Path) -> Published:
     """Replace the database's snapshot with a copy of it. The caller holds the run lock and no connection."""
     started = time.perf_counter()
@@ -64,22 +54,23 @@ def publish(db_path: Path) -> Published:
     target = snapshot_path(db_path)
     wal = Path(f"{db_path}.wal")
     if wal.exists() and wal.stat().st_size:
-        raise SnapshotError(f"{db_path} has an unapplied write-ahead log ({wal}): open it for writing once, then publish")
+        raise SnapshotError(
+            f"{db_path} has an unapplied write-ahead log ({wal}): open it for writing once, then publish"
+        )
     for stale in target.parent.glob(f"{target.name}.tmp-*"):  # left by a killed publish
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(db_path, tmp)
-        _fsync(tmp)
+        fsync_path(tmp)
         _check(tmp)
         failpoint("publish.before_rename")
         os.replace(tmp, target)
-        _fsync(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     result = Published(target, target.stat().st_size, time.perf_counter() - started)
-    log.info("%s", result.line())
     return result
 
 

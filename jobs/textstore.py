@@ -1,4 +1,4 @@
-"""Where article texts live: immutable, compressed Parquet files beside the database (migration 0008).
+"""Where article texts live: immutable, compressed Parquet files beside the database (migration 0009).
 
 Layout, for a database `<folder>/<name>.duckdb`:
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +34,7 @@ log = logging.getLogger(__name__)
 TEXT_COLUMNS = {"article_id": pl.String, "content_version": pl.Int32, "text": pl.String}
 # zstd level 1: measured 2x faster to write than the default level at 15% more bytes (BENCHMARKS.md).
 COMPRESSION_LEVEL = 1
-_EMPTY = (
-    "SELECT NULL::VARCHAR AS article_id, NULL::INTEGER AS content_version, NULL::VARCHAR AS text WHERE false"
-)
+_EMPTY = "SELECT NULL::VARCHAR AS article_id, NULL::INTEGER AS content_version, NULL::VARCHAR AS text WHERE false"
 
 
 class TextStoreError(Exception):
@@ -44,8 +43,8 @@ class TextStoreError(Exception):
 
 def database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The connection's database file (absolute), or None for an in-memory database."""
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return Path(row[0]).resolve() if row and row[0] else None
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]).resolve() if rows and rows[0][0] else None
 
 
 def texts_dir(db_file: Path) -> Path:
@@ -67,8 +66,9 @@ class TextFile:
     rows: int
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a folder: so that a rename in it is durable)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -78,51 +78,42 @@ def _fsync_dir(folder: Path) -> None:
 def write_texts(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, *, load_id: int) -> TextFile:
     """Write one immutable text file and register it in text_files (registration commits with the caller's
     transaction; until then the file is an orphan that `clean_orphans` removes after a kill)."""
+    columns = [pl.col(c).cast(t) for c, t in TEXT_COLUMNS.items()]
+    return _write(
+        con,
+        lambda tmp: texts.select(columns).write_parquet(tmp, compression="zstd", compression_level=COMPRESSION_LEVEL),
+        load_id=load_id,
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, write: Callable[[Path], object], *, load_id: int) -> TextFile:
+    """Write a new file under a temporary name, fsync, rename into place, register it (uncommitted)."""
     folder = _folder(con)
     folder.mkdir(parents=True, exist_ok=True)
-    row = con.execute("SELECT nextval('text_file_id_seq')").fetchone()
-    assert row is not None
-    file_id = int(row[0])
+    file_id = int(con.execute("SELECT nextval('text_file_id_seq')").fetchall()[0][0])
     path = folder / f"t{file_id:08d}-load{load_id}.parquet"
     tmp = path.with_suffix(".parquet.tmp")
-    texts.select([pl.col(c).cast(t) for c, t in TEXT_COLUMNS.items()]).write_parquet(
-        tmp, compression="zstd", compression_level=COMPRESSION_LEVEL, statistics=True
-    )
+    write(tmp)
+    _publish_file(tmp, path)
+    return TextFile(file_id, path, _register(con, file_id, path, load_id))
+
+
+def _publish_file(tmp: Path, path: Path) -> None:
+    """fsync the written file, rename it into place, fsync the folder: durable before any commit names it."""
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(folder)
-    _register(con, file_id, path, load_id, texts.height)
-    return TextFile(file_id, path, texts.height)
+    fsync_path(path.parent)
 
 
-def copy_texts(con: duckdb.DuckDBPyConnection, query: str, *, load_id: int) -> TextFile:
-    """Like write_texts, for rows already in DuckDB: `query` selects article_id, content_version, text."""
-    folder = _folder(con)
-    folder.mkdir(parents=True, exist_ok=True)
-    row = con.execute("SELECT nextval('text_file_id_seq')").fetchone()
-    assert row is not None
-    file_id = int(row[0])
-    path = folder / f"t{file_id:08d}-load{load_id}.parquet"
-    tmp = path.with_suffix(".parquet.tmp")
-    con.execute(
-        f"COPY ({query}) TO '{_literal(tmp)}' "  # COPY takes no parameters; the path is our own
-        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL})"
-    )
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(folder)
+def _register(con: duckdb.DuckDBPyConnection, file_id: int, path: Path, load_id: int) -> int:
     rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-    _register(con, file_id, path, load_id, rows)
-    return TextFile(file_id, path, rows)
-
-
-def _register(con: duckdb.DuckDBPyConnection, file_id: int, path: Path, load_id: int, rows: int) -> None:
     con.execute(
-        "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO text_files (text_file_id, load_id, path, n_rows, size_bytes, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [file_id, load_id, str(path), rows, path.stat().st_size, now_utc()],
     )
+    return rows
 
 
 def discard(paths: list[Path]) -> None:
@@ -198,17 +189,44 @@ def relocate(con: duckdb.DuckDBPyConnection) -> int:
     return len(moved)
 
 
-def move_legacy_texts(con: duckdb.DuckDBPyConnection) -> None:
-    """Migration 0008's data step: the texts of the old articles table go to one text file, then the table goes."""
-    n = con.execute("SELECT count(*) FROM articles_0007").fetchone()
-    if n and n[0]:
-        load = con.execute("SELECT coalesce(max(load_id), 0) FROM article_meta").fetchone()
-        written = copy_texts(
-            con,
-            "SELECT article_id, content_version, text FROM articles_0007",
-            load_id=int(load[0]) if load else 0,
-        )
-        con.execute("UPDATE article_meta SET text_file_id = ?", [written.text_file_id])
-        log.info("migration 0008: moved %d article texts to %s", written.rows, written.path)
-    con.execute("DROP TABLE articles_0007")
+LEGACY_FILE_ID = 0  # the sequence starts at 1: id 0 is the file migration 0009 writes
+
+
+def export_legacy_texts(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Migration 0009, before its transaction: write the old articles table's texts to one file (not registered)."""
+    has_rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'articles' AND schema_name = 'main' "
+        "AND database_name = current_database() AND estimated_size > 0"
+    ).fetchall()[0][0]
+    if not has_rows or not con.execute("SELECT count(*) FROM articles").fetchall()[0][0]:
+        return None
+    folder = _folder(con)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"t{LEGACY_FILE_ID:08d}-migration0009.parquet"
+    tmp = path.with_suffix(".parquet.tmp")
+    con.execute("SET preserve_insertion_order = false")  # lets COPY stream in bounded memory (row order is moot)
+    try:
+        con.execute(
+            f"COPY (SELECT article_id, content_version, text FROM articles) TO '{_literal(tmp)}' "  # no parameters here
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {COMPRESSION_LEVEL}, ROW_GROUP_SIZE 20000)"
+        )  # row groups of ~100 MB of text: the default (122,880 rows) buffered 0.7 GB per thread and ran out of memory
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    _publish_file(tmp, path)
+    log.info("migration 0009: wrote the article texts to %s", path)
+    return path
+
+
+def register_legacy_texts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """Migration 0009, in its transaction: register the texts file, move the metadata, drop the old table."""
+    if path is not None:
+        load = con.execute("SELECT coalesce(max(load_id), 0) FROM articles_0008").fetchall()[0][0]
+        _register(con, LEGACY_FILE_ID, path, int(load))
+    con.execute(
+        "INSERT INTO article_meta SELECT article_id, source_id, outlet, outlet_name, url, url_canonical, title, "
+        "authors, published_at, language, content_hash, content_version, ingest_issues, source_file, record_number, "
+        "load_id, ingested_at, updated_load_id, updated_at, ? FROM articles_0008",
+        [LEGACY_FILE_ID if path is not None else None],
+    )
+    con.execute("DROP TABLE articles_0008")
     refresh_view(con)

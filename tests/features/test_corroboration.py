@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,12 +18,16 @@ from features.corroboration import (
     OUTLET_SCHEMA,
     STORY_SCHEMA,
     CorroborationConfig,
+    StoryStream,
     affected_window,
     assign_stories,
     corroboration,
+    document_frequencies,
     fit_text_model,
+    merge_frequencies,
     outlet_stats,
     story_table,
+    text_model_from_frequencies,
     update_stories,
 )
 
@@ -701,3 +706,136 @@ def test_story_and_outlet_tables_from_assignments() -> None:
     assert o["articles_n"].sum() == art.height
     assert DEFAULT_CONFIG.window == timedelta(days=2)
     assert date(2021, 3, 3) == art.filter(pl.col("article_id") == "ap1")["published_at"].dt.date().item()
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: batches in time order give the one-shot result, with a bounded state
+# --------------------------------------------------------------------------------------------
+
+
+def test_document_frequencies_of_batches_add_up_to_the_fitted_model() -> None:
+    df = frame(_mixed_rows())
+    parts = [document_frequencies(df[i : i + 5]) for i in range(0, df.height, 5)]
+    model = text_model_from_frequencies(merge_frequencies(parts), df.height)
+    ref = fit_text_model(df)
+    assert model.n_terms == ref.n_terms > 0
+    np.testing.assert_array_equal(model.hashes, ref.hashes)
+    np.testing.assert_array_equal(model.idf, ref.idf)
+
+
+@st.composite
+def long_corpora(draw: st.DrawFn) -> pl.DataFrame:
+    """Story excerpts and filler spread over many days (some at the same instant), a few undated."""
+    n = draw(st.integers(min_value=1, max_value=40))
+    filler = background(40, seed=draw(st.integers(0, 3)))
+    rows = []
+    for i in range(n):
+        if draw(st.integers(0, 2)):
+            words = draw(st.sampled_from(_POOL)).split()
+            a = draw(st.integers(0, len(words) // 2))
+            words = words[a : draw(st.integers(a + 1, len(words)))]
+        else:
+            words = filler[i]["text"].split()
+        dated = draw(st.integers(0, 9)) > 0
+        when = D(2021, 1, 1) + timedelta(days=draw(st.integers(0, 40)), hours=draw(st.integers(0, 3)) * 8)
+        rows.append(
+            {
+                "article_id": f"a{draw(st.integers(0, 99))}_{i}",
+                "outlet": f"o{draw(st.integers(0, 4))}",
+                "published_at": when if dated else None,
+                "title": " ".join(words[:6]),
+                "text": " ".join(words),
+                "corpus": "c1",
+            }
+        )
+    return frame(rows, corpus=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=long_corpora(), block=st.integers(1, 6), cuts=st.lists(st.integers(1, 39), max_size=6))
+def test_stream_in_any_batches_equals_one_shot(df: pl.DataFrame, block: int, cuts: list[int]) -> None:
+    cfg = CorroborationConfig(block_size=block)
+    model = fit_text_model(df, cfg)
+    one = assign_stories(df, cfg, text_model=model)
+    dated = df.filter(pl.col("published_at").is_not_null()).sort("published_at", "article_id")
+    bounds = sorted({c for c in cuts if c < dated.height} | {0, dated.height})
+    stream = StoryStream(model, cfg)
+    parts = [stream.push(dated[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    parts.append(stream.close())
+    assert stream.held.height == 0
+    parts.append(assign_stories(df.filter(pl.col("published_at").is_null()), cfg, text_model=model))
+    streamed = pl.concat(parts).sort("article_id")
+    assert_frame_equal(streamed, one)
+    assert streamed["article_id"].n_unique() == df.height  # each article once
+
+
+def test_stream_state_holds_only_open_stories() -> None:
+    """Pushed day by day over 120 days, the state holds only articles of stories still open: none older
+    than the story span, and never more than a span's worth of articles, however many days went by."""
+    cfg = CorroborationConfig(block_size=4)
+    recurring = [  # one story retold every 12 hours for 30 days: it is closed by the 7-day span cap
+        {
+            "article_id": f"w{i:03d}",
+            "outlet": f"wire{i % 3}.com",
+            "published_at": _BG_START + timedelta(hours=12 * i + 1),
+            "title": "Strong earthquake hits central Chile",
+            "text": WIRE,
+        }
+        for i in range(60)
+    ]
+    df = frame(background(400) + recurring)  # filler every 7 hours: 116 days
+    model = fit_text_model(df, cfg)
+    one = assign_stories(df, cfg, text_model=model)
+    stream = StoryStream(model, cfg)
+    day = pl.col("published_at").dt.date()
+    outputs, held_counts = [], []
+    span, window = cfg.max_story_span or timedelta(0), cfg.window
+    ordered = df.sort("published_at", "article_id")
+    pushed = 0
+    for (_,), batch in ordered.group_by(day, maintain_order=True):
+        outputs.append(stream.push(batch))
+        pushed += batch.height
+        clustered = pushed // cfg.block_size * cfg.block_size  # the rest waits for a full block
+        if clustered == 0:
+            continue
+        t_ref = ordered["published_at"][clustered - cfg.block_size]  # the latest block's start
+        held = stream.held.join(one.select("article_id", "story_id"), on="article_id")
+        assert held.filter(pl.col("waiting"))["article_id"].sort().to_list() == sorted(
+            ordered["article_id"][clustered:pushed].to_list()
+        )
+        # each clustered article held belongs to a story still open at the latest block's start:
+        # its latest article so far within the window, its first within the span
+        so_far = (
+            ordered[:clustered]
+            .join(one.select("article_id", "story_id"), on="article_id")
+            .group_by("story_id")
+            .agg(pl.col("published_at").min().alias("first"), pl.col("published_at").max().alias("last"))
+        )
+        open_ = held.filter(~pl.col("waiting")).join(so_far, on="story_id")
+        assert open_.height == held.filter(~pl.col("waiting")).height
+        assert (open_["last"] >= t_ref - window).all()
+        assert (open_["first"] >= t_ref - span).all()
+        # and every story still open is held whole
+        still_open = so_far.filter((pl.col("last") >= t_ref - window) & (pl.col("first") >= t_ref - span))
+        assert open_["story_id"].n_unique() == still_open.height
+        held_counts.append(held.height)
+    outputs.append(stream.close())
+    assert_frame_equal(pl.concat(outputs).sort("article_id"), one)
+    # bounded by what the span and window hold (~8 days of 3.4 filler + 2 wire articles a day), not by the 116 days
+    assert max(held_counts) <= 60
+    assert sum(o.height for o in outputs[:-1]) > 0.9 * df.height  # stories are emitted as they close
+
+
+def test_stream_rejects_undated_and_out_of_order_batches() -> None:
+    df = frame(background(10))
+    stream = StoryStream(fit_text_model(df))
+    stream.push(df[5:])
+    with pytest.raises(ValueError, match="follow each other in time"):
+        stream.push(df[:5])
+    with pytest.raises(ValueError, match="dated articles only"):
+        StoryStream(fit_text_model(df)).push(
+            df.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("published_at"))
+        )
+    stream.close()
+    with pytest.raises(ValueError, match="closed"):
+        stream.push(df[:1])

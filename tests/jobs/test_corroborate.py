@@ -3,8 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
+import pytest
 from click.testing import CliRunner
+from polars.testing import assert_frame_equal
 
+import jobs.corroborate
+from features.corroboration import ARTICLE_SCHEMA, corroboration
 from jobs.cli import cli
 from jobs.corroborate import corroborate
 
@@ -148,3 +153,24 @@ def test_aggregate_adds_corroboration_shares(tmp_path: Path, con: duckdb.DuckDBP
     assert rows[("copier-one.com", "copy_share")] == (1.0, 1)
     assert rows[("example.com", "first_report_share")] == (1.0, 1)
     assert rows[("example.net", "exclusive_share")] == (1.0, 1)
+
+
+def test_first_run_streams_in_batches_and_equals_one_shot(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, load, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run in batches of 3 articles gives what `corroboration` of all the articles gives."""
+    title = "Springfield closes harbour bridge after cracks found"
+    texts = [WIRE, OTHER, WIRE[:300] + " Officials said more later.", OTHER + " The fans cheered."]
+    records = [
+        rec(i, f"outlet{i % 5}.com", texts[i % 4], f"2021-03-{1 + i // 3:02d}T{(i % 3) * 7:02d}:00:00Z", title)
+        for i in range(30)
+    ] + [rec(100 + i, f"undated{i}.com", texts[i % 2], None, title) for i in range(3)]  # type: ignore[arg-type]
+    load(write_jsonl(tmp_path / "a.jsonl", records))
+    monkeypatch.setattr(jobs.corroborate, "BATCH_ARTICLES", 3)
+    summary = corroborate(con)
+    assert summary.new == summary.reclustered == 33
+    got = con.sql(f"SELECT {', '.join(ARTICLE_SCHEMA)} FROM story_articles ORDER BY article_id").pl()  # noqa: S608
+    articles = con.sql("SELECT article_id, outlet, published_at, source_file AS corpus, title, text FROM articles").pl()
+    expected = corroboration(articles).articles
+    assert_frame_equal(got, expected, check_dtypes=False)  # the table stores counts as INTEGER
+    assert got.filter(pl.col("n_corroborating_outlets") > 0).height > 0  # stories across batches were found

@@ -77,3 +77,45 @@ def test_fewer_articles_give_a_wider_interval() -> None:
     inside = ((narrow["pred"] > 0.3) & (narrow["pred"] < 0.7)).to_numpy()  # away from the 0-1 clip
     assert inside.any()
     assert ((wide["high"] - wide["low"]) > (narrow["high"] - narrow["low"])).to_numpy()[inside].all()
+
+
+def test_fold_models_round_trip_and_score_their_own_outlets() -> None:
+    model, inputs = _fitted()
+    y, titles, group, rows = _data()
+    counts = hashed_counts(titles)
+    left_out = [0, 5, 9]  # a fold model fitted without these outlets
+    keep = np.flatnonzero(~np.isin(group, left_out))
+    kept_outlets = [i for i in range(N_OUTLETS) if i not in left_out]
+    remap = np.full(N_OUTLETS, -1)
+    remap[kept_outlets] = np.arange(len(kept_outlets))
+    fold = fit_two_layer(
+        counts[keep],
+        remap[group[keep]],
+        y[kept_outlets],
+        rows[kept_outlets].select("hedges_per_1k_words", "direct_quotes_per_1k_words"),
+        seed=0,
+        weight=0.5,
+    )
+    model.folds, model.fold_of = [fold], {f"o{i}.com": 0 for i in left_out}
+    assert model.for_outlet("o5.com") == (0, fold)
+    assert model.for_outlet("o1.com") == (None, model)
+    assert model.for_outlet("unlabelled.example") == (None, model)
+    again = TwoLayerModel.from_dict(json.loads(model.dumps()))
+    assert again.dumps() == model.dumps() and again.fold_of == model.fold_of
+    k, restored = again.for_outlet("o9.com")
+    assert k == 0
+    assert predict_two_layer(restored, inputs, thresholds=(0.4, 0.7)).equals(
+        predict_two_layer(fold, inputs, thresholds=(0.4, 0.7))
+    )
+
+
+def test_models_stored_before_cross_fitting_still_load() -> None:
+    model, inputs = _fitted()
+    data = model.to_dict()
+    data["format_version"] = 1
+    del data["folds"], data["fold_of"]
+    old = TwoLayerModel.from_dict(data)
+    assert old.folds == [] and old.for_outlet("o1.com") == (None, old)
+    assert predict_two_layer(old, inputs, thresholds=(0.4, 0.7)).equals(
+        predict_two_layer(model, inputs, thresholds=(0.4, 0.7))
+    )

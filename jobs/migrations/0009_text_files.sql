@@ -1,7 +1,9 @@
--- 0008: article texts move out of DuckDB into immutable, compressed Parquet files beside the database
+-- 0009: article texts move out of DuckDB into immutable, compressed Parquet files beside the database
 -- (jobs/textstore.py). articles becomes a view over article_meta (every other column) and those files.
--- The data step that writes the old table's texts to a file and drops it runs in Python, in this
--- migration's transaction (jobs/db.py, POST_STEPS), because only the running code knows the folder.
+-- The data steps run in Python (jobs/db.py, jobs/textstore.py), because only the running code knows the
+-- folder: before this migration's transaction, the old table's texts are written to one Parquet file (a
+-- kill leaves it unregistered: removed by the next run); inside it, after this SQL, that file is registered
+-- and the old rows' metadata moved to article_meta, and the old table is dropped.
 CREATE SEQUENCE text_file_id_seq START 1;
 
 CREATE TABLE text_files (
@@ -64,12 +66,7 @@ COMMENT ON COLUMN article_meta.updated_load_id IS 'As articles.updated_load_id.'
 COMMENT ON COLUMN article_meta.updated_at IS 'As articles.updated_at.';
 COMMENT ON COLUMN article_meta.text_file_id IS 'The text file (text_files.text_file_id) holding the current version''s text.';
 
-INSERT INTO article_meta
-SELECT article_id, source_id, outlet, outlet_name, url, url_canonical, title, authors, published_at, language,
-       content_hash, content_version, ingest_issues, source_file, record_number, load_id, ingested_at,
-       updated_load_id, updated_at, NULL
-FROM articles;
-ALTER TABLE articles RENAME TO articles_0007;
+ALTER TABLE articles RENAME TO articles_0008;
 
 -- Rewritten with the list of registered files whenever it changes (jobs/textstore.py, refresh_view).
 CREATE MACRO article_texts() AS TABLE
@@ -81,7 +78,7 @@ SELECT m.article_id, m.source_id, m.outlet, m.outlet_name, m.url, m.url_canonica
        m.record_number, m.load_id, m.ingested_at, m.updated_load_id, m.updated_at
 FROM article_meta m
 JOIN article_texts() t ON t.article_id = m.article_id AND t.content_version = m.content_version;
-COMMENT ON VIEW articles IS 'One row per distinct article. Identity: canonical URL, else (outlet, source_id), else (outlet, content hash). A view (since migration 0008): article_meta joined with the article''s text from its text file (text_files).';
+COMMENT ON VIEW articles IS 'One row per distinct article. Identity: canonical URL, else (outlet, source_id), else (outlet, content hash). A view (since migration 0009): article_meta joined with the article''s text from its text file (text_files).';
 COMMENT ON COLUMN articles.article_id IS 'Stable id: first 16 hex digits of md5 of the identity key, so the same article gets the same id in any database.';
 COMMENT ON COLUMN articles.source_id IS 'The corpus''s own id for the record, when it has one.';
 COMMENT ON COLUMN articles.outlet IS 'Canonical outlet domain (e.g. nytimes.com, abcnews.go.com): alias file, else the longest host known to the alias or label files, else the registered domain from the offline public-suffix list.';

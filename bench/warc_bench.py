@@ -1,0 +1,79 @@
+"""WARC ingest throughput: `presstrust ingest` on a generated .warc.gz of news pages (bench/warc_corpus.py).
+
+Reports pages/s (response records read), articles/s (articles loaded), peak RSS of the ingest process, and the
+load average before and after (other work may share the machine). Part of `make bench` (bench/run.py --warc N).
+
+Example: python -m bench.warc_bench --shared ../shared --pages 12000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+_MEASURE = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_maxrss, u.ru_utime + u.ru_stime)"
+)
+
+
+def timed_cpu(cmd: list[str]) -> tuple[float, float, float]:
+    """Run a command under its own parent; return (wall seconds, its CPU seconds, its peak RSS in MB)."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True)
+    rss, cpu = out.stdout.split()
+    return time.perf_counter() - start, float(cpu), int(rss) / 1024
+
+
+def bench_warc(shared: Path, pages: int) -> list[dict[str, object]]:
+    """Generate the WARC once (kept in bench/out), then time one ingest of it into a fresh database."""
+    from bench.run import _counts
+    from bench.warc_corpus import load_rows, write_warc
+    from bench.warc_corpus import pages as make_pages
+
+    OUT.mkdir(exist_ok=True)
+    warc = OUT / f"news_{pages}.warc.gz"
+    if not warc.exists():
+        write_warc(warc, make_pages(load_rows(shared), pages))
+    db = OUT / "bench_warc.duckdb"
+    for suffix in ("", ".wal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    load_before = os.getloadavg()[0]
+    seconds, cpu, peak = timed_cpu([sys.executable, "-m", "jobs", "ingest", str(warc), "--db", str(db), "-q"])
+    load_after = os.getloadavg()[0]
+    counts = _counts(db, "ingest")
+    result: dict[str, object] = {
+        "benchmark": f"ingest WARC, {pages:,} pages ({warc.stat().st_size / 2**20:.0f} MB gzip)",
+        "records": counts["records_read"],
+        "seconds": round(seconds, 1),
+        "per_second": round(int(counts["records_read"]) / seconds),
+        "articles": counts["loaded"],
+        "articles_per_second": round(int(counts["loaded"]) / seconds),
+        "cpu_seconds": round(cpu, 1),
+        "pages_per_cpu_second": round(int(counts["records_read"]) / cpu),
+        "rejected": counts["rejected"],
+        "peak_rss_mb": round(peak),
+        "load_avg_1m": f"{load_before:.2f} -> {load_after:.2f}",
+    }
+    print(result, flush=True)
+    for suffix in ("", ".wal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return [result]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--pages", type=int, default=12_000)
+    args = parser.parse_args()
+    bench_warc(args.shared, args.pages)
+
+
+if __name__ == "__main__":
+    main()
