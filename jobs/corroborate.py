@@ -99,7 +99,8 @@ def corroborate(
 ) -> CorroborateSummary:
     """Assign new and changed articles to stories; write what changed; record the run.
 
-    engine "spark" clusters time buckets as Spark tasks (jobs/spark_engine.py) and writes the same way."""
+    engine "spark": a first run or `full` clusters buckets of the stream as Spark tasks (jobs/spark_engine.py), with
+    the local stream's result; an incremental run re-clusters its window locally, as the local engine does."""
     started = time.perf_counter()
     run_id = start_run(con, "corroborate", {"full": full, "config": repr(config), "engine": engine})
     with failure_recorded(con, run_id):
@@ -111,13 +112,13 @@ def corroborate(
         if new_ids.len() == 0 and not full:
             summary.stories = int(con.execute("SELECT count(*) FROM stories").fetchall()[0][0])
         else:
-            if engine == "spark":
+            if engine == "spark" and (full or previous.height == 0):
                 from jobs import spark_engine
 
-                assignments, reclustered = spark_engine.assign(
-                    con, meta, previous, new_ids, full=full, config=config, master=spark_master
-                )
-            else:
+                base = meta.select("article_id", "outlet", "published_at", "corpus")
+                assignments = spark_engine.stream_all(con, base, config, master=spark_master)
+                reclustered = base.height
+            else:  # incremental runs re-cluster the window new articles touch, here with either engine
                 assignments, reclustered = _assign(con, meta, previous, new_ids, full=full, config=config)
             summary.reclustered = reclustered
             _write(con, assignments, meta, run_id=run_id, summary=summary)

@@ -1,26 +1,22 @@
 """`--engine spark`: featurize and corroborate as Apache Spark jobs over Parquet, calling the same pure functions.
 
 The local engine reads articles from DuckDB and calls `features.pipeline.article_features` and
-`features.corroboration.assign_stories` in this process. This engine exports the metadata a stage needs
+`features.corroboration.StoryStream` in this process. This engine exports the metadata a stage needs
 to one Parquet file, lets Spark join it with the immutable text files (jobs/textstore.py) and run those
-same functions on executors (`mapInArrow` for featurize, `groupBy(bucket).applyInArrow` for corroborate),
-and stages the results as Parquet. Only when the Spark job has finished does the driver read the
-staged results and write them through the local engine's write path (same transactions, same tables,
-same `runs` rows): a failed Spark job raises before anything is written.
+same functions on executors (`mapInArrow` for featurize and the text model's document frequencies,
+`groupBy(bucket).applyInArrow` for the clustering), and stages the results as Parquet. Only when the Spark
+job has finished does the driver read the staged results and write them through the local engine's write
+path (same transactions, same tables, same `runs` rows): a failed Spark job raises before anything is written.
 
 Each Python call's result frames travel as Arrow IPC bytes, one binary column per frame and one row per call
 (frames of different schemas from one call, and no Spark type mapping of Polars' types).
 
-Corroboration is bucketed in time (docs/scale-out.md): dated articles fall in `bucket_days`-day buckets
-(aligned on 1970-01-01, so a bucket's result does not depend on which run computed it). Each bucket is
-clustered by `assign_stories` as one group with the articles that can reach into it: from `max_story_span`
-before it (a story it continues started no earlier) to the join window after it. A bucket keeps its own
-articles' stories; stories crossing an edge are stitched to the id their earlier bucket gave them. All
-buckets share one TF-IDF model, fitted on the driver on up to MODEL_SAMPLE articles. On the embedded
-sample this gives exactly the stories of one `assign_stories` call over every article with that model
-(tests/jobs/test_spark_engine.py). The local engine instead fits a model per window of up to a year, so
-the two engines' stories differ where the weights tip a join (measured in BENCHMARKS.md). Undated
-articles are clustered per corpus, as locally.
+Corroboration (a first run or `--full`; later runs re-cluster a few days locally, as the local engine does)
+gives exactly the local engine's stories: the same text model (document frequencies over every article), and
+the dated articles in buckets of whole clustering blocks of the local stream's processing order, each
+clustered by a StoryStream started at its bucket's position after a warm-up; the driver accepts a bucket when
+the stories open at its start are those the earlier buckets give, and clusters it again otherwise
+(`stream_all`, docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -34,11 +30,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,10 +44,12 @@ import pyarrow.parquet as pq
 from features.corroboration import (
     ARTICLE_SCHEMA,
     CorroborationConfig,
+    StoryStream,
     TextModel,
     assign_stories,
-    fit_text_model,
-    update_stories,
+    document_frequencies,
+    merge_frequencies,
+    text_model_from_frequencies,
 )
 from features.lexicons import Lexicons
 from features.pipeline import article_features
@@ -58,14 +58,11 @@ log = logging.getLogger(__name__)
 
 ENGINES = ("local", "spark")
 DEFAULT_MASTER = "local[2]"
-BUCKET_DAYS = 7
 ARROW_BATCH_ROWS = 2_000
 LOCAL_DRIVER_MEMORY = "3g"  # local mode: the JVM runs the tasks too (Spark's default, 1g, ran out at 200k articles)
-MODEL_SAMPLE = 200_000  # articles the corroboration text model is fitted on (driver memory ~ 1 GB at most)
-_MODEL_SEED = 13
-_US_PER_DAY = 86_400_000_000
+MAX_CORE_BLOCKS = 40  # clustering blocks (512 articles each by default) a corroborate bucket owns, at most
+MIN_BUCKETS = 8  # corroborate buckets wanted at least, for parallelism (fewer when there are fewer blocks)
 _FEATURES_OUT = "features binary, evidence binary, removed binary"  # one row per Python call
-_STORIES_OUT = "stories binary"
 
 
 class SparkUnavailable(RuntimeError):
@@ -143,14 +140,6 @@ def _ipc(frame: pl.DataFrame) -> bytes:
 
 def _frames(batch: pa.RecordBatch, column: str) -> list[pl.DataFrame]:
     return [pl.read_ipc(io.BytesIO(data)) for data in batch.column(column).to_pylist()]
-
-
-def _staged(folder: Path) -> Iterator[pa.RecordBatch]:
-    """Record batches of a finished Spark job's Parquet output (only after its _SUCCESS marker)."""
-    if not (folder / "_SUCCESS").exists():
-        raise RuntimeError(f"the Spark job left no _SUCCESS marker in {folder}")
-    for part in sorted(folder.glob("*.parquet")):
-        yield from pq.ParquetFile(part).iter_batches(batch_size=16)
 
 
 def _export(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: str, path: Path) -> list[str]:
@@ -235,7 +224,7 @@ def _rebatch(out: Path, batch_size: int) -> Iterator[tuple[pl.DataFrame, pl.Data
     """Group the tasks' frames into write batches of at most about batch_size articles."""
     pending: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
     rows = 0
-    for batch in _staged(out):
+    for batch in (b for part in _parts(out) for b in pq.ParquetFile(part).iter_batches(batch_size=16)):
         parts = zip(_frames(batch, "features"), _frames(batch, "evidence"), _frames(batch, "removed"), strict=True)
         for part in parts:
             if pending and rows + part[0].height > batch_size:
@@ -257,175 +246,246 @@ def _concat(
 # ------------------------------------------------------------------------------------------------ corroborate
 
 
-def _text_model(con: duckdb.DuckDBPyConnection, redo: pl.DataFrame, config: CorroborationConfig) -> TextModel:
-    """One TF-IDF model for every bucket, fitted on the driver on at most MODEL_SAMPLE of the articles to redo
-    (chosen by a hash of article_id, so deterministically): per-bucket weights from a few days of a sparse feed
-    would be noisy, and the local engine, too, fits one model per window of up to a year."""
-    ids = redo.select("article_id")
-    if ids.height > MODEL_SAMPLE:
-        ids = ids.sort(pl.col("article_id").hash(_MODEL_SEED)).head(MODEL_SAMPLE)
-    con.register("_spark_ids", ids.to_arrow())
-    try:
-        frame = con.sql(
-            "SELECT a.article_id, a.outlet, a.published_at, a.title, a.text FROM articles a "
-            "SEMI JOIN _spark_ids i ON i.article_id = a.article_id"
-        ).pl()
-    finally:
-        con.unregister("_spark_ids")
-    return fit_text_model(frame, config)
+@dataclass(frozen=True)
+class _Bucket:
+    """Rows [first, end) of the dated processing order one task clusters: a warm-up [first, core_start), the
+    core [core_start, core_end) whose stories (by their first article) the bucket owns, and a tail to end that
+    holds the later articles of those stories."""
+
+    key: int
+    first: int
+    core_start: int
+    core_end: int
+    end: int
+    t0: int  # published_at (epoch us) of the core's first article: the clustering state is compared there
 
 
-def assign(
+def _plan(
+    dated_t: np.ndarray, config: CorroborationConfig, core_blocks: int | None, warmup: timedelta
+) -> list[_Bucket]:
+    """Buckets of whole clustering blocks over the dated articles' times (sorted in processing order)."""
+    n, bs = len(dated_t), config.block_size
+    n_blocks = -(-n // bs)
+    if config.max_story_span is None:  # stories without a span cap can reach back arbitrarily: one bucket
+        core_blocks = n_blocks
+    elif core_blocks is None:
+        core_blocks = min(MAX_CORE_BLOCKS, max(1, -(-n_blocks // MIN_BUCKETS)))
+    us = timedelta(microseconds=1)
+    back = warmup // us
+    ahead = (config.max_story_span or timedelta(0)) // us
+    buckets = []
+    for key, core_start in enumerate(range(0, n, core_blocks * bs)):
+        core_end = min(n, core_start + core_blocks * bs)
+        t0 = int(dated_t[core_start])
+        first = int(np.searchsorted(dated_t, t0 - back, side="left")) // bs * bs
+        last = int(np.searchsorted(dated_t, int(dated_t[core_end - 1]) + ahead, side="right"))
+        end = min(n, -(-last // bs) * bs)
+        buckets.append(_Bucket(key, first, core_start, core_end, end, t0))
+    return buckets
+
+
+def _cluster_rows(articles: pl.DataFrame, start: int, model: TextModel, config: CorroborationConfig) -> pl.DataFrame:
+    """ARTICLE_SCHEMA rows plus `g` (position in the processing order) and `root_g` (its story's first article's)
+    of dated articles that are rows start, start + 1, ... of the whole corpus's processing order: the local
+    engine's StoryStream (jobs/corroborate.py) started at that position."""
+    cut = max(config.lead_words, config.copy_max_words) * 8 + 16  # what the tokenisers read (as jobs/corroborate)
+    frame = articles.with_columns(pl.col("title").fill_null(""), pl.col("text").fill_null("").str.slice(0, cut))
+    stream = StoryStream(model, config, start=start)
+    rows = pl.concat([stream.push(frame), stream.close()])
+    ids = frame.sort("published_at", "article_id").select(
+        "article_id", (pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("g")
+    )
+    roots = ids.select((pl.lit("s_") + pl.col("article_id")).alias("story_id"), pl.col("g").alias("root_g"))
+    return rows.join(ids, on="article_id").join(roots, on="story_id", how="left")
+
+
+def _alive(rows: pl.DataFrame, bucket: _Bucket, config: CorroborationConfig) -> pl.DataFrame:
+    """(article_id, story_id) of the rows before the core that belong to stories the clustering state still
+    holds when the core's first block starts (the stories whose first and latest article are recent enough)."""
+    us = timedelta(microseconds=1)
+    span = (config.max_story_span or timedelta(0)) // us
+    before = rows.filter(pl.col("g").is_between(bucket.first, bucket.core_start, closed="left")).with_columns(
+        pl.col("published_at").dt.epoch("us").alias("t")
+    )
+    stories = before.group_by("story_id").agg(
+        pl.col("t").min().alias("first_t"),
+        pl.col("t").max().alias("last_t"),
+        (pl.lit("s_") + pl.col("article_id") == pl.col("story_id")).any().alias("has_root"),
+    )
+    open_ = stories.filter(
+        pl.col("has_root")
+        & (pl.col("first_t") >= bucket.t0 - span)
+        & (pl.col("last_t") >= bucket.t0 - config.window // us)
+    )
+    return before.join(open_, on="story_id", how="semi").select("article_id", "story_id").sort("article_id")
+
+
+def stream_all(
     con: duckdb.DuckDBPyConnection,
-    meta: pl.DataFrame,
-    previous: pl.DataFrame,
-    new_ids: pl.Series,
-    *,
-    full: bool,
+    base: pl.DataFrame,
     config: CorroborationConfig,
+    *,
     master: str | None = None,
-    bucket_days: int = BUCKET_DAYS,
-) -> tuple[pl.DataFrame, int]:
-    """Story assignments (ARTICLE_SCHEMA) for every article, re-clustering the buckets new ones touch.
+    core_blocks: int | None = None,
+    warmup: timedelta | None = None,
+) -> pl.DataFrame:
+    """Story assignments of every article (ARTICLE_SCHEMA), equal to the local engine's first run.
 
-    `meta` is jobs.corroborate's metadata frame (article_id, outlet, published_at, corpus, ...). Returns the
-    assignments and how many articles were re-clustered.
+    `base`: article_id, outlet, published_at, corpus of every article. Two Spark jobs: the document frequencies
+    of the text model (per task, summed by Spark), then the buckets of `_plan`, each clustered by `_cluster_rows`
+    from an empty state at its warm-up start, and the undated articles per corpus by `assign_stories`. The driver
+    then takes the buckets in time order: a bucket whose clustering state at its core's start equals the one
+    the accepted buckets give (`_alive`: the same open stories with the same articles, so the same sums, as
+    the rows and blocks are the same) has exactly the local engine's stories from there on; any other bucket
+    is clustered again on the driver from the warm-up start of the last bucket that matched.
     """
-    bucket_us = bucket_days * _US_PER_DAY
-    # context: before a bucket, as far back as a story it continues can have started; after it, the join window
-    before = (config.max_story_span or config.window) // timedelta(microseconds=1)
-    after = config.window // timedelta(microseconds=1)
-    base = meta.select(
-        "article_id",
-        "outlet",
-        pl.col("corpus").cast(pl.String).fill_null(""),
-        pl.col("published_at").dt.epoch("us").alias("t"),
-    ).with_columns(
-        (pl.col("t") // bucket_us).alias("bucket"),
-        ((pl.col("t") - after) // bucket_us).alias("first"),  # the buckets whose groups hold the article
-        ((pl.col("t") + before) // bucket_us).alias("last"),
+    warmup = warmup if warmup is not None else 2 * (config.max_story_span or config.window) + config.window
+    plan = base.sort("published_at", "article_id", nulls_last=True)
+    dated = (
+        plan.filter(pl.col("published_at").is_not_null()).with_row_index("g").with_columns(pl.col("g").cast(pl.Int64))
     )
-    # a bucket is redone when a new article is in its group; undated: the article's corpus is redone
-    touched = base.filter(pl.col("article_id").is_in(new_ids.implode())) if not full else base
-    buckets = touched.select(pl.int_ranges("first", pl.col("last") + 1).explode().drop_nulls().unique())["first"]
-    corpora = touched.filter(pl.col("t").is_null())["corpus"].unique()
-    redo = base.filter(
-        pl.col("bucket").is_in(buckets.implode()) | (pl.col("t").is_null() & pl.col("corpus").is_in(corpora.implode()))
+    buckets = (
+        _plan(dated["published_at"].dt.epoch("us").to_numpy(), config, core_blocks, warmup) if dated.height else []
     )
-    in_group = pl.int_ranges("first", pl.col("last") + 1).list.eval(pl.element().is_in(buckets.implode())).list.any()
-    needed = base.filter(in_group.fill_null(False) | pl.col("article_id").is_in(redo["article_id"].implode()))
-    kept = previous.filter(~pl.col("article_id").is_in(redo["article_id"].implode()))
-    if redo.height == 0:
-        return kept, 0
-    model = _text_model(con, redo, config)
+    undated = plan.filter(pl.col("published_at").is_null()).with_columns(pl.col("corpus").cast(pl.String).fill_null(""))
+    corpora = sorted(undated["corpus"].unique().to_list())
+    members = [
+        dated.slice(b.first, b.end - b.first).select("article_id", "g", pl.lit(b.key, dtype=pl.Int64).alias("bucket"))
+        for b in buckets
+    ]
+    members += [
+        undated.filter(pl.col("corpus") == c).select(
+            "article_id", pl.lit(None, dtype=pl.Int64).alias("g"), pl.lit(-1 - k, dtype=pl.Int64).alias("bucket")
+        )
+        for k, c in enumerate(corpora)
+    ]
     spark = session(master)
-
-    def cluster(table: pa.Table) -> pa.Table:
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        articles = frame.select(
-            "article_id",
-            "outlet",
-            pl.from_epoch("t", time_unit="us").alias("published_at"),
-            "corpus",
-            pl.col("title").fill_null(""),
-            pl.col("text").fill_null(""),
-        )
-        bucket = table.column("bucket")[0].as_py()
-        rows = frame.filter(pl.col("core") | (pl.col("t") < pl.lit(bucket) * bucket_us))  # own and earlier rows
-        stories = assign_stories(articles, config, text_model=model).join(
-            rows.select("article_id", "core", pl.lit(bucket, dtype=pl.Int64).alias("bucket")), on="article_id"
-        )
-        return pa.table({"stories": [_ipc(stories)]})
+    from pyspark.sql import functions as F
 
     with _staging(con) as folder:
-        files = _export(con, needed, "article_id, content_version, title", folder / "m.parquet")
-        needed.select("article_id", "outlet", "corpus", "t").write_parquet(folder / "k.parquet")
+        files = _export(con, base, "article_id, content_version, title", folder / "m.parquet")
+        keys = base.select(
+            "article_id",
+            "outlet",
+            pl.col("corpus").cast(pl.String).fill_null(""),
+            pl.col("published_at").dt.epoch("us").alias("t"),
+        )
+        keys.write_parquet(folder / "k.parquet")
+        pl.concat(members).write_parquet(folder / "b.parquet")
         started = time.perf_counter()
-        from pyspark.sql import functions as F
+        texts = _with_texts(spark, folder / "m.parquet", files).select("article_id", "title", "text")
 
-        articles = _with_texts(spark, folder / "m.parquet", files).join(
-            spark.read.parquet(str(folder / "k.parquet")), on="article_id"
+        def frequencies(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            """Document frequencies of a task's articles, summed over its Arrow batches (less to shuffle)."""
+            total: pl.DataFrame | None = None
+            for batch in batches:
+                frame = pl.from_arrow(batch)
+                assert isinstance(frame, pl.DataFrame)
+                part = document_frequencies(frame.with_columns(outlet=pl.lit(""), published_at=pl.lit(None)), config)
+                total = part if total is None else merge_frequencies([total, part])
+            if total is not None:
+                signed = total.select(pl.col("h").reinterpret(signed=True), pl.col("df").cast(pl.Int64))
+                yield from signed.to_arrow().to_batches(max_chunksize=100_000)
+
+        texts.mapInArrow(frequencies, "h long, df long").groupBy("h").agg(F.sum("df").alias("df")).write.parquet(
+            str(folder / "df")
         )
-        t = F.col("t")
-        own = F.floor(t / F.lit(bucket_us))
-        key = F.explode(
-            F.when(t.isNull(), F.array(F.lit(None).cast("long"))).otherwise(
-                F.sequence(
-                    F.floor((t - F.lit(after)) / F.lit(bucket_us)), F.floor((t + F.lit(before)) / F.lit(bucket_us))
+        counted = pl.read_parquet(_parts(folder / "df"))
+        model = text_model_from_frequencies(
+            counted.select(pl.col("h").reinterpret(signed=False), pl.col("df")), base.height, config
+        )
+        log.info("spark corroborate: text model of %d terms, %.1fs", model.n_terms, time.perf_counter() - started)
+
+        def cluster(table: pa.Table) -> pa.Table:
+            frame = pl.from_arrow(table)
+            assert isinstance(frame, pl.DataFrame)
+            key = int(frame["bucket"][0])
+            articles = frame.select(
+                "article_id",
+                "outlet",
+                pl.from_epoch("t", time_unit="us").alias("published_at"),
+                "corpus",
+                "title",
+                "text",
+            )
+            if key >= 0:
+                start = int(frame["g"].min())  # type: ignore[arg-type]
+                if frame["g"].max() != start + frame.height - 1 or frame["g"].n_unique() != frame.height:
+                    raise RuntimeError(f"bucket {key}: {frame.height} rows are not consecutive positions")
+                rows = _cluster_rows(articles, start, model, config)
+            else:
+                rows = assign_stories(articles, config, text_model=model).with_columns(
+                    pl.lit(None, dtype=pl.Int64).alias("g"), pl.lit(None, dtype=pl.Int64).alias("root_g")
                 )
-            )
+            if rows.height != frame.height:
+                raise RuntimeError(f"bucket {key}: {rows.height} rows clustered for {frame.height} articles")
+            return pa.table({"bucket": [key], "rows": [_ipc(rows)]})
+
+        groups = texts.join(spark.read.parquet(str(folder / "k.parquet")), on="article_id").join(
+            spark.read.parquet(str(folder / "b.parquet")), on="article_id"
         )
-        groups = (
-            articles.select("*", key.alias("bucket"))
-            .withColumn("core", F.col("bucket").eqNullSafe(own) | t.isNull())
-            .where(F.col("bucket").isin([int(b) for b in buckets.to_list()]) | t.isNull())
-            .withColumn("group_corpus", F.when(t.isNull(), F.col("corpus")).otherwise(F.lit("")))
-        )
-        out = folder / "out"
-        groups.groupBy("bucket", "group_corpus").applyInArrow(cluster, _STORIES_OUT).write.parquet(str(out))
-        fresh = [frame for batch in _staged(out) for frame in _frames(batch, "stories")]
+        groups.groupBy("bucket").applyInArrow(cluster, "bucket long, rows binary").write.parquet(str(folder / "out"))
+        results: dict[int, pl.DataFrame] = {}
+        for part in _parts(folder / "out"):
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=16):
+                for key, data in zip(batch.column("bucket").to_pylist(), batch.column("rows").to_pylist(), strict=True):
+                    if key in results:
+                        raise RuntimeError(f"bucket {key} was returned twice")
+                    results[key] = pl.read_ipc(io.BytesIO(data))
+        expected = {b.key for b in buckets} | {-1 - k for k in range(len(corpora))}
+        if set(results) != expected:
+            raise RuntimeError(f"spark corroborate returned {len(results)} of {len(expected)} buckets")
+        log.info("spark corroborate: %d buckets clustered, %.1fs", len(buckets), time.perf_counter() - started)
+    out = _accept(con, dated, buckets, results, model, config)
+    out += [results[-1 - k].select(list(ARTICLE_SCHEMA)) for k in range(len(corpora))]
+    assignments = pl.concat(out) if out else pl.DataFrame(schema=ARTICLE_SCHEMA)
+    if assignments.height != base.height or assignments["article_id"].n_unique() != base.height:
+        raise RuntimeError(f"spark corroborate returned {assignments.height} rows for {base.height} articles")
+    return assignments
+
+
+def _accept(
+    con: duckdb.DuckDBPyConnection,
+    dated: pl.DataFrame,
+    buckets: list[_Bucket],
+    results: dict[int, pl.DataFrame],
+    model: TextModel,
+    config: CorroborationConfig,
+) -> list[pl.DataFrame]:
+    """Each bucket's own stories, in time order: its task's when the task started from the state the earlier
+    buckets leave, else clustered again here from the last such task's start (exact, as that task was)."""
+    from jobs.corroborate import _texts
+
+    accepted: list[pl.DataFrame] = []
+    chain = 0  # warm-up start of the last bucket whose own task matched: a stream from there is exact
+    reruns = rerun_rows = 0
+    for j, b in enumerate(buckets):
+        rows = results[b.key]
+        earlier = [accepted[i] for i in range(j - 1, -1, -1) if buckets[i].end > b.first]  # rows before the core
+        known = pl.concat(earlier) if earlier else rows.clear()
+        if b.first == 0 or _alive(rows, b, config).equals(_alive(known, b, config)):
+            chain = b.first
+        else:
+            span = dated.slice(chain, b.end - chain)
+            texts = _texts(con, span["article_id"])
+            articles = span.select("article_id", "outlet", "published_at", "corpus").join(texts, on="article_id")
+            rows = _cluster_rows(articles, chain, model, config)
+            reruns += 1
+            rerun_rows += span.height
+        own = rows.filter(pl.col("root_g").is_between(b.core_start, b.core_end, closed="left"))
+        accepted.append(own.select(*ARTICLE_SCHEMA, "g"))
+    if reruns:
         log.info(
-            "spark corroborate: %d articles in %d groups, %.1fs",
-            redo.height,
-            len(fresh),
-            time.perf_counter() - started,
+            "spark corroborate: %d of %d buckets clustered again on the driver (%d rows)",
+            reruns,
+            len(buckets),
+            rerun_rows,
         )
-    rows = pl.concat(fresh, how="vertical") if fresh else pl.DataFrame(schema={**ARTICLE_SCHEMA, "core": pl.Boolean})
-    stitched = _stitch(rows.filter(pl.col("article_id").is_in(needed["article_id"].implode())), kept)
-    if stitched.height != redo.height:
-        raise RuntimeError(f"spark corroborate returned {stitched.height} rows for {redo.height} articles")
-    merged = pl.concat([kept.select(stitched.columns), stitched], how="vertical_relaxed")
-    return _features(meta, merged, model, config), redo.height
+    return [a.drop("g") for a in accepted]
 
 
-def _stitch(rows: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    """One story id per story across bucket edges (article_id, story_id, copy_of of each bucket's own articles).
-
-    A bucket also returns the rows of the earlier context it saw. Its stories that hold such a context
-    article take that article's id in the earlier bucket (already final: buckets go in time order; the
-    smallest id when it holds several; a bucket not redone: the id in `kept`), so a story crossing an edge keeps
-    the id of its first article.
-    """
-    seen = kept.join(rows.filter(~pl.col("core")).select("article_id"), on="article_id", how="semi")
-    final = dict(zip(seen["article_id"], seen["story_id"], strict=True))  # article_id -> final story id
-    out = []
-    undated = rows.filter(pl.col("undated"))
-    dated = rows.filter(~pl.col("undated"))
-    for _, group in sorted(dated.partition_by("bucket", as_dict=True).items(), key=lambda kv: kv[0][0]):
-        context = group.filter(~pl.col("core"))
-        links = (
-            pl.DataFrame(
-                {
-                    "story_id": context["story_id"],
-                    "final": [final.get(a) for a in context["article_id"]],
-                },
-                schema={"story_id": pl.String, "final": pl.String},
-            )
-            .drop_nulls()
-            .group_by("story_id")
-            .agg(pl.col("final").min())
-        )
-        own = (
-            group.filter("core")
-            .join(links, on="story_id", how="left")
-            .with_columns(pl.coalesce("final", "story_id").alias("story_id"))
-        )
-        final.update(zip(own["article_id"], own["story_id"], strict=True))
-        out.append(own.select("article_id", "story_id", "copy_of"))
-    out.append(undated.select("article_id", "story_id", "copy_of"))
-    return pl.concat(out, how="vertical")
-
-
-def _features(
-    meta: pl.DataFrame, stitched: pl.DataFrame, model: TextModel, config: CorroborationConfig
-) -> pl.DataFrame:
-    """ARTICLE_SCHEMA rows of stitched stories: `update_stories` with nothing new re-clusters nothing and
-    computes the per-article corroboration features over the given stories (texts are not needed)."""
-    articles = meta.select("article_id", "outlet", "published_at", "corpus", title=pl.lit(""), text=pl.lit("")).join(
-        stitched.select("article_id"), on="article_id", how="semi"
-    )
-    previous = stitched.join(articles.select("article_id", "outlet", "published_at"), on="article_id").with_columns(
-        undated=pl.col("published_at").is_null()
-    )
-    return update_stories(articles, previous, [], config, text_model=model)
+def _parts(folder: Path) -> list[Path]:
+    """The Parquet files of a finished Spark job's output (only after its _SUCCESS marker)."""
+    if not (folder / "_SUCCESS").exists():
+        raise RuntimeError(f"the Spark job left no _SUCCESS marker in {folder}")
+    return sorted(folder.glob("*.parquet"))
