@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 SPARK_STAMP := $(VENV)/.installed-spark
 DB ?= data/presstrust.duckdb
 SHARED ?= ../shared
+# engines of the per-stage benchmarks (featurize, corroborate); BENCH_ENGINES=local skips Spark
+BENCH_ENGINES ?= local,spark
 # The embedded sample's articles date from 2012-2020: aggregate them over a window that holds them.
 AS_OF ?= 2020-12-31
 WINDOW_DAYS ?= 3650
@@ -49,7 +51,7 @@ types: setup ## mypy on jobs, features and scorer
 check: lint types test ## lint + types + tests
 
 bench: setup-spark ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
-	$(PY) -m bench.run --shared $(SHARED)
+	$(PY) -m bench.run --shared $(SHARED) --engine $(BENCH_ENGINES)
 
 evaluate: setup ## the scorer's honest evaluation on every shared corpus; regenerates docs/evaluation.md (~14 min)
 	$(PY) -m jobs.evaluate --shared $(SHARED) --quick --doc docs/evaluation.md

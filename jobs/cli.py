@@ -716,9 +716,7 @@ def sample(dest: Path, force: bool) -> None:
 )
 @engine_options
 @logging_options
-def featurize(
-    db_path: Path, force: bool, batch_size: int, history: int, engine: str, spark_master: str | None
-) -> None:
+def featurize(db_path: Path, force: bool, batch_size: int, history: int, engine: str, spark_master: str | None) -> None:
     """Compute article features and evidence for new, changed or outdated articles.
 
     Example:

@@ -164,6 +164,11 @@ def _assign(
     return previous, reclustered
 
 
+def text_chars(config: CorroborationConfig) -> int:
+    """Characters of a text that clustering reads (what the tokenisers read, and more)."""
+    return max(config.lead_words, config.copy_max_words) * 8 + 16
+
+
 def _text_batches(con: duckdb.DuckDBPyConnection, cut: int, rows: int) -> Iterator[pl.DataFrame]:
     """Every article's id, title and first ``cut`` characters of text, in storage order, ``rows`` at a time."""
     query = "SELECT article_id, title, left(text, $cut) AS text FROM articles"
@@ -188,7 +193,7 @@ def _stream_all(
         .otherwise(pl.int_range(pl.len(), dtype=pl.Int64) // batch_articles)
         .alias("_batch")
     )
-    cut = max(config.lead_words, config.copy_max_words) * 8 + 16  # what the tokenisers read, and more
+    cut = text_chars(config)
     frequencies: pl.DataFrame | None = None
     with tempfile.TemporaryDirectory(prefix="presstrust-corroborate-") as tmp:
         spill = Path(tmp)

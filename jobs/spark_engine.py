@@ -61,6 +61,7 @@ DEFAULT_MASTER = "local[2]"
 ARROW_BATCH_ROWS = 2_000
 LOCAL_DRIVER_MEMORY = "3g"  # local mode: the JVM runs the tasks too (Spark's default, 1g, ran out at 200k articles)
 MAX_CORE_BLOCKS = 40  # clustering blocks (512 articles each by default) a corroborate bucket owns, at most
+FREQUENCY_ARTICLES = 20_000  # articles whose document frequencies a task sums at a time
 MIN_BUCKETS = 8  # corroborate buckets wanted at least, for parallelism (fewer when there are fewer blocks)
 _FEATURES_OUT = "features binary, evidence binary, removed binary"  # one row per Python call
 
@@ -288,8 +289,11 @@ def _cluster_rows(articles: pl.DataFrame, start: int, model: TextModel, config: 
     """ARTICLE_SCHEMA rows plus `g` (position in the processing order) and `root_g` (its story's first article's)
     of dated articles that are rows start, start + 1, ... of the whole corpus's processing order: the local
     engine's StoryStream (jobs/corroborate.py) started at that position."""
-    cut = max(config.lead_words, config.copy_max_words) * 8 + 16  # what the tokenisers read (as jobs/corroborate)
-    frame = articles.with_columns(pl.col("title").fill_null(""), pl.col("text").fill_null("").str.slice(0, cut))
+    from jobs.corroborate import text_chars
+
+    frame = articles.with_columns(
+        pl.col("title").fill_null(""), pl.col("text").fill_null("").str.slice(0, text_chars(config))
+    )
     stream = StoryStream(model, config, start=start)
     rows = pl.concat([stream.push(frame), stream.close()])
     ids = frame.sort("published_at", "article_id").select(
@@ -339,7 +343,9 @@ def stream_all(
     the rows and blocks are the same) has exactly the local engine's stories from there on; any other bucket
     is clustered again on the driver from the warm-up start of the last bucket that matched.
     """
-    warmup = warmup if warmup is not None else 2 * (config.max_story_span or config.window) + config.window
+    span = config.max_story_span or timedelta(0)
+    # at least the span: then every story open at a bucket's start has all its articles in the warm-up
+    warmup = max(warmup if warmup is not None else 2 * span + config.window, span)
     plan = base.sort("published_at", "article_id", nulls_last=True)
     dated = (
         plan.filter(pl.col("published_at").is_not_null()).with_row_index("g").with_columns(pl.col("g").cast(pl.Int64))
@@ -376,15 +382,23 @@ def stream_all(
         texts = _with_texts(spark, folder / "m.parquet", files).select("article_id", "title", "text")
 
         def frequencies(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            """Document frequencies of a task's articles, summed over its Arrow batches (less to shuffle)."""
-            total: pl.DataFrame | None = None
+            """Document frequencies of a task's articles, summed over its Arrow batches ~20,000 articles at a time
+            (as the local engine sums its batches): one row per term and task to shuffle."""
+            total: list[pl.DataFrame] = []
+            pending: list[pl.DataFrame] = []
+            articles = 0
             for batch in batches:
                 frame = pl.from_arrow(batch)
                 assert isinstance(frame, pl.DataFrame)
-                part = document_frequencies(frame.with_columns(outlet=pl.lit(""), published_at=pl.lit(None)), config)
-                total = part if total is None else merge_frequencies([total, part])
-            if total is not None:
-                signed = total.select(pl.col("h").reinterpret(signed=True), pl.col("df").cast(pl.Int64))
+                pending.append(
+                    document_frequencies(frame.with_columns(outlet=pl.lit(""), published_at=pl.lit(None)), config)
+                )
+                articles += frame.height
+                if articles >= FREQUENCY_ARTICLES:
+                    total, pending, articles = [merge_frequencies(total + pending)], [], 0
+            if total or pending:
+                summed = merge_frequencies(total + pending)
+                signed = summed.select(pl.col("h").reinterpret(signed=True), pl.col("df").cast(pl.Int64))
                 yield from signed.to_arrow().to_batches(max_chunksize=100_000)
 
         texts.mapInArrow(frequencies, "h long, df long").groupBy("h").agg(F.sum("df").alias("df")).write.parquet(
@@ -466,12 +480,12 @@ def _accept(
         if b.first == 0 or _alive(rows, b, config).equals(_alive(known, b, config)):
             chain = b.first
         else:
-            span = dated.slice(chain, b.end - chain)
-            texts = _texts(con, span["article_id"])
-            articles = span.select("article_id", "outlet", "published_at", "corpus").join(texts, on="article_id")
+            segment = dated.slice(chain, b.end - chain)
+            texts = _texts(con, segment["article_id"])
+            articles = segment.select("article_id", "outlet", "published_at", "corpus").join(texts, on="article_id")
             rows = _cluster_rows(articles, chain, model, config)
             reruns += 1
-            rerun_rows += span.height
+            rerun_rows += segment.height
         own = rows.filter(pl.col("root_g").is_between(b.core_start, b.core_end, closed="left"))
         accepted.append(own.select(*ARTICLE_SCHEMA, "g"))
     if reruns:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -94,23 +94,55 @@ def _stream_inputs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 @pytest.mark.spark
 @needs_spark
-@pytest.mark.parametrize("warmup_days", [16, 0])
+@pytest.mark.parametrize("checked", ["as is", "every bucket refused"])
 def test_spark_buckets_give_the_local_stream(
-    sample_dbs: dict[str, duckdb.DuckDBPyConnection], warmup_days: int, caplog: pytest.LogCaptureFixture
+    sample_dbs: dict[str, duckdb.DuckDBPyConnection],
+    checked: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Small blocks make many buckets; without a warm-up most buckets start from the wrong state and are
-    clustered again on the driver: the result is the local stream's either way."""
+    """Small blocks make many buckets. As is, each bucket's warm-up reaches the local stream's state (the driver
+    accepts every task); when the driver refuses every task, it clusters each bucket again from the last start
+    it trusts: the result is the local stream's either way."""
     con = sample_dbs["local"]
     config = CorroborationConfig(block_size=64)
     base = _stream_inputs(con)
     expected = _stream_all(con, base, config, 500)
+    if checked != "as is":
+        refusals = iter(range(10**6))
+        monkeypatch.setattr(spark_engine, "_alive", lambda *args: pl.DataFrame({"n": [next(refusals)]}))
     with caplog.at_level(logging.INFO, logger="jobs.spark_engine"):
-        got = spark_engine.stream_all(
-            con, base, config, master="local[2]", core_blocks=2, warmup=timedelta(days=warmup_days)
-        )
+        got = spark_engine.stream_all(con, base, config, master="local[2]", core_blocks=2)
     assert_frame_equal(got.sort("article_id"), expected.sort("article_id"), check_exact=True)
     reruns = [r.getMessage() for r in caplog.records if "clustered again" in r.getMessage()]
-    assert bool(reruns) == (warmup_days == 0), reruns
+    assert bool(reruns) == (checked != "as is"), reruns
+
+
+def test_open_stories_compare_articles_and_ids() -> None:
+    """The state check: the stories open at the core's start (first article within the span, latest within the
+    window), with their articles; a story begun before the warm-up is not the task's to compare."""
+    day = 86_400_000_000
+    bucket = spark_engine._Bucket(key=1, first=0, core_start=4, core_end=8, end=8, t0=20 * day)
+    config = CorroborationConfig()
+
+    def rows(stories: list[str], days: list[int]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "article_id": ["a", "b", "c", "d"],
+                "story_id": stories,
+                "g": [0, 1, 2, 3],
+                "published_at": [datetime(1970, 1, 1) + timedelta(days=d) for d in days],
+            }
+        )
+
+    seq = rows(["s_a", "s_a", "s_c", "s_d"], [10, 15, 19, 19])  # s_a: begun too long ago; s_c, s_d open
+    assert spark_engine._alive(seq, bucket, config)["article_id"].to_list() == ["c", "d"]
+    same_open = rows(["s_a", "s_b", "s_c", "s_d"], [10, 15, 19, 19])  # differs only in a closed story
+    assert spark_engine._alive(same_open, bucket, config).equals(spark_engine._alive(seq, bucket, config))
+    merged = rows(["s_a", "s_a", "s_c", "s_c"], [10, 15, 19, 19])  # c and d in one open story
+    assert not spark_engine._alive(merged, bucket, config).equals(spark_engine._alive(seq, bucket, config))
+    before_warmup = seq.with_columns(pl.col("story_id").replace({"s_c": "s_z"}))  # s_z began before the warm-up
+    assert spark_engine._alive(before_warmup, bucket, config)["article_id"].to_list() == ["d"]
 
 
 @pytest.mark.spark
@@ -128,7 +160,7 @@ def test_failed_spark_corroborate_writes_nothing(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("executor lost")
 
-    monkeypatch.setattr(spark_engine, "StoryStream", broken)  # shipped to the executors with the task
+    monkeypatch.setattr(spark_engine, "document_frequencies", broken)  # shipped to the executors with the task
     result = CliRunner().invoke(cli, ["corroborate", "--db", str(db), "--full", "--engine", "spark", "-q"])
     assert result.exit_code != 0
     with duckdb.connect(str(db), read_only=True) as con:
