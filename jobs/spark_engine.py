@@ -425,7 +425,7 @@ def stream_all(
             if key >= 0:
                 start = int(frame["g"].min())  # type: ignore[arg-type]
                 if frame["g"].max() != start + frame.height - 1 or frame["g"].n_unique() != frame.height:
-                    raise RuntimeError(f"bucket {key}: {frame.height} rows are not consecutive positions")
+                    raise RuntimeError(f"bucket {key}: {frame.height} articles are not consecutive (texts missing?)")
                 rows = _cluster_rows(articles, start, model, config)
             else:
                 rows = assign_stories(articles, config, text_model=model).with_columns(
@@ -475,6 +475,8 @@ def _accept(
     reruns = rerun_rows = 0
     for j, b in enumerate(buckets):
         rows = results[b.key]
+        if rows.height != b.end - b.first:  # e.g. text files that no longer hold an article's current version
+            raise RuntimeError(f"bucket {b.key}: {rows.height} articles with a text of {b.end - b.first} planned")
         earlier = [accepted[i] for i in range(j - 1, -1, -1) if buckets[i].end > b.first]  # rows before the core
         known = pl.concat(earlier) if earlier else rows.clear()
         if b.first == 0 or _alive(rows, b, config).equals(_alive(known, b, config)):
