@@ -5,14 +5,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 DB ?= data/presstrust.duckdb
 SHARED ?= ../shared
+# engines of the per-stage benchmarks (featurize, corroborate); BENCH_ENGINES=local skips Spark
+BENCH_ENGINES ?= local,spark
 # The embedded sample's articles date from 2012-2020: aggregate them over a window that holds them.
 AS_OF ?= 2020-12-31
 WINDOW_DAYS ?= 3650
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test check lint types bench evaluate clean constraints
+.PHONY: help setup setup-spark run test check lint types bench evaluate clean constraints
 
 help: ## show this help
 	@echo "presstrust make targets:"
@@ -23,12 +26,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The optional Spark engine (presstrust[spark], ~650 MB): installed for the tests and the benchmark.
+$(SPARK_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
 setup: $(STAMP) ## create .venv and install presstrust with pinned dependencies
+
+setup-spark: $(SPARK_STAMP) ## setup + the optional Spark engine (presstrust[spark]; needs Java to run)
 
 run: setup ## set-up, then `presstrust nightly` on the embedded sample into data/presstrust.duckdb
 	$(BIN)/presstrust nightly --db $(DB) --corpus jobs/data/sample --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
 
-test: setup ## set-up, then the whole test suite
+test: setup-spark ## set-up (with the Spark extra), then the whole test suite
 	$(BIN)/pytest -q
 
 lint: setup ## ruff lint and format check
@@ -40,15 +50,15 @@ types: setup ## mypy on jobs, features and scorer
 
 check: lint types test ## lint + types + tests
 
-bench: setup ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
-	$(PY) -m bench.run --shared $(SHARED)
+bench: setup-spark ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
+	$(PY) -m bench.run --shared $(SHARED) --engine $(BENCH_ENGINES)
 
 evaluate: setup ## the scorer's honest evaluation on every shared corpus; regenerates docs/evaluation.md (~14 min)
 	$(PY) -m jobs.evaluate --shared $(SHARED) --quick --doc docs/evaluation.md
 
 constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	rm -rf /tmp/presstrust-pin && $(PYTHON) -m venv /tmp/presstrust-pin
-	/tmp/presstrust-pin/bin/pip install --quiet '.[dev]'
+	/tmp/presstrust-pin/bin/pip install --quiet '.[dev,spark]'
 	/tmp/presstrust-pin/bin/pip freeze --exclude-editable | grep -v '^presstrust' | sed 's/ @ .*//' > constraints.txt
 
 clean: ## remove .venv, caches and the local database with its texts and snapshot

@@ -5,6 +5,10 @@ Markdown table to paste into BENCHMARKS.md, with the machine they ran on.
 
 Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000 --warc 12000
 
+`--engine local,spark` runs featurize and corroborate once per engine on the same ingested database (Spark in
+local[2] mode unless PRESSTRUST_SPARK_MASTER says otherwise); peak memory is then the summed RSS of the process
+tree (driver, JVM, Python workers).
+
 The end-to-end benchmark (`--nightly N`) times `presstrust nightly` on N resampled articles dated 2024, then a
 second night with `--increment` new ones, and prints the ratio of the first night to a raw Polars scan of the
 same files (read, lower-case, count a 200-cue alternation and the words) measured in the same run.
@@ -17,6 +21,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -50,11 +55,36 @@ _MEASURE = (
 )
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Summed RSS of a process and all its descendants (Spark: the driver, its JVM and the Python workers)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
 def timed(cmd: list[str]) -> tuple[float, float]:
-    """Run a command under its own parent process; return (seconds, the command's peak RSS in MB)."""
+    """Run a command under its own parent process; return (seconds, peak MB): the peak of the summed RSS of its
+    process tree, sampled every 0.2 s (a JVM and worker processes count), or the largest process's peak RSS if
+    that is higher."""
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, int(out.stdout.strip()) / 1024
+    child = subprocess.Popen([sys.executable, "-c", _MEASURE, *cmd], stdout=subprocess.PIPE, text=True)
+    tree = 0.0
+    while child.poll() is None:
+        tree = max(tree, _tree_rss_mb(child.pid))
+        time.sleep(0.2)
+    out, _ = child.communicate()
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, cmd)
+    return time.perf_counter() - start, max(tree, int(out.strip()) / 1024)
 
 
 def _counts(db: Path, job: str) -> dict[str, Any]:
@@ -66,24 +96,30 @@ def _counts(db: Path, job: str) -> dict[str, Any]:
     return dict(json.loads(row[0][0]))
 
 
-def bench_pipeline(name: str, inputs: list[Path], db: Path, stages: list[str]) -> list[dict[str, object]]:
-    """Run ingest, then the other stages, on a fresh database; one child process (and RSS) per stage."""
+def bench_pipeline(
+    name: str, inputs: list[Path], db: Path, stages: list[str], engines: tuple[str, ...] = ("local",)
+) -> list[dict[str, object]]:
+    """Run ingest, then the other stages once per engine (recomputing everything), on a fresh database; one child
+    process (and RSS) per stage."""
     for suffix in ("", ".wal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(db.with_name(f"{db.stem}.texts"), ignore_errors=True)
     commands = {
         "ingest": ["ingest", *map(str, inputs)],
-        "featurize": ["featurize"],
-        "corroborate": ["corroborate"],
+        "featurize": ["featurize", "--force"],
+        "corroborate": ["corroborate", "--full"],
     }
     results: list[dict[str, object]] = []
-    for stage in ["ingest", *stages]:
-        seconds, peak = timed([sys.executable, "-m", "jobs", *commands[stage], "--db", str(db), "-q"])
+    runs = [("ingest", "local"), *((stage, engine) for engine in engines for stage in stages)]
+    for stage, engine in runs:
+        option = [] if stage == "ingest" else ["--engine", engine]
+        seconds, peak = timed([sys.executable, "-m", "jobs", *commands[stage], *option, "--db", str(db), "-q"])
         counts = _counts(db, stage)
-        n = {"ingest": "records_read", "featurize": "articles_computed", "corroborate": "new_or_changed_articles"}
+        n = {"ingest": "records_read", "featurize": "articles_computed", "corroborate": "articles_reclustered"}
         records = int(counts[n[stage]])
         results.append(
             {
-                "benchmark": f"{stage} {name}",
+                "benchmark": f"{stage} {name}" + (f" --engine {engine}" if stage != "ingest" else ""),
                 "records": records,
                 "seconds": round(seconds, 1),
                 "per_second": round(records / seconds),
@@ -164,6 +200,18 @@ def main() -> None:
     parser.add_argument("--nightly", type=int, default=1_000_000, help="articles of the end-to-end nightly (0: skip)")
     parser.add_argument("--increment", type=int, default=10_000, help="new articles of the incremental night")
     parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True, help="per-stage benchmarks")
+    parser.add_argument(
+        "--shared-corpus-stages",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the per-stage benchmarks on the shared corpus itself (before the scaled one)",
+    )
+    parser.add_argument(
+        "--engine",
+        default="local",
+        help="engines the per-stage benchmarks run featurize and corroborate on, e.g. local,spark (spark: local[2], "
+        "or PRESSTRUST_SPARK_MASTER)",
+    )
     parser.add_argument("--warc", type=int, default=12_000, help="pages of the generated WARC to ingest (0: skip)")
     args = parser.parse_args()
     corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
@@ -171,7 +219,10 @@ def main() -> None:
         sys.exit(f"{corpus} not found: the benchmarks need ../shared/data (pass --shared DIR)")
     OUT.mkdir(exist_ok=True)
     stages = [s for s in args.only.split(",") if s in ("featurize", "corroborate")]
-    results = bench_pipeline("shared corpus", [corpus], OUT / "bench_shared.duckdb", stages) if args.stages else []
+    engines = tuple(e for e in args.engine.split(",") if e)
+    shared_db = OUT / "bench_shared.duckdb"
+    run_shared = args.stages and args.shared_corpus_stages
+    results = bench_pipeline("shared corpus", [corpus], shared_db, stages, engines) if run_shared else []
     if args.warc:
         from bench.warc_bench import bench_warc
 
@@ -183,7 +234,7 @@ def main() -> None:
         if not scaled_dir.exists():
             make(corpus, scaled_dir, args.scaled, start=date(2017, 1, 1), end=date(2020, 12, 31))
         scaled_db = OUT / "bench_scaled.duckdb"
-        results += bench_pipeline(f"scaled {args.scaled:,}", [scaled_dir], scaled_db, stages)
+        results += bench_pipeline(f"scaled {args.scaled:,}", [scaled_dir], scaled_db, stages, engines)
         for suffix in ("", ".wal"):
             Path(f"{scaled_db}{suffix}").unlink(missing_ok=True)
     print(f"\nMachine: {machine()}\n")

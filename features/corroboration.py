@@ -846,16 +846,22 @@ class StoryStream:
     waiting for a block: memory is bounded by the window, not by the corpus.  Undated
     articles have no time order: cluster them with ``assign_stories``.  The model must be the
     same for every batch (fit it on the whole corpus with ``document_frequencies``).
+
+    ``start``: the first article's position in the processing order of a longer stream (a multiple of
+    ``block_size``, so the blocks are that stream's blocks): a part of a corpus can be clustered on its own
+    with the row positions, hence blocks and float sums, of the whole-corpus stream (jobs/spark_engine.py).
     """
 
-    def __init__(self, text_model: TextModel, config: CorroborationConfig = DEFAULT_CONFIG) -> None:
+    def __init__(self, text_model: TextModel, config: CorroborationConfig = DEFAULT_CONFIG, *, start: int = 0) -> None:
+        if start % config.block_size:
+            raise ValueError(f"start ({start}) must be a multiple of block_size ({config.block_size})")
         us = timedelta(microseconds=1)
         span = None if config.max_story_span is None else config.max_story_span // us
         self._model, self._config = text_model, config
         self._clusters = _Clusters(
             max(text_model.n_terms, 1), config.join_threshold, config.window // us, span, config.size_penalty
         )
-        self._n = 0  # articles received: the next one's position in processing order
+        self._n = start  # articles received (after `start`): the next one's position in processing order
         self._waiting: list[tuple[pl.DataFrame, sp.csr_matrix]] = []  # not yet in a block
         self._held: list[tuple[pl.DataFrame, sp.csr_matrix]] = []  # clustered, story still open
         self._closed: list[np.ndarray] = []  # roots of the stories closed since the last output

@@ -118,6 +118,36 @@ def _nightly_corpus(db_path: Path, corpus: tuple[str, ...]) -> list[str]:
     return []
 
 
+def _check_engine(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value == "spark":
+        from jobs.spark_engine import spark_available
+
+        reason = spark_available()
+        if reason:
+            raise click.BadParameter(f"Spark cannot run here: {reason}; see docs/scale-out.md")
+    return value
+
+
+def engine_options(f: F) -> F:
+    """--engine and --spark-master, for the stages that can run on Spark (docs/scale-out.md)."""
+    f = click.option(
+        "--spark-master",
+        envvar="PRESSTRUST_SPARK_MASTER",
+        help="Spark master URL for --engine spark (local[2], spark://host:7077, yarn, k8s://..., sc://host:15002 "
+        "for Spark Connect); default local[2], or the one spark-submit gives.",
+    )(f)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "spark"]),
+        default="local",
+        show_default=True,
+        envvar="PRESSTRUST_ENGINE",
+        callback=_check_engine,
+        help="spark: featurize and corroborate run as Apache Spark jobs over the Parquet text files "
+        "(needs presstrust[spark] and Java); results land in the same tables.",
+    )(f)
+
+
 def _open(db_path: Path, **kwargs: Any) -> Any:
     click.get_current_context().meta["presstrust.db"] = db_path
     return connect(db_path, **kwargs)  # DatabaseError: handled with its exit code by PresstrustGroup
@@ -558,6 +588,7 @@ def _publish_snapshot(db_path: Path) -> None:
     help="What the text layer reads: title + body without boilerplate lines (measured best, docs/evaluation.md) "
     "or titles only (~5x cheaper per new article, less accurate). A change refits the scorer.",
 )
+@engine_options
 @logging_options
 def nightly(
     db_path: Path,
@@ -570,6 +601,8 @@ def nightly(
     allow_shrink: bool,
     min_articles: int,
     text_source: str,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """The nightly job: ingest, featurize, corroborate, aggregate, fit and score, under a lock.
 
@@ -580,6 +613,8 @@ def nightly(
     Example:
 
         presstrust nightly --db /var/lib/presstrust/presstrust.duckdb --corpus /data/news/ --quiet
+
+        presstrust nightly --engine spark --spark-master spark://head:7077
     """
     from jobs.lock import LockHeld
     from jobs.nightly import NightlyOptions
@@ -598,6 +633,8 @@ def nightly(
         min_articles=min_articles,
         text_source=text_source,
         allow_shrink=allow_shrink,
+        engine=engine,
+        spark_master=spark_master,
     )
     try:
         summary = run_nightly(options)
@@ -677,18 +714,29 @@ def sample(dest: Path, force: bool) -> None:
     show_default=True,
     help="Recent articles per outlet from which its repeated (boilerplate) lines are learned.",
 )
+@engine_options
 @logging_options
-def featurize(db_path: Path, force: bool, batch_size: int, history: int) -> None:
+def featurize(db_path: Path, force: bool, batch_size: int, history: int, engine: str, spark_master: str | None) -> None:
     """Compute article features and evidence for new, changed or outdated articles.
 
     Example:
 
         presstrust featurize --db data/presstrust.duckdb
+
+        presstrust featurize --engine spark --spark-master local[2]
     """
     from jobs.featurize import featurize as run_featurize
 
     with _open(db_path) as con, progress("featurize"):
-        summary = run_featurize(con, batch_size=batch_size, history=history, force=force, on_progress=advance)
+        summary = run_featurize(
+            con,
+            batch_size=batch_size,
+            history=history,
+            force=force,
+            on_progress=advance,
+            engine=engine,
+            spark_master=spark_master,
+        )
     _summary(summary)
 
 
@@ -713,8 +761,9 @@ def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str) -> None
 @cli.command()
 @db_option
 @click.option("--full", is_flag=True, help="Re-cluster every article, not only the window new ones can touch.")
+@engine_options
 @logging_options
-def corroborate(db_path: Path, full: bool) -> None:
+def corroborate(db_path: Path, full: bool, engine: str, spark_master: str | None) -> None:
     """Cluster articles into stories across outlets; mark copies and independent corroboration.
 
     Incremental: only the time window that new or changed articles can touch is re-clustered, and
@@ -723,11 +772,13 @@ def corroborate(db_path: Path, full: bool) -> None:
     Example:
 
         presstrust corroborate --db data/presstrust.duckdb
+
+        presstrust corroborate --engine spark
     """
     from jobs.corroborate import corroborate as run_corroborate
 
     with _open(db_path) as con, progress("corroborate"):
-        summary = run_corroborate(con, full=full)
+        summary = run_corroborate(con, full=full, engine=engine, spark_master=spark_master)
     _summary(summary)
 
 

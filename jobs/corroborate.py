@@ -84,11 +84,19 @@ class CorroborateSummary:
 
 
 def corroborate(
-    con: duckdb.DuckDBPyConnection, *, full: bool = False, config: CorroborationConfig = DEFAULT_CONFIG
+    con: duckdb.DuckDBPyConnection,
+    *,
+    full: bool = False,
+    config: CorroborationConfig = DEFAULT_CONFIG,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> CorroborateSummary:
-    """Assign new and changed articles to stories; write what changed; record the run."""
+    """Assign new and changed articles to stories; write what changed; record the run.
+
+    engine "spark": a first run or `full` clusters buckets of the stream as Spark tasks (jobs/spark_engine.py), with
+    the local stream's result; an incremental run re-clusters its window locally, as the local engine does."""
     started = time.perf_counter()
-    run_id = start_run(con, "corroborate", {"full": full, "config": repr(config)})
+    run_id = start_run(con, "corroborate", {"full": full, "config": repr(config), "engine": engine})
     with failure_recorded(con, run_id):
         meta = con.sql(_META).pl()
         changed = pl.col("clustered_hash").is_null() | (pl.col("clustered_hash") != pl.col("content_hash"))
@@ -98,7 +106,14 @@ def corroborate(
         if new_ids.len() == 0 and not full:
             summary.stories = int(con.execute("SELECT count(*) FROM stories").fetchall()[0][0])
         else:
-            assignments, reclustered = _assign(con, meta, previous, new_ids, full=full, config=config)
+            if engine == "spark" and (full or previous.height == 0):
+                from jobs import spark_engine
+
+                base = meta.select("article_id", "outlet", "published_at", "corpus")
+                assignments = spark_engine.stream_all(con, base, config, master=spark_master)
+                reclustered = base.height
+            else:  # incremental runs re-cluster the window new articles touch, here with either engine
+                assignments, reclustered = _assign(con, meta, previous, new_ids, full=full, config=config)
             summary.reclustered = reclustered
             _write(con, assignments, meta, run_id=run_id, summary=summary)
     summary.seconds = time.perf_counter() - started
@@ -143,6 +158,11 @@ def _assign(
     return previous, reclustered
 
 
+def text_chars(config: CorroborationConfig) -> int:
+    """Characters of a text that clustering reads (what the tokenisers read, and more)."""
+    return max(config.lead_words, config.copy_max_words) * 8 + 16
+
+
 def _text_batches(con: duckdb.DuckDBPyConnection, cut: int, rows: int) -> Iterator[pl.DataFrame]:
     """Every article's id, title and first ``cut`` characters of text, a text file at a time, ``rows`` at a time."""
     for texts in iter_texts(con, cut=cut):
@@ -165,7 +185,7 @@ def _stream_all(
         .otherwise(pl.int_range(pl.len(), dtype=pl.Int64) // batch_articles)
         .alias("_batch")
     )
-    cut = max(config.lead_words, config.copy_max_words) * 8 + 16  # what the tokenisers read, and more
+    cut = text_chars(config)
     frequencies: pl.DataFrame | None = None
     with tempfile.TemporaryDirectory(prefix="presstrust-corroborate-") as tmp:
         spill = Path(tmp)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -136,6 +136,23 @@ def _write_batch(
             con.unregister(name)
 
 
+def _local_batches(
+    con: duckdb.DuckDBPyConnection,
+    todo: pl.DataFrame,
+    boilerplate: pl.DataFrame,
+    lexicons: Lexicons,
+    batch_size: int,
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """(ids, features, evidence, removed) per batch, computed in this process."""
+    for first in range(0, todo.height, batch_size):
+        ids = todo.slice(first, batch_size)
+        articles = read_texts(
+            con, ids.get_column("article_id"), columns=("outlet", "title", "authors", "language")
+        ).select("article_id", "outlet", "title", "text", "authors", "language")
+        frames = article_features(articles.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons)
+        yield (ids, *frames.collect())
+
+
 def featurize(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -144,13 +161,19 @@ def featurize(
     force: bool = False,
     lexicons: Lexicons | None = None,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> FeaturizeSummary:
-    """Compute features for every article that needs them; record the run."""
+    """Compute features for every article that needs them; record the run.
+
+    engine "spark" computes them as one Spark job (jobs/spark_engine.py) and writes them the same way."""
     started = time.perf_counter()
     lexicons = lexicons or load_lexicons()
     version = feature_version(lexicons)
     run_id = start_run(
-        con, "featurize", {"batch_size": batch_size, "history": history, "force": force, "feature_version": version}
+        con,
+        "featurize",
+        {"batch_size": batch_size, "history": history, "force": force, "feature_version": version, "engine": engine},
     )
     summary = FeaturizeSummary(run_id, 0, 0, 0, 0, 0, version, 0.0)
     with failure_recorded(con, run_id, lambda: summary.counts):
@@ -158,15 +181,18 @@ def featurize(
         summary.todo = todo.height
         outlets = sorted(todo.get_column("outlet").unique().to_list())
         summary.outlets = len(outlets)
+        batches: Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]] = iter(())
         if outlets:
             boilerplate = _outlet_boilerplate(con, outlets, history=history, run_id=run_id)
-        for first in range(0, todo.height, batch_size):
-            ids = todo.slice(first, batch_size)
-            articles = read_texts(
-                con, ids.get_column("article_id"), columns=("outlet", "title", "authors", "language")
-            ).select("article_id", "outlet", "title", "text", "authors", "language")
-            frames = article_features(articles.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons)
-            features, evidence, removed = frames.collect()
+            if engine == "spark":
+                from jobs import spark_engine
+
+                batches = spark_engine.featurize_batches(
+                    con, todo, boilerplate=boilerplate, lexicons=lexicons, batch_size=batch_size, master=spark_master
+                )
+            else:
+                batches = _local_batches(con, todo, boilerplate, lexicons, batch_size)
+        for ids, features, evidence, removed in batches:
             _write_batch(con, ids, features, evidence, removed, run_id=run_id, version=version)
             summary.computed += features.height
             summary.evidence_rows += evidence.height

@@ -43,6 +43,8 @@ class NightlyOptions:
     min_articles: int = 20
     text_source: str = "body"
     allow_shrink: bool = False
+    engine: str = "local"  # "spark": featurize and corroborate run as Spark jobs (jobs/spark_engine.py)
+    spark_master: str | None = None
 
 
 @dataclass
@@ -79,14 +81,14 @@ def _ingest(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str
 def _featurize(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     from jobs.featurize import featurize
 
-    summary = featurize(con, on_progress=advance)
+    summary = featurize(con, on_progress=advance, engine=o.engine, spark_master=o.spark_master)
     return dict(summary.counts), summary.line(), False
 
 
 def _corroborate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     from jobs.corroborate import corroborate
 
-    summary = corroborate(con)
+    summary = corroborate(con, engine=o.engine, spark_master=o.spark_master)
     return dict(summary.counts), summary.line(), False
 
 

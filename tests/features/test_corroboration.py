@@ -849,6 +849,24 @@ def test_stream_rejects_undated_and_out_of_order_batches() -> None:
     stream.close()
     with pytest.raises(ValueError, match="closed"):
         stream.push(df[:1])
+    with pytest.raises(ValueError, match="multiple of block_size"):
+        StoryStream(fit_text_model(df), CorroborationConfig(block_size=4), start=6)
+
+
+def test_stream_started_later_numbers_its_blocks_from_there() -> None:
+    """A stream started at position `start` with the rows from there on clusters them as the whole stream does
+    when nothing before `start` is open any more (here: a gap of more than the story span)."""
+    cfg = CorroborationConfig(block_size=4)
+    early = frame(background(12))
+    late = frame(background(16, seed=1)).with_columns(
+        pl.col("published_at") + timedelta(days=30), (pl.lit("late") + pl.col("article_id")).alias("article_id")
+    )
+    df = pl.concat([early, late])
+    model = fit_text_model(df, cfg)
+    whole = assign_stories(df, cfg, text_model=model)
+    stream = StoryStream(model, cfg, start=early.height)
+    part = pl.concat([stream.push(late), stream.close()]).sort("article_id")
+    assert_frame_equal(part, whole.join(late.select("article_id"), on="article_id", how="semi").sort("article_id"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,215 @@
+"""`--engine spark` (jobs/spark_engine.py) against the local engine, on the embedded sample, in Spark local mode."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from polars.testing import assert_frame_equal
+
+from features.corroboration import CorroborationConfig
+from jobs import paths, spark_engine
+from jobs.cli import cli
+from jobs.corroborate import _stream_all
+from jobs.nightly import EXIT_FAILED
+from jobs.snapshot import snapshot_path
+
+from .conftest import labelled_corpus
+
+_REASON = spark_engine.spark_available()
+needs_spark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
+
+SAMPLE_ARGS = ["--corpus", str(paths.SAMPLE_DIR), "--as-of", "2020-12-31", "--window-days", "3650", "--quiet"]
+
+
+def nightly(db: Path, *args: str) -> int:
+    result = CliRunner().invoke(cli, ["nightly", "--db", str(db), *args], catch_exceptions=False)
+    return result.exit_code
+
+
+@pytest.fixture(scope="module")
+def sample_dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, duckdb.DuckDBPyConnection]:
+    """The embedded sample through the whole nightly, once per engine (spark: local[2])."""
+    root = tmp_path_factory.mktemp("engines")
+    cons = {}
+    for engine in ("local", "spark"):
+        db = root / f"{engine}.duckdb"
+        assert nightly(db, *SAMPLE_ARGS, "--engine", engine, "--spark-master", "local[2]") == 0
+        cons[engine] = duckdb.connect(str(db), read_only=True)
+    return cons
+
+
+def table(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+    frame = con.sql(query).pl()
+    return frame.sort(frame.columns)
+
+
+# every table a nightly writes from the articles, without the columns that name a run or a time of day
+PUBLISHED = [
+    "SELECT * EXCLUDE (run_id, computed_at) FROM article_features",
+    "SELECT * EXCLUDE (run_id) FROM article_evidence",
+    "SELECT * EXCLUDE (run_id) FROM boilerplate_removed",
+    "SELECT * EXCLUDE (run_id) FROM story_articles",
+    "SELECT * EXCLUDE (run_id) FROM stories",
+    "SELECT * EXCLUDE (run_id) FROM outlet_features",
+    "SELECT * FROM article_cues",
+    "SELECT * FROM article_text_scores",
+    "SELECT * EXCLUDE (run_id) FROM outlet_scores",
+    "SELECT * EXCLUDE (run_id, published_at) FROM latest_scores",
+]
+
+
+@pytest.mark.spark
+@needs_spark
+@pytest.mark.parametrize("query", PUBLISHED)
+def test_spark_publishes_the_local_tables(sample_dbs: dict[str, duckdb.DuckDBPyConnection], query: str) -> None:
+    """Bit for bit: the same functions on the same rows (docs/scale-out.md: no rounding difference measured)."""
+    local, spark = (table(sample_dbs[e], query) for e in ("local", "spark"))
+    assert local.height > 50
+    assert_frame_equal(spark, local, check_exact=True)
+
+
+@pytest.mark.spark
+@needs_spark
+def test_the_sample_tables_are_not_trivial(sample_dbs: dict[str, duckdb.DuckDBPyConnection]) -> None:
+    con = sample_dbs["spark"]
+    assert con.sql("SELECT count(*) FROM story_articles").fetchall() == [(2462,)]
+    multi, copies = con.sql(
+        "SELECT count(*) FILTER (n_articles > 1), (SELECT count(copy_of) FROM story_articles) FROM stories"
+    ).fetchall()[0]
+    assert multi > 100 and copies > 0
+    assert con.sql("SELECT count(score) FROM latest_scores").fetchall()[0][0] > 50
+
+
+def _stream_inputs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("SELECT article_id, outlet, published_at, source_file AS corpus FROM articles").pl()
+
+
+@pytest.mark.spark
+@needs_spark
+@pytest.mark.parametrize("checked", ["as is", "every bucket refused"])
+def test_spark_buckets_give_the_local_stream(
+    sample_dbs: dict[str, duckdb.DuckDBPyConnection],
+    checked: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Small blocks make many buckets. As is, each bucket's warm-up reaches the local stream's state (the driver
+    accepts every task); when the driver refuses every task, it clusters each bucket again from the last start
+    it trusts: the result is the local stream's either way."""
+    con = sample_dbs["local"]
+    config = CorroborationConfig(block_size=64)
+    base = _stream_inputs(con)
+    expected = _stream_all(con, base, config, 500)
+    if checked != "as is":
+        refusals = iter(range(10**6))
+        monkeypatch.setattr(spark_engine, "_alive", lambda *args: pl.DataFrame({"n": [next(refusals)]}))
+    with caplog.at_level(logging.INFO, logger="jobs.spark_engine"):
+        got = spark_engine.stream_all(con, base, config, master="local[2]", core_blocks=2)
+    assert_frame_equal(got.sort("article_id"), expected.sort("article_id"), check_exact=True)
+    reruns = [r.getMessage() for r in caplog.records if "clustered again" in r.getMessage()]
+    assert bool(reruns) == (checked != "as is"), reruns
+
+
+def test_open_stories_compare_articles_and_ids() -> None:
+    """The state check: the stories open at the core's start (first article within the span, latest within the
+    window), with their articles; a story begun before the warm-up is not the task's to compare."""
+    day = 86_400_000_000
+    bucket = spark_engine._Bucket(key=1, first=0, core_start=4, core_end=8, end=8, t0=20 * day)
+    config = CorroborationConfig()
+
+    def rows(stories: list[str], days: list[int]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "article_id": ["a", "b", "c", "d"],
+                "story_id": stories,
+                "g": [0, 1, 2, 3],
+                "published_at": [datetime(1970, 1, 1) + timedelta(days=d) for d in days],
+            }
+        )
+
+    seq = rows(["s_a", "s_a", "s_c", "s_d"], [10, 15, 19, 19])  # s_a: begun too long ago; s_c, s_d open
+    assert spark_engine._alive(seq, bucket, config)["article_id"].to_list() == ["c", "d"]
+    same_open = rows(["s_a", "s_b", "s_c", "s_d"], [10, 15, 19, 19])  # differs only in a closed story
+    assert spark_engine._alive(same_open, bucket, config).equals(spark_engine._alive(seq, bucket, config))
+    merged = rows(["s_a", "s_a", "s_c", "s_c"], [10, 15, 19, 19])  # c and d in one open story
+    assert not spark_engine._alive(merged, bucket, config).equals(spark_engine._alive(seq, bucket, config))
+    before_warmup = seq.with_columns(pl.col("story_id").replace({"s_c": "s_z"}))  # s_z began before the warm-up
+    assert spark_engine._alive(before_warmup, bucket, config)["article_id"].to_list() == ["d"]
+
+
+@pytest.mark.spark
+@needs_spark
+def test_failed_spark_corroborate_writes_nothing(
+    sample_dbs: dict[str, duckdb.DuckDBPyConnection], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "c.duckdb"
+    source = sample_dbs["local"].sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    shutil.copyfile(source.fetchall()[0][0], db)  # its text files stay where they are (registered by path)
+    before = duckdb.connect(str(db), read_only=True)
+    stories = before.sql("SELECT * FROM story_articles ORDER BY article_id").pl()
+    before.close()
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("executor lost")
+
+    monkeypatch.setattr(spark_engine, "document_frequencies", broken)  # shipped to the executors with the task
+    result = CliRunner().invoke(cli, ["corroborate", "--db", str(db), "--full", "--engine", "spark", "-q"])
+    assert result.exit_code != 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert_frame_equal(con.sql("SELECT * FROM story_articles ORDER BY article_id").pl(), stories)
+        assert con.execute(
+            "SELECT status FROM runs WHERE job = 'corroborate' ORDER BY run_id DESC LIMIT 1"
+        ).fetchall() == [("failed",)]
+
+
+@pytest.mark.spark
+@needs_spark
+def test_failed_spark_job_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "corpus"
+    labelled_corpus(corpus, per_outlet=20)
+    db = tmp_path / "n.duckdb"
+    args = ["--corpus", str(corpus), "--as-of", "2020-06-30", "--window-days", "90", "--quiet", "--engine", "spark"]
+    assert nightly(db, *args) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT job, parameters FROM runs WHERE job IN ('featurize', 'corroborate')").fetchall()
+    assert {job: json.loads(parameters)["engine"] for job, parameters in rows} == {
+        "featurize": "spark",
+        "corroborate": "spark",
+    }
+    published = duckdb.connect(str(snapshot_path(db)), read_only=True)
+    before = published.sql("SELECT * FROM latest_scores ORDER BY outlet").pl()
+    published.close()
+
+    (corpus / "labelled.jsonl").rename(corpus / "old.jsonl")
+    labelled_corpus(corpus, per_outlet=25)  # 30 new articles, so featurize has work for Spark
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("executor lost")
+
+    monkeypatch.setattr(spark_engine, "article_features", broken)  # shipped to the executors with the task
+    assert nightly(db, *args) == EXIT_FAILED
+
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM article_meta").fetchall() == [(150,)]  # ingested, then featurize failed
+    assert con.execute("SELECT count(*) FROM article_features").fetchall() == [(120,)]
+    status = dict(con.execute("SELECT job, status FROM runs WHERE run_id > 7 ORDER BY run_id").fetchall())
+    assert status["featurize"] == "failed" and status["nightly"] == "failed" and "score" not in status
+    con.close()
+    published = duckdb.connect(str(snapshot_path(db)), read_only=True)
+    assert_frame_equal(published.sql("SELECT * FROM latest_scores ORDER BY outlet").pl(), before)
+
+
+def test_engine_spark_without_spark_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spark_engine, "spark_available", lambda: "no Java runtime")
+    result = CliRunner().invoke(cli, ["featurize", "--db", str(tmp_path / "x.duckdb"), "--engine", "spark"])
+    assert result.exit_code == 2
+    assert "Spark cannot run here: no Java runtime" in result.output
+    assert not (tmp_path / "x.duckdb").exists()
