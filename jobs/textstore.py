@@ -146,6 +146,15 @@ def refresh_view(con: duckdb.DuckDBPyConnection) -> None:
 _META_COLUMNS = ("outlet", "title", "authors", "language", "published_at")
 
 
+def _check_exist(paths: list[str]) -> None:
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise TextStoreError(
+            f"{len(missing)} registered text file(s) are missing, e.g. {missing[0]}: restore the database's "
+            "texts folder beside it (docs/operations.md, 'Errors')"
+        )
+
+
 def read_texts(
     con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
 ) -> pl.DataFrame:
@@ -174,21 +183,29 @@ def read_texts(
             {"ids": file_ids},
         ).fetchall()
     ]  # fmt: skip
+    _check_exist(paths)
     text = pl.col("text") if cut is None else pl.col("text").str.slice(0, cut)
-    if not paths:
-        return meta.select("article_id", *columns, pl.lit(None, dtype=pl.String).alias("text")).clear()
     texts = (
         pl.scan_parquet(paths, schema=TEXT_COLUMNS)
         .join(meta.lazy().select("article_id", "content_version"), on=["article_id", "content_version"], how="semi")
         .select("article_id", "content_version", text)
         .collect(engine="streaming")  # file by file: memory is the articles asked for, not the files read
+        if paths
+        else pl.DataFrame(schema=TEXT_COLUMNS)
     )
-    return (
+    found = (
         meta.with_columns(pl.col("content_version").cast(pl.Int32))
         .join(texts, on=["article_id", "content_version"])
         .select("article_id", *columns, "text")
         .sort("article_id")
     )
+    if found.height < meta.height:
+        lost = meta.join(found, on="article_id", how="anti")["article_id"]
+        raise TextStoreError(
+            f"{lost.len()} article(s) have no text in the text file registered for them (e.g. {lost[0]}): "
+            "the text files were changed or replaced outside presstrust"
+        )
+    return found
 
 
 def iter_texts(
@@ -203,6 +220,7 @@ def iter_texts(
     selected = "".join(f", {c}" for c in columns)
     files = con.execute("SELECT text_file_id, path FROM text_files ORDER BY text_file_id").fetchall()
     text = pl.col("text") if cut is None else pl.col("text").str.slice(0, cut)
+    _check_exist([path for _, path in files])
     for file_id, path in files:
         meta = con.sql(
             f"SELECT article_id, content_version{selected} FROM article_meta WHERE text_file_id = $id",  # noqa: S608 - names checked above

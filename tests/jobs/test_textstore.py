@@ -17,7 +17,7 @@ import pytest
 
 from jobs import db
 from jobs.db import connect
-from jobs.textstore import read_texts, texts_dir
+from jobs.textstore import TextStoreError, read_texts, texts_dir
 
 from .conftest import article, reconciles, write_jsonl
 
@@ -86,6 +86,8 @@ def test_read_texts_reads_the_current_versions_from_their_files_only(tmp_path: P
     )
     with pytest.raises(duckdb.IOException):
         con.execute("SELECT count(*) FROM articles").fetchall()
+    with pytest.raises(TextStoreError, match="missing"):
+        read_texts(con, pl.Series([ids["a2"]]))  # its text is in the removed file
 
 
 def test_a_failed_file_leaves_no_text_file(tmp_path: Path, con, load) -> None:
