@@ -17,6 +17,8 @@ in one transaction.
 
 from __future__ import annotations
 
+import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -43,7 +45,9 @@ from features.corroboration import (
 from jobs.db import transaction
 from jobs.runs import failure_recorded, finish_run, start_run
 from jobs.terminal import advance
-from jobs.textstore import iter_texts, read_texts
+from jobs.textstore import database_file, iter_texts, read_texts
+
+log = logging.getLogger(__name__)
 
 _META = """
 SELECT a.article_id, a.outlet, a.published_at, a.source_file AS corpus, a.content_hash,
@@ -169,6 +173,21 @@ def _text_batches(con: duckdb.DuckDBPyConnection, cut: int, rows: int) -> Iterat
         yield from texts.iter_slices(rows)
 
 
+def _spill_root(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """`<name>.spill/` beside the database (None, the system's temporary folder, for an in-memory one), emptied
+    first: what a killed first run left there is removed by the next, which holds the database for writing."""
+    db_file = database_file(con)
+    if db_file is None:
+        return None
+    root = db_file.with_name(db_file.stem + ".spill")
+    if root.is_dir():
+        for stale in root.iterdir():
+            log.warning("removing %s, left by an interrupted corroborate run", stale)
+            shutil.rmtree(stale, ignore_errors=True)
+    root.mkdir(exist_ok=True)
+    return root
+
+
 def _stream_all(
     con: duckdb.DuckDBPyConnection, base: pl.DataFrame, config: CorroborationConfig, batch_articles: int
 ) -> pl.DataFrame:
@@ -187,7 +206,7 @@ def _stream_all(
     )
     cut = text_chars(config)
     frequencies: pl.DataFrame | None = None
-    with tempfile.TemporaryDirectory(prefix="presstrust-corroborate-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="presstrust-corroborate-", dir=_spill_root(con)) as tmp:
         spill = Path(tmp)
         for k, texts in enumerate(_text_batches(con, cut, batch_articles)):
             part = plan.join(texts, on="article_id", how="inner")

@@ -175,3 +175,14 @@ def test_first_run_streams_in_batches_and_equals_one_shot(
     expected = corroboration(articles).articles
     assert_frame_equal(got, expected, check_dtypes=False)  # the table stores counts as INTEGER
     assert got.filter(pl.col("n_corroborating_outlets") > 0).height > 0  # stories across batches were found
+
+
+def test_a_first_run_spills_beside_the_database_and_clears_what_a_killed_run_left(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, load
+) -> None:
+    stale = tmp_path / "t.spill" / "presstrust-corroborate-killed"
+    stale.mkdir(parents=True)
+    (stale / "b+000000_00000.parquet").write_bytes(b"left by a killed run")
+    load(write_jsonl(tmp_path / "a.jsonl", [rec(1, "wire.example.com", WIRE, "2021-03-02T08:00:00Z", "Bridge")]))
+    assert corroborate(con).new == 1
+    assert list((tmp_path / "t.spill").iterdir()) == []  # the stale folder and this run's own are gone
