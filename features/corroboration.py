@@ -1071,7 +1071,13 @@ def recluster_plan(
     new articles make their corpus's undated articles be clustered again, as ``assign_stories`` does.
     ``articles`` needs no texts here.
     """
-    df = _prepare(articles)
+    return _plan(_prepare(articles), previous, new_ids, config)
+
+
+def _plan(
+    df: pl.DataFrame, previous: pl.DataFrame, new_ids: Iterable[str] | pl.Series, config: CorroborationConfig
+) -> ReclusterPlan:
+    """``recluster_plan`` of a frame already in processing order (``_prepare``)."""
     ids = pl.Series("article_id", list(new_ids), dtype=pl.String)
     new = df["article_id"].is_in(ids.implode()).to_numpy()
     undated = df["undated"].to_numpy()
@@ -1143,6 +1149,7 @@ def update_stories(
     new_ids: Iterable[str] | pl.Series,
     config: CorroborationConfig = DEFAULT_CONFIG,
     text_model: TextModel | None = None,
+    plan: ReclusterPlan | None = None,
 ) -> pl.DataFrame:
     """Cluster the new articles into ``previous`` (the ``assign_stories`` output for the others): ARTICLE_SCHEMA.
 
@@ -1150,10 +1157,14 @@ def update_stories(
     stories still joinable there. Copies are detected again in the stories that changed. Texts are read only
     for ``recluster_plan(...).texts`` (others may be empty). With the ``text_model`` that produced ``previous``,
     the result equals ``assign_stories`` of all the articles (up to float rounding). Default model: fitted on
-    ``articles``, as ``assign_stories`` does.
+    ``articles``, as ``assign_stories`` does. ``plan``: the caller's ``recluster_plan`` of the same articles
+    (it chose which texts to read), not computed again.
     """
     df = _prepare(articles)
-    plan = recluster_plan(df, previous, new_ids, config)
+    if plan is None:
+        plan = _plan(df, previous, new_ids, config)
+    elif not plan.article_id.equals(df["article_id"]):
+        raise ValueError("plan was made for other articles than these")
     rows = np.flatnonzero(plan.texts)
     sub = df[rows].drop("_i").with_row_index("_i")
     model = text_model if text_model is not None else _fit_transform(df, config)[0]

@@ -249,7 +249,7 @@ def _step(
         pl.col("title").fill_null(""), pl.col("text").fill_null("")
     )
     model = fit_text_model(frame.filter(pl.col("article_id").is_in(ids.implode())), config)
-    return update_stories(frame, previous, new_ids, config, text_model=model), int(plan.redo.sum())
+    return update_stories(frame, previous, new_ids, config, text_model=model, plan=plan), int(plan.redo.sum())
 
 
 def _write(

@@ -155,35 +155,19 @@ def _check_exist(paths: list[str]) -> None:
         )
 
 
-def read_texts(
-    con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
-) -> pl.DataFrame:
-    """article_id, the article_meta `columns` and `text` (its first `cut` characters if given) of the current
-    version of each article in `ids`, ordered by article_id.
-
-    Reads only the text files that hold those articles (article_meta.text_file_id), so the cost follows the
-    articles asked for, not the corpus: the `articles` view scans every file, whatever the join.
-    """
+def _selected(columns: tuple[str, ...]) -> str:
+    """`, m.<column>` for each article_meta column asked for (checked: the names go into SQL)."""
     unknown = set(columns) - set(_META_COLUMNS)
     if unknown:
-        raise ValueError(f"read_texts: not an article_meta column it reads: {sorted(unknown)}")
-    selected = "".join(f", m.{c}" for c in columns)
-    con.register("_read_ids", ids.rename("article_id").to_frame().to_arrow())
-    try:
-        meta = con.sql(
-            f"SELECT m.article_id, m.content_version, m.text_file_id{selected} FROM article_meta m "  # noqa: S608 - names checked above
-            "SEMI JOIN _read_ids i ON i.article_id = m.article_id"
-        ).pl()
-    finally:
-        con.unregister("_read_ids")
-    file_ids = meta.get_column("text_file_id").unique().drop_nulls().sort().to_list()
-    paths = [
-        p for (p,) in con.execute(
-            "SELECT path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
-            {"ids": file_ids},
-        ).fetchall()
-    ]  # fmt: skip
+        raise ValueError(f"not an article_meta column the text readers read: {sorted(unknown)}")
+    return "".join(f", m.{c}" for c in columns)
+
+
+def _with_texts(meta: pl.DataFrame, paths: list[str], columns: tuple[str, ...], cut: int | None) -> pl.DataFrame:
+    """`meta` (article_id, content_version, `columns`) with each version's text from `paths`; every row must find
+    its text."""
     _check_exist(paths)
+    meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
     text = pl.col("text") if cut is None else pl.col("text").str.slice(0, cut)
     texts = (
         pl.scan_parquet(paths, schema=TEXT_COLUMNS)
@@ -193,12 +177,7 @@ def read_texts(
         if paths
         else pl.DataFrame(schema=TEXT_COLUMNS)
     )
-    found = (
-        meta.with_columns(pl.col("content_version").cast(pl.Int32))
-        .join(texts, on=["article_id", "content_version"])
-        .select("article_id", *columns, "text")
-        .sort("article_id")
-    )
+    found = meta.join(texts, on=["article_id", "content_version"]).select("article_id", *columns, "text")
     if found.height < meta.height:
         lost = meta.join(found, on="article_id", how="anti")["article_id"]
         raise TextStoreError(
@@ -208,34 +187,49 @@ def read_texts(
     return found
 
 
+def read_texts(
+    con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
+) -> pl.DataFrame:
+    """article_id, the article_meta `columns` and `text` (its first `cut` characters if given) of the current
+    version of each article in `ids`, ordered by article_id.
+
+    Reads only the text files that hold those articles (article_meta.text_file_id), so the cost follows the
+    articles asked for, not the corpus: the `articles` view scans every file, whatever the join.
+    """
+    selected = _selected(columns)
+    con.register("_read_ids", ids.rename("article_id").to_frame().to_arrow())
+    try:
+        meta = con.sql(
+            f"SELECT m.article_id, m.content_version, m.text_file_id{selected} FROM article_meta m "  # noqa: S608 - names checked
+            "SEMI JOIN _read_ids i ON i.article_id = m.article_id"
+        ).pl()
+    finally:
+        con.unregister("_read_ids")
+    paths = [
+        p for (p,) in con.execute(
+            "SELECT path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
+            {"ids": meta.get_column("text_file_id").unique().drop_nulls().sort().to_list()},
+        ).fetchall()
+    ]  # fmt: skip
+    return _with_texts(meta.drop("text_file_id"), paths, columns, cut).sort("article_id")
+
+
 def iter_texts(
     con: duckdb.DuckDBPyConnection, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
 ) -> Iterator[pl.DataFrame]:
     """Every article's id, `columns` and text (the current version; its first `cut` characters if given),
     one text file at a time: memory is one file's articles, not the corpus (a DuckDB scan of the `articles`
     view builds its join over every text and ran out of memory at 1,000,000 articles)."""
-    unknown = set(columns) - set(_META_COLUMNS)
-    if unknown:
-        raise ValueError(f"iter_texts: not an article_meta column it reads: {sorted(unknown)}")
-    selected = "".join(f", {c}" for c in columns)
+    selected = _selected(columns)
     files = con.execute("SELECT text_file_id, path FROM text_files ORDER BY text_file_id").fetchall()
-    text = pl.col("text") if cut is None else pl.col("text").str.slice(0, cut)
     _check_exist([path for _, path in files])
     for file_id, path in files:
         meta = con.sql(
-            f"SELECT article_id, content_version{selected} FROM article_meta WHERE text_file_id = $id",  # noqa: S608 - names checked above
+            f"SELECT m.article_id, m.content_version{selected} FROM article_meta m WHERE m.text_file_id = $id",  # noqa: S608 - names checked
             params={"id": file_id},
         ).pl()
-        if not meta.height:
-            continue
-        meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
-        texts = (
-            pl.scan_parquet(path, schema=TEXT_COLUMNS)
-            .join(meta.lazy().select("article_id", "content_version"), on=["article_id", "content_version"], how="semi")
-            .select("article_id", "content_version", text)
-            .collect(engine="streaming")
-        )
-        yield meta.join(texts, on=["article_id", "content_version"]).select("article_id", *columns, "text")
+        if meta.height:
+            yield _with_texts(meta, [path], columns, cut)
 
 
 def clean_orphans(con: duckdb.DuckDBPyConnection) -> list[Path]:
