@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SPARK_STAMP := $(VENV)/.installed-spark
 DB ?= data/presstrust.duckdb
 SHARED ?= ../shared
-# engines of the per-stage benchmarks (featurize, corroborate); BENCH_ENGINES=local skips Spark
+# engines of the per-stage benchmarks (ingest, featurize, corroborate, aggregate); BENCH_ENGINES=local skips Spark
 BENCH_ENGINES ?= local,spark
 # The embedded sample's articles date from 2012-2020: aggregate them over a window that holds them.
 AS_OF ?= 2020-12-31

@@ -5,7 +5,8 @@ Markdown table to paste into BENCHMARKS.md, with the machine they ran on.
 
 Example: python -m bench.run --shared ../shared --scaled 1000000 --nightly 1000000 --increment 10000 --warc 12000
 
-`--engine local,spark` runs featurize and corroborate once per engine on the same ingested database (Spark in
+`--engine local,spark` runs ingest (into a fresh database each), then featurize, corroborate and aggregate once
+per engine on the same ingested database (Spark in
 local[2] mode unless PRESSTRUST_SPARK_MASTER says otherwise); peak memory is then the summed RSS of the process
 tree (driver, JVM, Python workers).
 
@@ -96,38 +97,53 @@ def _counts(db: Path, job: str) -> dict[str, Any]:
     return dict(json.loads(row[0][0]))
 
 
-def bench_pipeline(
-    name: str, inputs: list[Path], db: Path, stages: list[str], engines: tuple[str, ...] = ("local",)
-) -> list[dict[str, object]]:
-    """Run ingest, then the other stages once per engine (recomputing everything), on a fresh database; one child
-    process (and RSS) per stage."""
+def _fresh(db: Path) -> None:
     for suffix in ("", ".wal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(db.with_name(f"{db.stem}.texts"), ignore_errors=True)
+
+
+def bench_pipeline(
+    name: str, inputs: list[Path], db: Path, stages: list[str], engines: tuple[str, ...] = ("local",)
+) -> list[dict[str, object]]:
+    """Run ingest once per engine (each into a fresh database; the first engine's is kept), then the other stages
+    once per engine (recomputing everything) on the kept database; one child process (and RSS) per stage."""
     commands = {
         "ingest": ["ingest", *map(str, inputs)],
         "featurize": ["featurize", "--force"],
         "corroborate": ["corroborate", "--full"],
+        "aggregate": ["aggregate", "--as-of", "2030-12-31", "--window-days", "36500"],
+    }
+    n = {
+        "ingest": "records_read",
+        "featurize": "articles_computed",
+        "corroborate": "articles_reclustered",
+        "aggregate": "articles",
     }
     results: list[dict[str, object]] = []
-    runs = [("ingest", "local"), *((stage, engine) for engine in engines for stage in stages)]
-    for stage, engine in runs:
-        option = [] if stage == "ingest" else ["--engine", engine]
-        seconds, peak = timed([sys.executable, "-m", "jobs", *commands[stage], *option, "--db", str(db), "-q"])
-        counts = _counts(db, stage)
-        n = {"ingest": "records_read", "featurize": "articles_computed", "corroborate": "articles_reclustered"}
-        records = int(counts[n[stage]])
+    scratch = db.with_name(f"{db.stem}_scratch.duckdb")
+    runs = [("ingest", e, scratch) for e in engines[1:]] + [("ingest", engines[0], db)]
+    runs += [(stage, engine, db) for engine in engines for stage in stages]
+    _fresh(db)
+    for stage, engine, target in runs:
+        if stage == "ingest":
+            _fresh(target)
+        command = [sys.executable, "-m", "jobs", *commands[stage], "--engine", engine, "--db", str(target), "-q"]
+        seconds, peak = timed(command)
+        records = int(_counts(target, stage)[n[stage]])
         results.append(
             {
-                "benchmark": f"{stage} {name}" + (f" --engine {engine}" if stage != "ingest" else ""),
+                "benchmark": f"{stage} {name} --engine {engine}",
                 "records": records,
                 "seconds": round(seconds, 1),
                 "per_second": round(records / seconds),
                 "peak_rss_mb": round(peak),
-                "db_mb": round(db.stat().st_size / 2**20),
+                "db_mb": round(target.stat().st_size / 2**20),
             }
         )
         print(results[-1], flush=True)
+        if target == scratch:
+            _fresh(scratch)
     return results
 
 
@@ -196,7 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--scaled", type=int, default=1_000_000, help="articles in the scaled corpus (0: skip)")
-    parser.add_argument("--only", default="ingest,featurize,corroborate", help="stages after ingest to time")
+    parser.add_argument("--only", default="ingest,featurize,corroborate,aggregate", help="stages after ingest to time")
     parser.add_argument("--nightly", type=int, default=1_000_000, help="articles of the end-to-end nightly (0: skip)")
     parser.add_argument("--increment", type=int, default=10_000, help="new articles of the incremental night")
     parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True, help="per-stage benchmarks")
@@ -209,7 +225,7 @@ def main() -> None:
     parser.add_argument(
         "--engine",
         default="local",
-        help="engines the per-stage benchmarks run featurize and corroborate on, e.g. local,spark (spark: local[2], "
+        help="engines the per-stage benchmarks run every stage on, e.g. local,spark (spark: local[2], "
         "or PRESSTRUST_SPARK_MASTER)",
     )
     parser.add_argument("--warc", type=int, default=12_000, help="pages of the generated WARC to ingest (0: skip)")
@@ -218,7 +234,7 @@ def main() -> None:
     if not corpus.exists():
         sys.exit(f"{corpus} not found: the benchmarks need ../shared/data (pass --shared DIR)")
     OUT.mkdir(exist_ok=True)
-    stages = [s for s in args.only.split(",") if s in ("featurize", "corroborate")]
+    stages = [s for s in args.only.split(",") if s in ("featurize", "corroborate", "aggregate")]
     engines = tuple(e for e in args.engine.split(",") if e)
     shared_db = OUT / "bench_shared.duckdb"
     run_shared = args.stages and args.shared_corpus_stages

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
+from features.language import ENGLISH
 from features.registry import feature
 
 UNDATED_POLICIES = ("include", "exclude")
@@ -60,12 +61,22 @@ def exact_sum(expr: pl.Expr, scale: float) -> pl.Expr:
 
 FEATURES_PER_PASS = 8
 
+# Per outlet and feature, everything the statistics need from its articles: the count, the exact integer
+# sums of the values and of their squares (values quantised to VALUE_RESOLUTION) and the median. An outlet's
+# moments depend on its own articles only, so they can be computed per outlet anywhere (jobs/spark_engine.py).
+OUTLET_MOMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "outlet": pl.String(),
+    "feature": pl.String(),
+    "n": pl.UInt32(),
+    "value_sum_q": pl.Int128(),
+    "value_sq_sum_q": pl.Int128(),
+    "median": pl.Float64(),
+}
 
-@feature(version="3", output_schema=OUTLET_FEATURE_SCHEMA)
-def outlet_feature_stats(
-    article_features: pl.LazyFrame, *, features: Sequence[str], z: float = 1.6449, min_n_for_ci: int = 2
-) -> pl.LazyFrame:
-    """Per outlet and feature: n, mean, median, sd, a normal ~90% CI of the mean and an empirical-Bayes mean."""
+
+@feature(version="1", output_schema=OUTLET_MOMENTS_SCHEMA)
+def outlet_feature_moments(article_features: pl.LazyFrame, *, features: Sequence[str]) -> pl.LazyFrame:
+    """Per outlet and feature: n, exact integer sums of the quantised values and their squares, and the median."""
     value = pl.col("value")
     # Float sums in a parallel group-by depend on how rows were split between threads. Values are
     # quantised to VALUE_RESOLUTION and summed as integers instead, so the same input always gives the
@@ -78,18 +89,24 @@ def outlet_feature_stats(
             .unpivot(index="outlet", on=list(names), variable_name="feature", value_name="value")
             .filter(value.is_not_null() & value.is_finite())
             .group_by("outlet", "feature")
-            .agg(n=pl.len(), _s=q.sum(), _ss=(q * q).sum(), median=value.median())
+            .agg(n=pl.len().cast(pl.UInt32), value_sum_q=q.sum(), value_sq_sum_q=(q * q).sum(), median=value.median())
         )
 
     # a few features at a time, one after the other: the long frame is a row per article and feature
     # (all features at once took 4.5 GB at 1,000,000 articles)
     chunks = [features[i : i + FEATURES_PER_PASS] for i in range(0, len(features), FEATURES_PER_PASS)]
     moments = pl.concat([moments_of(c) for c in chunks], parallel=False) if chunks else moments_of([])
+    return moments.select(list(OUTLET_MOMENTS_SCHEMA)).sort("outlet", "feature")
+
+
+@feature(version="1", output_schema=OUTLET_FEATURE_SCHEMA)
+def pooled_outlet_stats(moments: pl.LazyFrame, *, z: float = 1.6449, min_n_for_ci: int = 2) -> pl.LazyFrame:
+    """From every outlet's moments: mean, sd, a normal ~90% CI of the mean and an empirical-Bayes mean per feature."""
     n = pl.col("n").cast(pl.Float64)
     n_int = pl.col("n").cast(pl.Int128)
-    numerator = (n_int * pl.col("_ss") - pl.col("_s") * pl.col("_s")).cast(pl.Float64)
+    numerator = (n_int * pl.col("value_sq_sum_q") - pl.col("value_sum_q") * pl.col("value_sum_q")).cast(pl.Float64)
     stats = moments.with_columns(
-        mean=pl.col("_s").cast(pl.Float64) / n / VALUE_SCALE,
+        mean=pl.col("value_sum_q").cast(pl.Float64) / n / VALUE_SCALE,
         sd=pl.when(pl.col("n") >= 2).then((numerator / (n * (n - 1))).sqrt() / VALUE_SCALE),
     )
     # Pooled within-outlet variance per feature: the sampling noise of an outlet's mean is within_var / n.
@@ -133,8 +150,44 @@ def outlet_feature_stats(
             shrunk_mean=(pl.col("pop_mean") + weight.fill_null(1.0) * (pl.col("mean") - pl.col("pop_mean"))),
         )
         .select(list(OUTLET_FEATURE_SCHEMA))
-        .with_columns(pl.col("n").cast(pl.UInt32))
         .sort("outlet", "feature")
+    )
+
+
+@feature(version="3", output_schema=OUTLET_FEATURE_SCHEMA)
+def outlet_feature_stats(
+    article_features: pl.LazyFrame, *, features: Sequence[str], z: float = 1.6449, min_n_for_ci: int = 2
+) -> pl.LazyFrame:
+    """Per outlet and feature: n, mean, median, sd, a normal ~90% CI of the mean and an empirical-Bayes mean."""
+    moments = outlet_feature_moments(article_features, features=features)
+    return pooled_outlet_stats(moments, z=z, min_n_for_ci=min_n_for_ci)
+
+
+OUTLET_WINDOW_SCHEMA: dict[str, pl.DataType] = {
+    "outlet": pl.String(),
+    "n_articles": pl.Int64(),
+    "n_undated": pl.Int64(),
+    "first_published_at": pl.Datetime("us"),
+    "last_published_at": pl.Datetime("us"),
+    "n_english": pl.Int64(),
+    "main_language": pl.String(),
+}
+
+
+@feature(version="1", output_schema=OUTLET_WINDOW_SCHEMA)
+def outlet_window_summary(window: pl.LazyFrame) -> pl.LazyFrame:
+    """Per outlet: articles in the window, undated ones, first and last date, English ones and the main language."""
+    return (
+        window.group_by("outlet")
+        .agg(
+            n_articles=pl.len().cast(pl.Int64),
+            n_undated=pl.col("published_at").null_count().cast(pl.Int64),
+            first_published_at=pl.col("published_at").min().cast(pl.Datetime("us")),
+            last_published_at=pl.col("published_at").max().cast(pl.Datetime("us")),
+            n_english=(pl.col("language") == ENGLISH).sum().cast(pl.Int64),
+            main_language=pl.col("language").drop_nulls().mode().sort().first(),
+        )
+        .sort("outlet")
     )
 
 

@@ -1,7 +1,8 @@
 """`presstrust aggregate`: per-outlet feature statistics for an as-of date and a window.
 
 Reads article_features joined to articles, keeps the window (`features.aggregate.articles_in_window`),
-computes `outlet_feature_stats` and replaces the (as_of, window_days, undated) partition of
+computes each outlet's feature moments and window summary (`outlet_aggregates`; on Spark with `--engine spark`),
+pools them over outlets (`pooled_outlet_stats`) and replaces the (as_of, window_days, undated) partition of
 outlet_windows and outlet_features in one transaction.
 """
 
@@ -14,8 +15,14 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from features.aggregate import CORROBORATION_UNITS_SCHEMA, articles_in_window, corroboration_units, outlet_feature_stats
-from features.language import ENGLISH
+from features.aggregate import (
+    CORROBORATION_UNITS_SCHEMA,
+    articles_in_window,
+    corroboration_units,
+    outlet_feature_moments,
+    outlet_window_summary,
+    pooled_outlet_stats,
+)
 from jobs.db import transaction
 from jobs.featurize import NUMERIC_FEATURE_COLUMNS
 from jobs.runs import failure_recorded, finish_run, start_run
@@ -42,15 +49,19 @@ def feature_versions(con: duckdb.DuckDBPyConnection) -> str:
 CORROBORATION_FEATURES = [c for c in CORROBORATION_UNITS_SCHEMA if c.endswith("_share")]
 
 
-def _corroboration_stats(con: duckdb.DuckDBPyConnection, window: pl.LazyFrame) -> pl.LazyFrame:
-    """Corroboration shares over the window's clustered articles (none before `corroborate` has run)."""
+def article_values(con: duckdb.DuckDBPyConnection, window: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
+    """One row per window article: outlet, published_at, language and the value of every aggregated feature
+    (`article_level`'s, then the corroboration units of the clustered articles, null for the others); and the
+    names of those features."""
+    values, names = article_level(window)
     clustered = (
         con.sql("SELECT * FROM story_articles")
         .pl()
         .lazy()
         .join(window.select("article_id"), on="article_id", how="semi")
     )
-    return outlet_feature_stats(corroboration_units(clustered), features=CORROBORATION_FEATURES)
+    units = corroboration_units(clustered).select("article_id", *CORROBORATION_FEATURES)
+    return values.join(units, on="article_id", how="left"), [*names, *CORROBORATION_FEATURES]
 
 
 def article_level(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
@@ -67,7 +78,15 @@ def article_level(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
             names.append(column)
     exprs.append((pl.col("unnamed_attributions_n") > 0).cast(pl.Float64).alias("any_unnamed_source_share"))
     names.append("any_unnamed_source_share")
-    return frame.select("outlet", "published_at", *exprs), names
+    return frame.select("article_id", "outlet", "published_at", "language", *exprs), names
+
+
+def outlet_aggregates(values: pl.LazyFrame, *, features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(moments, window summary) of the outlets in `values`: each outlet's depend on its own rows only."""
+    return (
+        outlet_feature_moments(values, features=features).collect(),
+        outlet_window_summary(values).collect(),
+    )
 
 
 @dataclass
@@ -94,33 +113,32 @@ class AggregateSummary:
 
 
 def aggregate(
-    con: duckdb.DuckDBPyConnection, *, as_of: date, window_days: int = 365, undated: str = "include"
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    window_days: int = 365,
+    undated: str = "include",
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> AggregateSummary:
-    """Aggregate article features per outlet for the window; replace that window's rows."""
+    """Aggregate article features per outlet for the window; replace that window's rows.
+
+    engine "spark": the per-outlet moments and window summaries are computed by one Spark job
+    (`groupBy(outlet).applyInArrow` over `outlet_aggregates`, jobs/spark_engine.py); the pooling over outlets
+    (`pooled_outlet_stats`, one row per outlet and feature) and the write stay here."""
     started = time.perf_counter()
-    params = {"as_of": as_of, "window_days": window_days, "undated": undated}
+    params = {"as_of": as_of, "window_days": window_days, "undated": undated, "engine": engine}
     run_id = start_run(con, "aggregate", params)
     with failure_recorded(con, run_id):
         window = window_features(con, as_of=as_of, window_days=window_days, undated=undated).lazy()
-        values, names = article_level(window)
-        stats = (
-            pl.concat([outlet_feature_stats(values, features=names), _corroboration_stats(con, window)])
-            .sort("outlet", "feature")
-            .collect()
-        )
-        windows = (
-            window.group_by("outlet")
-            .agg(
-                n_articles=pl.len().cast(pl.Int64),
-                n_undated=pl.col("published_at").null_count().cast(pl.Int64),
-                first_published_at=pl.col("published_at").min(),
-                last_published_at=pl.col("published_at").max(),
-                n_english=(pl.col("language") == ENGLISH).sum().cast(pl.Int64),
-                main_language=pl.col("language").drop_nulls().mode().sort().first(),
-            )
-            .sort("outlet")
-            .collect()
-        )
+        values, names = article_values(con, window)
+        if engine == "spark":
+            from jobs import spark_engine
+
+            moments, windows = spark_engine.outlet_aggregates(con, values, features=names, master=spark_master)
+        else:
+            moments, windows = outlet_aggregates(values, features=names)
+        stats = pooled_outlet_stats(moments.lazy()).collect()
         _replace_partition(con, stats, windows, run_id=run_id, as_of=as_of, window_days=window_days, undated=undated)
     summary = AggregateSummary(
         run_id,

@@ -143,8 +143,9 @@ def engine_options(f: F) -> F:
         show_default=True,
         envvar="PRESSTRUST_ENGINE",
         callback=_check_engine,
-        help="spark: featurize and corroborate run as Apache Spark jobs over the Parquet text files "
-        "(needs presstrust[spark] and Java); results land in the same tables.",
+        help="spark: the stage runs as Apache Spark jobs over Parquet (ingest: reading and normalising the input "
+        "files; featurize; corroborate; aggregate: the per-outlet statistics); needs presstrust[spark] and Java; "
+        "results land in the same tables.",
     )(f)
 
 
@@ -327,6 +328,7 @@ def schema(out: Path | None) -> None:
     show_default=True,
     help="Records per batch within a file's transaction.",
 )
+@engine_options
 @logging_options
 def ingest(
     inputs: tuple[str, ...],
@@ -338,6 +340,8 @@ def ingest(
     force: bool,
     max_text_chars: int,
     batch_size: int,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet, WARC[.gz]; files, folders or globs).
 
@@ -347,9 +351,14 @@ def ingest(
     the records before the break are loaded). WARC: each HTML response becomes an article (main text,
     title, date, authors and language from the page); other responses are rejects with their reason.
 
+    With --engine spark the files are read and normalised by Spark tasks (one per file, in parallel: worth it
+    for many large files, e.g. WARC); each is then loaded here in its own transaction, as without it.
+
     Example:
 
         presstrust ingest ../shared/data/corpora/allsides_2012_2020.parquet --map outlet=domain
+
+        presstrust ingest 'crawl/*.warc.gz' --engine spark
     """
     from jobs.ingest import IngestOptions
     from jobs.ingest import ingest as run_ingest
@@ -364,7 +373,7 @@ def ingest(
     except (MappingError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     with _open(db_path) as con, progress("ingest", unit="records"):
-        summary = run_ingest(con, inputs, options=options, resolver=resolver)
+        summary = run_ingest(con, inputs, options=options, resolver=resolver, engine=engine, spark_master=spark_master)
     _summary(summary)
     if not summary.ok:
         sys.exit(1)
@@ -743,18 +752,23 @@ def featurize(db_path: Path, force: bool, batch_size: int, history: int, engine:
 @cli.command()
 @db_option
 @_as_of_option
+@engine_options
 @logging_options
-def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str) -> None:
+def aggregate(db_path: Path, as_of: Any, window_days: int, undated: str, engine: str, spark_master: str | None) -> None:
     """Per-outlet feature statistics (mean, median, CI, shrunken mean) for a window of articles.
 
     Example:
 
         presstrust aggregate --as-of 2020-12-31 --window-days 365
+
+        presstrust aggregate --as-of 2020-12-31 --engine spark
     """
     from jobs.aggregate import aggregate as run_aggregate
 
     with _open(db_path) as con, progress("aggregate", unit="outlets"):
-        summary = run_aggregate(con, as_of=as_of, window_days=window_days, undated=undated)
+        summary = run_aggregate(
+            con, as_of=as_of, window_days=window_days, undated=undated, engine=engine, spark_master=spark_master
+        )
     _summary(summary)
 
 

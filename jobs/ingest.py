@@ -13,7 +13,8 @@ import glob
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -201,33 +202,61 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _apply_batch(
+@dataclass
+class PreparedBatch:
+    """A raw batch after normalisation: what `_load_batch` writes (computed here, or by a Spark task)."""
+
+    good: pl.DataFrame  # GOOD_COLUMNS
+    rejects: pl.DataFrame  # REJECT_SCHEMA: the reader's and normalisation's rejects, with their raw records
+    n_records: int
+    error: str | None = None  # the file broke off here (RawBatch.error)
+
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {"rn": pl.Int64(), "reason": pl.String(), "raw": pl.String()}
+
+
+def prepare_batch(batch: RawBatch, normalize: NormalizeOptions) -> PreparedBatch:
+    """Normalise a raw batch and collect every reject with its reason and raw record (no database)."""
+    good, rejects = normalize_batch(batch.frame, normalize)
+    reject_rns = rejects.get_column("rn").to_list()
+    raws = batch.raw_of(reject_rns)
+    rows = [(r.rn, r.reason, r.raw) for r in batch.rejects] + [
+        (rn, reason, raws.get(rn)) for rn, reason in rejects.iter_rows()
+    ]
+    return PreparedBatch(
+        good.select(GOOD_COLUMNS), pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row"), batch.n_records, batch.error
+    )
+
+
+def prepared_batches(
+    path: Path, fmt: str, options: IngestOptions, normalize: NormalizeOptions
+) -> Iterator[PreparedBatch]:
+    """A file's batches, read and normalised (raises ReadError for a file that cannot be read)."""
+    for batch in read_file(path, fmt, options.mapping, options.batch_size):
+        yield prepare_batch(batch, normalize)
+
+
+def _load_batch(
     con: duckdb.DuckDBPyConnection,
-    batch: RawBatch,
+    batch: PreparedBatch,
     *,
     file: str,
     load_id: int,
     now: datetime,
-    normalize: NormalizeOptions,
     result: FileResult,
     written: list[Path],
 ) -> None:
-    good, rejects = normalize_batch(batch.frame, normalize)
-    reject_rns = rejects.get_column("rn").to_list()
-    raws = batch.raw_of(reject_rns)
-    reject_rows = [(r.rn, r.reason, r.raw) for r in batch.rejects] + [
-        (rn, reason, raws.get(rn)) for rn, reason in rejects.iter_rows()
-    ]
-    if reject_rows:
+    if batch.rejects.height:
         con.executemany(
             "INSERT INTO ingest_rejects VALUES (?, ?, ?, ?, ?, ?)",
-            [(load_id, file, rn, reason, raw, now) for rn, reason, raw in reject_rows],
+            [(load_id, file, rn, reason, raw, now) for rn, reason, raw in batch.rejects.iter_rows()],
         )
     result.records_read += batch.n_records
-    result.rejected += len(reject_rows)
+    result.rejected += batch.rejects.height
+    good = batch.good
     if good.is_empty():
         return
-    con.register("_batch", good.select(GOOD_COLUMNS).to_arrow())
+    con.register("_batch", good.to_arrow())
     try:
         con.execute(_CLASSIFY)
         changed = con.sql(
@@ -250,69 +279,87 @@ def _apply_batch(
     result.duplicates += outcomes.get("duplicate", 0)
 
 
-def ingest_file(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    *,
-    load_id: int,
-    options: IngestOptions,
-    normalize: NormalizeOptions,
-    on_records: Callable[[int], None] = lambda n: None,
-) -> FileResult:
-    """Load one file in one transaction; a failure rolls it back and is recorded as failed."""
+@dataclass
+class FilePlan:
+    """What ingest knows of a file before reading it: its fingerprint and format."""
+
+    path: Path
+    fmt: str | None
+    digest: str | None = None
+    size: int = 0
+    result: FileResult | None = None  # set when the file cannot be read: it failed before reading
+
+    @property
+    def to_read(self) -> bool:
+        return self.result is None
+
+
+def plan_file(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, *, load_id: int) -> FilePlan:
+    """Fingerprint a file and find its format (a file of unknown format is recorded as failed here)."""
     file = str(path)
-    started = now_utc()
     fmt = detect_format(path) if options.fmt == "auto" else options.fmt
-    result = FileResult(file, "failed")
     try:
         digest = fingerprint(path)
         size = path.stat().st_size
     except OSError as exc:
-        result.error = f"{file}: cannot read: {exc}"
-        return result
+        return FilePlan(path, fmt, result=FileResult(file, "failed", error=f"{file}: cannot read: {exc}"))
+    plan = FilePlan(path, fmt, digest, size)
     if fmt is None:
-        result.error = f"{file}: unknown format (use --format {'|'.join(FORMATS)})"
-    elif (
-        not options.force
-        and con.execute(
-            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status IN ('loaded', 'partial')", [digest]
+        plan.result = FileResult(file, "failed", error=f"{file}: unknown format (use --format {'|'.join(FORMATS)})")
+        _record_file(con, plan.result, load_id, digest, size, "unknown", now_utc())
+    return plan
+
+
+def loaded_before(con: duckdb.DuckDBPyConnection, plan: FilePlan, options: IngestOptions) -> bool:
+    """A file with this content was loaded before (also earlier in this run) and is not forced: skip it."""
+    return not options.force and bool(
+        con.execute(
+            "SELECT count(*) FROM ingest_files WHERE fingerprint = ? AND status IN ('loaded', 'partial')", [plan.digest]
         ).fetchall()[0][0]
-    ):
+    )
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    plan: FilePlan,
+    batches: Iterable[PreparedBatch],
+    *,
+    load_id: int,
+    options: IngestOptions,
+    on_records: Callable[[int], None] = lambda n: None,
+) -> FileResult:
+    """Load one file's prepared batches in one transaction; a failure rolls it back and is recorded as failed."""
+    if plan.result is not None:
+        return plan.result
+    file = str(plan.path)
+    if loaded_before(con, plan, options):
         return FileResult(file, "skipped")
-    if result.error is None:
-        written: list[Path] = []  # text files of this transaction: orphans unless it commits
-        con.begin()
-        try:
-            for number, batch in enumerate(read_file(path, fmt or "", options.mapping, options.batch_size), 1):
-                _apply_batch(
-                    con,
-                    batch,
-                    file=file,
-                    load_id=load_id,
-                    now=started,
-                    normalize=normalize,
-                    result=result,
-                    written=written,
-                )
-                log.debug("%s: batch %d done (%d records, not yet committed)", file, number, batch.n_records)
-                on_records(batch.n_records)
-                result.error = batch.error or result.error
-            result.status = "partial" if result.error else "loaded"
-            _record_file(con, result, load_id, digest, size, fmt or "", started)
-            if written:
-                refresh_view(con)
-            failpoint("ingest.before_commit")
-            con.commit()
-            return result
-        except BaseException as exc:
-            rollback_quietly(con, exc)
-            discard(written)
-            if not isinstance(exc, ReadError | duckdb.Error | pl.exceptions.PolarsError | OSError):
-                raise
-            if is_database_fault(exc):
-                raise  # the database failed (damaged, full, unwritable), not this input: do not blame the file
-            result = FileResult(file, "failed", error=str(exc) if isinstance(exc, ReadError) else f"{file}: {exc}")
-    _record_file(con, result, load_id, digest, size, fmt or "unknown", started)
+    started = now_utc()
+    result = FileResult(file, "failed")
+    written: list[Path] = []  # text files of this transaction: orphans unless it commits
+    con.begin()
+    try:
+        for number, batch in enumerate(batches, 1):
+            _load_batch(con, batch, file=file, load_id=load_id, now=started, result=result, written=written)
+            log.debug("%s: batch %d done (%d records, not yet committed)", file, number, batch.n_records)
+            on_records(batch.n_records)
+            result.error = batch.error or result.error
+        result.status = "partial" if result.error else "loaded"
+        _record_file(con, result, load_id, plan.digest or "", plan.size, plan.fmt or "", started)
+        if written:
+            refresh_view(con)
+        failpoint("ingest.before_commit")
+        con.commit()
+        return result
+    except BaseException as exc:
+        rollback_quietly(con, exc)
+        discard(written)
+        if not isinstance(exc, ReadError | duckdb.Error | pl.exceptions.PolarsError | OSError):
+            raise
+        if is_database_fault(exc):
+            raise  # the database failed (damaged, full, unwritable), not this input: do not blame the file
+        result = FileResult(file, "failed", error=str(exc) if isinstance(exc, ReadError) else f"{file}: {exc}")
+    _record_file(con, result, load_id, plan.digest or "", plan.size, plan.fmt or "unknown", started)
     return result
 
 
@@ -350,11 +397,16 @@ def ingest(
     resolver: OutletResolver,
     on_file: Callable[[Path, int, int], None] = lambda path, index, total: None,
     on_records: Callable[[int], None] = lambda n: None,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> IngestSummary:
-    """Ingest files, folders and globs; record the run; return the reconciled summary."""
+    """Ingest files, folders and globs; record the run; return the reconciled summary.
+
+    engine "spark": the files to read are read and normalised by one Spark job (a task per file,
+    jobs/spark_engine.py); each file is then loaded here in its own transaction, as with the local engine."""
     started = time.perf_counter()
     files, missing = expand_paths(paths, options.fmt)
-    params = {"paths": list(paths), **asdict(options)}
+    params = {"paths": list(paths), **asdict(options), "engine": engine}
     run_id = start_run(con, "ingest", params)
     con.execute("SET preserve_insertion_order = false")  # rows carry record_number; lets DuckDB write in parallel
     normalize = NormalizeOptions(resolver=resolver, now=now_utc(), max_text_chars=options.max_text_chars)
@@ -366,12 +418,27 @@ def ingest(
         advance(read[0], total)
         on_records(n)
 
-    with failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0).counts):
-        for i, path in enumerate(files):
-            on_file(path, i, len(files))
-            result = ingest_file(
-                con, path, load_id=run_id, options=options, normalize=normalize, on_records=records_done
+    with (
+        failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0).counts),
+        ExitStack() as stack,
+    ):
+        plans = [plan_file(con, path, options, load_id=run_id) for path in files]
+        if engine == "spark":
+            from jobs import spark_engine
+
+            to_read = [p for p in plans if p.to_read and not loaded_before(con, p, options)]
+            source = stack.enter_context(
+                spark_engine.prepare_files(con, to_read, options=options, normalize=normalize, master=spark_master)
             )
+        else:
+
+            def source(plan: FilePlan) -> Iterator[PreparedBatch]:
+                return prepared_batches(plan.path, plan.fmt or "", options, normalize)
+
+        for i, plan in enumerate(plans):
+            on_file(plan.path, i, len(files))
+            batches = source(plan) if plan.to_read else iter(())
+            result = ingest_file(con, plan, batches, load_id=run_id, options=options, on_records=records_done)
             if result.status in ("failed", "partial"):
                 log.error("%s", result.error)
             results.append(result)

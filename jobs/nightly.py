@@ -43,7 +43,9 @@ class NightlyOptions:
     min_articles: int = 20
     text_source: str = "body"
     allow_shrink: bool = False
-    engine: str = "local"  # "spark": featurize and corroborate run as Spark jobs (jobs/spark_engine.py)
+    engine: str = (
+        "local"  # "spark": ingest, featurize, corroborate and aggregate run as Spark jobs (jobs/spark_engine.py)
+    )
     spark_master: str | None = None
 
 
@@ -74,7 +76,9 @@ Stage = Callable[[duckdb.DuckDBPyConnection, NightlyOptions], tuple[dict[str, An
 def _ingest(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     from jobs.ingest import IngestOptions, ingest
 
-    summary = ingest(con, o.corpus, options=IngestOptions(), resolver=_resolver(o))
+    summary = ingest(
+        con, o.corpus, options=IngestOptions(), resolver=_resolver(o), engine=o.engine, spark_master=o.spark_master
+    )
     return summary.counts, summary.line(), not summary.ok
 
 
@@ -95,7 +99,9 @@ def _corroborate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dic
 def _aggregate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     from jobs.aggregate import aggregate
 
-    summary = aggregate(con, as_of=o.as_of, window_days=o.window_days, undated=o.undated)
+    summary = aggregate(
+        con, as_of=o.as_of, window_days=o.window_days, undated=o.undated, engine=o.engine, spark_master=o.spark_master
+    )
     return dict(summary.counts), summary.line(), False
 
 

@@ -28,12 +28,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -53,6 +53,10 @@ from features.corroboration import (
 )
 from features.lexicons import Lexicons
 from features.pipeline import article_features
+
+if TYPE_CHECKING:
+    from jobs.ingest import FilePlan, IngestOptions, PreparedBatch
+    from jobs.normalize import NormalizeOptions
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,7 @@ def session(master: str | None = None) -> Any:
         # default, made values of tens of MB that ran the JVM out of memory writing them at 200k articles)
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
         .config("spark.ui.showConsoleProgress", "false")  # no progress bars in cron mail
+        .config("spark.sql.debug.maxToStringFields", "1000")  # no warning about the width of the feature frames
         .getOrCreate()
     )
     log.debug("spark session %s ready in %.1fs", spark.conf.get("spark.master", "?"), time.perf_counter() - started)
@@ -172,6 +177,103 @@ def _with_texts(spark: Any, meta: Path, text_files: list[str]) -> Any:
         return frame.withColumn("text", F.lit(None).cast("string"))
     texts = spark.read.parquet(*text_files).select("article_id", "content_version", "text")
     return texts.join(F.broadcast(frame), on=["article_id", "content_version"], how="inner")
+
+
+# ------------------------------------------------------------------------------------------------ ingest
+
+
+@contextmanager
+def prepare_files(
+    con: duckdb.DuckDBPyConnection,
+    plans: list[FilePlan],
+    *,
+    options: IngestOptions,
+    normalize: NormalizeOptions,
+    master: str | None = None,
+) -> Iterator[Callable[[FilePlan], Iterator[PreparedBatch]]]:
+    """Read and normalise files as one Spark job (a task per file, `jobs.ingest.prepared_batches`); yields a
+    function giving a file's prepared batches, in order, for the driver to load (`jobs.ingest.ingest_file`).
+
+    The tasks write each batch's rows and rejects as Arrow IPC files to the staging folder and return one small
+    row per batch; a file that cannot be read returns its ReadError, raised again when the driver reaches it,
+    so the file fails as it does with the local engine. The job runs to completion before anything is loaded.
+    """
+    from jobs.ingest import PreparedBatch, prepared_batches
+    from jobs.readers import ReadError
+
+    with _staging(con) as folder:
+        batches_of: dict[str, list[tuple[int, int, str | None, str | None]]] = {}
+        if plans:
+            spark = session(master)
+            prep = folder / "prep"
+            prep.mkdir()
+
+            def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+                for rb in batches:
+                    for index, path, fmt in zip(
+                        *(rb.column(c).to_pylist() for c in ("file", "path", "fmt")), strict=True
+                    ):
+                        number = 0
+                        try:
+                            for number, batch in enumerate(prepared_batches(Path(path), fmt, options, normalize), 1):
+                                batch.good.write_ipc(prep / f"{index}-{number}.good.arrow", compression="lz4")
+                                batch.rejects.write_ipc(prep / f"{index}-{number}.rejects.arrow", compression="lz4")
+                                yield _batch_row(index, number, batch.n_records, batch.error, None)
+                        except ReadError as exc:
+                            yield _batch_row(index, number + 1, 0, None, str(exc))
+
+            files = [(i, str(p.path), p.fmt or "") for i, p in enumerate(plans)]
+            started = time.perf_counter()
+            listed = spark.createDataFrame(files, "file long, path string, fmt string")
+            listed.repartitionByRange(len(files), "file").mapInArrow(read, _INGEST_OUT).write.parquet(
+                str(folder / "out")
+            )
+            rows = pl.read_parquet(_parts(folder / "out")).sort("file", "batch")
+            for (index,), group in rows.group_by(["file"], maintain_order=True):
+                if group["batch"].to_list() != list(range(1, group.height + 1)):
+                    raise RuntimeError(f"spark ingest: the batches of {files[index][1]} came back incomplete")
+                batches_of[files[index][1]] = [
+                    (r["batch"], r["n_records"], r["error"], r["read_error"]) for r in group.iter_rows(named=True)
+                ]
+            log.info(
+                "spark ingest: %d files read and normalised (%d records), %.1fs",
+                len(files),
+                int(rows["n_records"].sum() or 0),
+                time.perf_counter() - started,
+            )
+        index_of = {str(p.path): i for i, p in enumerate(plans)}
+
+        def staged(plan: FilePlan) -> Iterator[PreparedBatch]:
+            key = str(plan.path)
+            if key not in batches_of:
+                raise RuntimeError(f"spark ingest: {key} was not read by the Spark job")
+            for number, n_records, error, read_error in batches_of[key]:
+                if read_error is not None:
+                    raise ReadError(read_error)
+                stem = prep / f"{index_of[key]}-{number}"
+                good = pl.read_ipc(f"{stem}.good.arrow")
+                rejects = pl.read_ipc(f"{stem}.rejects.arrow")
+                yield PreparedBatch(good, rejects, n_records, error)
+
+        yield staged
+
+
+_INGEST_OUT = "file long, batch long, n_records long, error string, read_error string"
+
+
+def _batch_row(index: int, number: int, n_records: int, error: str | None, read_error: str | None) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(
+        {"file": [index], "batch": [number], "n_records": [n_records], "error": [error], "read_error": [read_error]},
+        schema=pa.schema(
+            [
+                ("file", pa.int64()),
+                ("batch", pa.int64()),
+                ("n_records", pa.int64()),
+                ("error", pa.string()),
+                ("read_error", pa.string()),
+            ]
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ featurize
@@ -498,6 +600,46 @@ def _accept(
             rerun_rows,
         )
     return [a.drop("g") for a in accepted]
+
+
+# ------------------------------------------------------------------------------------------------ aggregate
+
+
+def outlet_aggregates(
+    con: duckdb.DuckDBPyConnection, values: pl.LazyFrame, *, features: list[str], master: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`jobs.aggregate.outlet_aggregates` (each outlet's feature moments and window summary) as one Spark job:
+    the per-article values are staged as Parquet and `groupBy(outlet).applyInArrow` calls the same function on
+    each outlet's rows. The moments are exact integer sums, so the result is the local engine's."""
+    from features.aggregate import OUTLET_MOMENTS_SCHEMA, OUTLET_WINDOW_SCHEMA
+    from jobs.aggregate import outlet_aggregates as per_outlet
+
+    spark = session(master)
+
+    def compute(table: pa.Table) -> pa.Table:
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.with_columns(pl.from_epoch("published_at", time_unit="us"))
+        moments, windows = per_outlet(frame.lazy(), features=features)
+        return pa.table({"moments": [_ipc(moments)], "windows": [_ipc(windows)]})
+
+    with _staging(con) as folder:
+        # times as epoch microseconds: Spark would read a naive Parquet timestamp as its own type
+        values.with_columns(pl.col("published_at").dt.epoch("us")).sink_parquet(folder / "v.parquet")
+        started = time.perf_counter()
+        grouped = spark.read.parquet(str(folder / "v.parquet")).groupBy("outlet")
+        grouped.applyInArrow(compute, "moments binary, windows binary").write.parquet(str(folder / "out"))
+        moments: list[pl.DataFrame] = []
+        windows: list[pl.DataFrame] = []
+        for part in _parts(folder / "out"):
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=256):
+                moments += _frames(batch, "moments")
+                windows += _frames(batch, "windows")
+        log.info("spark aggregate: %d outlets, %.1fs", len(windows), time.perf_counter() - started)
+    return (
+        pl.concat(moments).sort("outlet", "feature") if moments else pl.DataFrame(schema=OUTLET_MOMENTS_SCHEMA),
+        pl.concat(windows).sort("outlet") if windows else pl.DataFrame(schema=OUTLET_WINDOW_SCHEMA),
+    )
 
 
 def _parts(folder: Path) -> list[Path]:

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from features.aggregate import articles_in_window, outlet_feature_stats, window_bounds
+from features.aggregate import (
+    OUTLET_MOMENTS_SCHEMA,
+    articles_in_window,
+    outlet_feature_moments,
+    outlet_feature_stats,
+    outlet_window_summary,
+    window_bounds,
+)
 
 
 def test_window_bounds_include_as_of_day() -> None:
@@ -88,3 +95,59 @@ def test_shrunk_mean_between_population_and_outlet_mean(rows: list[tuple[str, fl
         assert 0.0 <= r["shrinkage"] <= 1.0
         if r["ci_low"] is not None:
             assert 0.0 <= r["ci_low"] <= r["mean"] + 1e-12 <= r["ci_high"] + 2e-12 <= 1.0 + 3e-12
+
+
+def test_outlet_feature_moments_hand_computed() -> None:
+    lf = pl.LazyFrame({"outlet": ["a", "a", "a", "b"], "x": [0.5, 1.25, None, 2.0], "y_share": [1.0, 0.0, 1.0, None]})
+    got = outlet_feature_moments(lf, features=["x", "y_share"]).collect()
+    expected = pl.DataFrame(
+        {
+            "outlet": ["a", "a", "b"],
+            "feature": ["x", "y_share", "x"],
+            "n": [2, 3, 1],
+            "value_sum_q": [1_750_000, 2_000_000, 2_000_000],
+            "value_sq_sum_q": [500_000**2 + 1_250_000**2, 2 * 1_000_000**2, 2_000_000**2],
+            "median": [0.875, 1.0, 2.0],
+        },
+        schema=OUTLET_MOMENTS_SCHEMA,
+    )
+    assert_frame_equal(got, expected)
+
+
+def test_outlet_window_summary_hand_computed() -> None:
+    lf = pl.LazyFrame(
+        {
+            "outlet": ["a", "a", "a", "b"],
+            "published_at": [datetime(2020, 1, 2), None, datetime(2020, 1, 1), None],
+            "language": ["de", "en", "de", None],
+        }
+    )
+    got = outlet_window_summary(lf).collect()
+    assert got.rows() == [
+        ("a", 3, 1, datetime(2020, 1, 1), datetime(2020, 1, 2), 1, "de"),
+        ("b", 1, 1, None, None, 0, None),
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d"]),
+            st.one_of(st.none(), st.floats(min_value=-1e3, max_value=1e3, allow_nan=False)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    split=st.sets(st.sampled_from(["a", "b", "c", "d"])),
+)
+def test_moments_computed_per_outlet_group_are_the_moments_of_all(
+    rows: list[tuple[str, float | None]], split: set[str]
+) -> None:
+    """The Spark engine computes moments for groups of outlets apart: together they are the moments of all."""
+    lf = pl.LazyFrame(
+        {"outlet": [o for o, _ in rows], "x": [v for _, v in rows]}, schema={"outlet": pl.String, "x": pl.Float64}
+    )
+    parts = [lf.filter(pl.col("outlet").is_in(list(split))), lf.filter(~pl.col("outlet").is_in(list(split)))]
+    moments = pl.concat([outlet_feature_moments(p, features=["x"]).collect() for p in parts]).sort("outlet", "feature")
+    assert_frame_equal(moments, outlet_feature_moments(lf, features=["x"]).collect(), check_exact=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import shutil
@@ -59,6 +60,7 @@ PUBLISHED = [
     "SELECT * EXCLUDE (run_id) FROM story_articles",
     "SELECT * EXCLUDE (run_id) FROM stories",
     "SELECT * EXCLUDE (run_id) FROM outlet_features",
+    "SELECT * EXCLUDE (run_id) FROM outlet_windows",
     "SELECT * FROM article_cues",
     "SELECT * FROM article_text_scores",
     "SELECT * EXCLUDE (run_id) FROM outlet_scores",
@@ -213,3 +215,75 @@ def test_engine_spark_without_spark_is_a_usage_error(tmp_path: Path, monkeypatch
     assert result.exit_code == 2
     assert "Spark cannot run here: no Java runtime" in result.output
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def _messy_inputs(folder: Path) -> Path:
+    """Every kind of input trouble in one folder: rejects, a repeat, an unreadable file, a truncated one, a
+    changed version of an article, a file whose content is another's, and a batch size that splits files."""
+    from .conftest import article, write_jsonl
+    from .test_ingest import mixed_jsonl
+
+    folder.mkdir()
+    mixed_jsonl(folder / "a_mixed.jsonl")
+    write_jsonl(folder / "b_good.jsonl", [article(i) for i in range(100, 130)])
+    write_jsonl(folder / "c_changed.jsonl", [article(100, text="A new body for story 100."), article(200)])
+    shutil.copyfile(folder / "b_good.jsonl", folder / "d_same_content.jsonl")
+    (folder / "e_corrupt.parquet").write_bytes(b"PAR1 this is not parquet")
+    body = "".join(json.dumps(article(i)) + "\n" for i in range(300, 600)).encode()
+    (folder / "f_truncated.jsonl.gz").write_bytes(gzip.compress(body)[:-200])
+    pl.DataFrame([article(i) for i in range(700, 720)]).write_parquet(folder / "g.parquet")
+    return folder
+
+
+INGESTED = [
+    "SELECT * EXCLUDE (load_id, ingested_at, text_file_id, updated_load_id, updated_at) FROM article_meta",
+    "SELECT * EXCLUDE (load_id, rejected_at) FROM ingest_rejects",
+    "SELECT * EXCLUDE (load_id, started_at, finished_at) FROM ingest_files",
+    "SELECT article_id, content_version, text FROM articles",
+]
+
+
+@pytest.mark.spark
+@needs_spark
+def test_spark_ingest_loads_what_the_local_engine_loads(tmp_path: Path) -> None:
+    """Rejects with their reasons and raw records, duplicates, updates, skipped and failed files, the counts and
+    the texts: the same with either engine (Spark reads and normalises; the driver loads each file)."""
+    inputs = _messy_inputs(tmp_path / "in")
+    lines = {}
+    for engine in ("local", "spark"):
+        args = ["ingest", str(inputs), "--db", str(tmp_path / f"{engine}.duckdb"), "--batch-size", "7"]
+        result = CliRunner().invoke(
+            cli, [*args, "--max-text-chars", "1000", "--engine", engine], catch_exceptions=False
+        )
+        assert result.exit_code == 1  # the corrupt and the truncated file fail; the others load
+        summary = next(line for line in result.output.splitlines() if line.startswith("ingest run"))
+        lines[engine] = summary.split(" in ")[0]
+    assert lines["spark"] == lines["local"]
+    # mixed 17 records (7 loaded, 2 duplicates, 8 rejected), 30 good, 1 changed + 1 new, 20 from Parquet; one
+    # file skipped (the content of another), two failed
+    expected = "7 files (4 loaded, 1 skipped, 2 failed, 0 partial); read 69 = loaded 58 + updated 1 + duplicates 2"
+    assert expected in lines["local"], lines["local"]
+    local, spark = (duckdb.connect(str(tmp_path / f"{e}.duckdb"), read_only=True) for e in ("local", "spark"))
+    for query in INGESTED:
+        assert_frame_equal(table(spark, query), table(local, query), check_exact=True)
+    statuses = dict(spark.sql("SELECT regexp_extract(path, '[^/]+$'), status FROM ingest_files").fetchall())
+    assert statuses["e_corrupt.parquet"] == "failed" and statuses["f_truncated.jsonl.gz"] == "failed"
+
+
+@pytest.mark.spark
+@needs_spark
+def test_failed_spark_ingest_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task that fails (not a bad input: a lost executor, a bug) fails the job before any file is loaded."""
+    import jobs.ingest
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("executor lost")
+
+    monkeypatch.setattr(jobs.ingest, "prepared_batches", broken)  # shipped to the executors with the task
+    db = tmp_path / "i.duckdb"
+    result = CliRunner().invoke(cli, ["ingest", str(paths.SAMPLE_DIR), "--db", str(db), "--engine", "spark", "-q"])
+    assert result.exit_code != 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM article_meta").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM ingest_files").fetchall() == [(0,)]
+        assert con.execute("SELECT status FROM runs WHERE job = 'ingest'").fetchall() == [("failed",)]
