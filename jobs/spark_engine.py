@@ -53,6 +53,7 @@ from features.corroboration import (
 )
 from features.lexicons import Lexicons
 from features.pipeline import article_features
+from jobs.paths import package_data
 
 if TYPE_CHECKING:
     from jobs.ingest import FilePlan, IngestOptions, PreparedBatch
@@ -106,6 +107,9 @@ def session(master: str | None = None) -> Any:
         )
         # featurize tasks of ~16 MB of compressed text (~5,000 articles): small frames per Python call
         builder = builder.config("spark.sql.files.maxPartitionBytes", str(16 * 2**20))
+        # Spark's own log lines: errors only (jobs/data/spark-log4j2.properties), so a quiet cron run stays quiet
+        log4j = package_data("jobs", "data", "spark-log4j2.properties")
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
     started = time.perf_counter()
     spark = (
         builder.config("spark.ui.enabled", "false")
