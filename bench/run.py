@@ -229,6 +229,7 @@ def main() -> None:
         "or PRESSTRUST_SPARK_MASTER)",
     )
     parser.add_argument("--warc", type=int, default=12_000, help="pages of the generated WARC to ingest (0: skip)")
+    parser.add_argument("--warc-files", type=int, default=4, help="WARC files the pages are split over")
     args = parser.parse_args()
     corpus = args.shared / "data" / "corpora" / "allsides_2012_2020.parquet"
     if not corpus.exists():
@@ -242,7 +243,7 @@ def main() -> None:
     if args.warc:
         from bench.warc_bench import bench_warc
 
-        results += bench_warc(args.shared, args.warc)
+        results += bench_warc(args.shared, args.warc, files=args.warc_files, engines=engines)
     if args.nightly:
         results += bench_nightly(args.shared, args.nightly, args.increment)
     if args.scaled and args.stages:
