@@ -306,3 +306,28 @@ def test_quiet_spark_run_prints_nothing(sample_dbs: dict[str, duckdb.DuckDBPyCon
     # the JVM itself names the incubator module Spark 4 loads; nothing else may be said
     said = [line for line in done.stderr.splitlines() if "Using incubator modules" not in line]
     assert said == [], said
+
+
+@pytest.mark.spark
+@pytest.mark.shared
+@needs_spark
+def test_spark_stages_on_a_shared_corpus_equal_the_local_ones(shared_data: Path, tmp_path: Path) -> None:
+    """The newer shared corpus (6,301 articles: state media, health and conspiracy sites, German outlets) through
+    ingest, featurize, corroborate and aggregate with each engine: every table the same (the AllSides corpus was
+    compared by the benchmark, BENCHMARKS.md: it takes minutes on Spark)."""
+    corpus = shared_data / "corpora" / "extra_2010_2021.parquet"
+    stages = [
+        ["ingest", str(corpus)],
+        ["featurize"],
+        ["corroborate"],
+        ["aggregate", "--as-of", "2021-12-31", "--window-days", "36500"],
+    ]
+    for engine in ("local", "spark"):
+        db = str(tmp_path / f"{engine}.duckdb")
+        for stage in stages:
+            result = CliRunner().invoke(cli, [*stage, "--db", db, "--engine", engine, "-q"], catch_exceptions=False)
+            assert result.exit_code == 0, (stage, result.output)
+    local, spark = (duckdb.connect(str(tmp_path / f"{e}.duckdb"), read_only=True) for e in ("local", "spark"))
+    assert local.sql("SELECT count(*) FROM article_features").fetchall()[0][0] > 6000
+    for query in INGESTED + PUBLISHED[:7]:
+        assert_frame_equal(table(spark, query), table(local, query), check_exact=True)
