@@ -131,11 +131,13 @@ def _check_python_memory(spark: Any) -> None:
     0.44 GB resident): under the limit, workers fail with "failed to map segment from shared object".
     """
     limit = spark.conf.get("spark.executor.pyspark.memory", None)
-    found = re.fullmatch(r"(\d+)([kmgt]?)b?", (limit or "").strip().lower())
+    found = re.fullmatch(r"(\d+)([kmgtp]?)(b?)", (limit or "").strip().lower())  # Spark's units; none: MiB
     if not found:
         return
+    unit = found[2] or found[3]
     cores = int(spark.conf.get("spark.executor.cores", "1"))
-    per_worker = int(found[1]) * {"k": 2**-10, "": 1, "m": 1, "g": 2**10, "t": 2**20}[found[2]] / cores
+    per_worker = int(found[1]) * {"b": 2**-20, "k": 2**-10, "": 1, "m": 1, "g": 2**10, "t": 2**20, "p": 2**30}[unit]
+    per_worker /= cores
     if per_worker < PYTHON_ADDRESS_SPACE_MB:
         log.warning(
             "spark.executor.pyspark.memory=%s over %d cores caps each Python worker's address space at %d MB; "

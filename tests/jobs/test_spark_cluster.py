@@ -201,6 +201,9 @@ MEMORY, CORES = "spark.executor.pyspark.memory", "spark.executor.cores"
         ({MEMORY: "16g", CORES: "2"}, False),  # ran (8 GB a worker)
         ({MEMORY: "4g"}, True),  # one core unless set
         ({MEMORY: "8192"}, False),  # MiB without a unit
+        ({MEMORY: "8gb", CORES: "1"}, False),
+        ({MEMORY: "8589934592b"}, False),  # bytes
+        ({MEMORY: "600000kb"}, True),
     ],
 )
 def test_a_python_memory_cap_below_the_need_is_warned(
