@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -68,6 +69,7 @@ LOCAL_DRIVER_MEMORY = "3g"  # local mode: the JVM runs the tasks too (Spark's de
 MAX_CORE_BLOCKS = 40  # clustering blocks (512 articles each by default) a corroborate bucket owns, at most
 FREQUENCY_ARTICLES = 20_000  # articles whose document frequencies a task sums at a time
 MIN_BUCKETS = 8  # corroborate buckets wanted at least, for parallelism (fewer when there are fewer blocks)
+PYTHON_ADDRESS_SPACE_MB = 6_144  # address space a Python worker may need (3.8 GB measured on the sample; 8 GB ran)
 _FEATURES_OUT = "features binary, evidence binary, removed binary"  # one row per Python call
 
 
@@ -94,14 +96,17 @@ def session(master: str | None = None) -> Any:
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName("presstrust")
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # under spark-submit, which sets the master and its settings
+    master = master or (None if submitted else DEFAULT_MASTER)
     if master and master.startswith("sc://"):  # Spark Connect (needs pyspark's connect extra)
         builder = builder.remote(master)
-    elif master:
-        builder = builder.master(master)
-    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit, which sets the master itself
-        builder = builder.master(DEFAULT_MASTER)
-    if (master or DEFAULT_MASTER).startswith("local"):
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers use this environment
+    else:
+        # executors run this interpreter unless PYSPARK_PYTHON names another (a shipped environment's): right in
+        # local mode and where the environment has the same path on every node (Spark's default, python3, is not)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if master:
+            builder = builder.master(master)
+    if master and master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", "8").config(  # a cluster keeps its own settings
             "spark.driver.memory", os.environ.get("PRESSTRUST_SPARK_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY)
         )
@@ -123,7 +128,34 @@ def session(master: str | None = None) -> Any:
         .getOrCreate()
     )
     log.debug("spark session %s ready in %.1fs", spark.conf.get("spark.master", "?"), time.perf_counter() - started)
+    _check_python_memory(spark)
     return spark
+
+
+def _check_python_memory(spark: Any) -> None:
+    """Warn when spark.executor.pyspark.memory leaves a Python worker less address space than presstrust reserves.
+
+    Spark turns it into an address-space limit (RLIMIT_AS) per Python worker of it over spark.executor.cores;
+    polars and pyarrow reserve far more address space than they fill (3.8 GB per worker measured on the sample,
+    0.44 GB resident): under the limit, workers fail with "failed to map segment from shared object".
+    """
+    limit = spark.conf.get("spark.executor.pyspark.memory", None)
+    found = re.fullmatch(r"(\d+)([kmgtp]?)(b?)", (limit or "").strip().lower())  # Spark's units; none: MiB
+    if not found:
+        return
+    unit = found[2] or found[3]
+    cores = int(spark.conf.get("spark.executor.cores", "1"))
+    per_worker = int(found[1]) * {"b": 2**-20, "k": 2**-10, "": 1, "m": 1, "g": 2**10, "t": 2**20, "p": 2**30}[unit]
+    per_worker /= cores
+    if per_worker < PYTHON_ADDRESS_SPACE_MB:
+        log.warning(
+            "spark.executor.pyspark.memory=%s over %d cores caps each Python worker's address space at %d MB; "
+            "presstrust needs about %d MB: leave it unset or raise it (docs/scale-out.md)",
+            limit,
+            cores,
+            per_worker,
+            PYTHON_ADDRESS_SPACE_MB,
+        )
 
 
 @contextmanager
