@@ -193,8 +193,9 @@ def featurize_batches(
     """(ids, features, evidence, removed) per batch of at most batch_size articles, computed by one Spark job.
 
     One task per text file: it reads its own file's metadata rows and streams the file's texts itself
-    (`_file_articles`), so no task or JVM holds more than a batch of texts, whatever the corpus's size. The job
-    runs to completion before the first batch is yielded, so a failed job writes nothing.
+    (`_file_articles`): the JVM holds no texts and no metadata, a task one text file's reader and a batch, whatever
+    the corpus's size. The job runs to completion before the first batch is yielded, so a failed job writes
+    nothing.
     """
     if todo.height == 0:
         return
@@ -258,8 +259,8 @@ def _export_by_file(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: 
 
 def _file_articles(meta: pl.DataFrame, path: str, rows: int) -> Iterator[pl.DataFrame]:
     """`meta` (article_id, content_version, other columns) with `text`, from the one text file `path` that holds
-    them, about `rows` articles at a time: the file is streamed, so memory is a batch, not the file. Every row of
-    `meta` must find its text (as in jobs.textstore's reader)."""
+    them, about `rows` articles at a time: the file is streamed, so memory is its reader (compressed column chunk,
+    dictionary page) and a batch, not its texts. Every row of `meta` must find its text (as in jobs.textstore)."""
     from jobs.textstore import TEXT_COLUMNS, TextStoreError
 
     meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
