@@ -71,6 +71,10 @@ FREQUENCY_ARTICLES = 20_000  # articles whose document frequencies a task sums a
 MIN_BUCKETS = 8  # corroborate buckets wanted at least, for parallelism (fewer when there are fewer blocks)
 PYTHON_ADDRESS_SPACE_MB = 6_144  # address space a Python worker may need (3.8 GB measured on the sample; 8 GB ran)
 _FEATURES_OUT = "features binary, evidence binary, removed binary"  # one row per Python call
+# Spark's Parquet writer first checks its page and row-group sizes after 100 rows: a featurize task's result rows
+# (one per Python call, MBs each, a few dozen per task) stayed in one page until the task ended, in the JVM heap
+# (1,000,000 articles: "Java heap space" at 3g). Check after every row, and cut row groups at 16 MB.
+RESULT_WRITE_OPTIONS = {"parquet.page.size.row.check.min": "1", "parquet.block.size": str(16 * 2**20)}
 
 
 class SparkUnavailable(RuntimeError):
@@ -110,7 +114,7 @@ def session(master: str | None = None) -> Any:
         builder = builder.config("spark.sql.shuffle.partitions", "8").config(  # a cluster keeps its own settings
             "spark.driver.memory", os.environ.get("PRESSTRUST_SPARK_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY)
         )
-        # featurize tasks of ~16 MB of compressed text (~5,000 articles): small frames per Python call
+        # splits of the text files Spark reads (corroborate) of ~16 MB, or one row group where that is larger
         builder = builder.config("spark.sql.files.maxPartitionBytes", str(16 * 2**20))
         # Spark's own log lines: errors only (jobs/data/spark-log4j2.properties), so a quiet cron run stays quiet
         log4j = package_data("jobs", "data", "spark-log4j2.properties")
@@ -176,7 +180,7 @@ def _staging(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
 
 def _ipc(frame: pl.DataFrame) -> bytes:
     sink = io.BytesIO()
-    frame.write_ipc(sink)
+    frame.write_ipc(sink, compression="zstd")  # evidence of 2,000 articles: 5.6 MB plain, 1.7 MB compressed
     return sink.getvalue()
 
 
@@ -326,37 +330,98 @@ def featurize_batches(
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """(ids, features, evidence, removed) per batch of at most batch_size articles, computed by one Spark job.
 
-    The job runs to completion before the first batch is yielded, so a failed job writes nothing.
+    One task per text file: it reads its own file's metadata rows and streams the file's texts itself
+    (`_file_articles`): the JVM holds no texts and no metadata, a task one text file's reader and a batch, whatever
+    the corpus's size. The job runs to completion before the first batch is yielded, so a failed job writes
+    nothing.
     """
     if todo.height == 0:
         return
     spark = session(master)
     boilerplate_ipc = _ipc(boilerplate)
 
-    def compute(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        learned = pl.read_ipc(io.BytesIO(boilerplate_ipc)).lazy()
-        for batch in batches:
-            articles = pl.from_arrow(batch)
-            assert isinstance(articles, pl.DataFrame)
-            features, evidence, removed = article_features(
-                articles.lazy(), boilerplate=learned, lexicons=lexicons
-            ).collect()
-            yield pa.RecordBatch.from_pydict(
-                {"features": [_ipc(features)], "evidence": [_ipc(evidence)], "removed": [_ipc(removed)]}
-            )
-
     with _staging(con) as folder:
-        files = _export(
-            con, todo, "article_id, content_version, outlet, title, authors, language", folder / "m.parquet"
-        )
+        meta_path = str(folder / "m.parquet")
+        files = _export_by_file(con, todo, "article_id, content_version, outlet, title, authors, language", meta_path)
+        units = list(files.items())  # task k reads text file units[k]
+
+        def compute(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            learned = pl.read_ipc(io.BytesIO(boilerplate_ipc)).lazy()
+            for batch in batches:
+                for k in batch.column("id").to_pylist():
+                    file_id, path = units[k]
+                    meta = pl.scan_parquet(meta_path).filter(pl.col("text_file_id") == file_id).collect()
+                    for articles in _file_articles(meta.drop("text_file_id"), path, ARROW_BATCH_ROWS):
+                        features, evidence, removed = article_features(
+                            articles.select("article_id", "outlet", "title", "text", "authors", "language").lazy(),
+                            boilerplate=learned,
+                            lexicons=lexicons,
+                        ).collect()
+                        yield pa.RecordBatch.from_pydict(
+                            {"features": [_ipc(features)], "evidence": [_ipc(evidence)], "removed": [_ipc(removed)]}
+                        )
+
         started = time.perf_counter()
-        articles = _with_texts(spark, folder / "m.parquet", files).select(
-            "article_id", "outlet", "title", "text", "authors", "language"
-        )
         out = folder / "out"
-        articles.mapInArrow(compute, _FEATURES_OUT).write.parquet(str(out))
+        tasks = spark.range(len(units), numPartitions=len(units))  # one text file per task
+        tasks.mapInArrow(compute, _FEATURES_OUT).write.options(**RESULT_WRITE_OPTIONS).parquet(str(out))
         log.info("spark featurize: %d articles, %.1fs", todo.height, time.perf_counter() - started)
         yield from _rebatch(out, batch_size)
+
+
+def _export_by_file(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: str, path: str) -> dict[int, str]:
+    """Write article_meta `columns` of `ids` with their text_file_id to one Parquet file, sorted by it (a task's
+    filter on its file skips the other row groups); return {text_file_id: path} of the text files holding them."""
+    from jobs.textstore import TextStoreError, _check_exist
+
+    con.register("_spark_ids", ids.select("article_id").to_arrow())
+    try:
+        meta = con.sql(
+            f"SELECT text_file_id, {columns} FROM article_meta m SEMI JOIN _spark_ids i ON i.article_id = m.article_id "  # noqa: S608 - fixed columns
+            "ORDER BY text_file_id, article_id"
+        ).pl()
+    finally:
+        con.unregister("_spark_ids")
+    if meta["text_file_id"].null_count():
+        raise TextStoreError(f"{meta['text_file_id'].null_count()} article(s) have no text file registered")
+    files = dict(
+        con.execute(
+            "SELECT text_file_id, path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
+            {"ids": meta["text_file_id"].unique().to_list()},
+        ).fetchall()
+    )
+    _check_exist(list(files.values()))
+    meta.write_parquet(path, row_group_size=ARROW_BATCH_ROWS * 10)
+    return files
+
+
+def _file_articles(meta: pl.DataFrame, path: str, rows: int) -> Iterator[pl.DataFrame]:
+    """`meta` (article_id, content_version, other columns) with `text`, from the one text file `path` that holds
+    them, about `rows` articles at a time: the file is streamed, so memory is its reader (compressed column chunk,
+    dictionary page) and a batch, not its texts. Every row of `meta` must find its text (as in jobs.textstore)."""
+    from jobs.textstore import TEXT_COLUMNS, TextStoreError
+
+    meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
+    pending: list[pl.DataFrame] = []
+    found = waiting = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=list(TEXT_COLUMNS)):
+        texts = pl.from_arrow(batch)
+        assert isinstance(texts, pl.DataFrame)
+        part = meta.join(texts.cast(pl.Schema(TEXT_COLUMNS)), on=["article_id", "content_version"])
+        found += part.height
+        waiting += part.height
+        if part.height:
+            pending.append(part)
+        if waiting >= rows:
+            yield pl.concat(pending)
+            pending, waiting = [], 0
+    if pending:
+        yield pl.concat(pending)
+    if found < meta.height:
+        raise TextStoreError(
+            f"{meta.height - found} article(s) have no text in the text file registered for them ({path}): "
+            "the text files were changed or replaced outside presstrust"
+        )
 
 
 def _rebatch(out: Path, batch_size: int) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:

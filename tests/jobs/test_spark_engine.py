@@ -21,6 +21,7 @@ from jobs.cli import cli
 from jobs.corroborate import _stream_all
 from jobs.nightly import EXIT_FAILED
 from jobs.snapshot import snapshot_path
+from jobs.textstore import TextStoreError
 
 from .conftest import labelled_corpus
 
@@ -270,6 +271,30 @@ def test_spark_ingest_loads_what_the_local_engine_loads(tmp_path: Path) -> None:
     assert statuses["e_corrupt.parquet"] == "failed" and statuses["f_truncated.jsonl.gz"] == "failed"
 
 
+def test_a_featurize_task_streams_its_text_file(tmp_path: Path) -> None:
+    """A task holds at most about two batches of its text file's articles (not the file), gets each wanted
+    article once with its own version's text, and fails when an article's text is not in its file."""
+    path = tmp_path / "t.parquet"
+    ids = [f"a{i:04d}" for i in range(1_000)]
+    texts = pl.DataFrame({"article_id": ids * 2, "content_version": [1] * 1_000 + [2] * 1_000})
+    texts = texts.with_columns(text=pl.col("article_id") + "/v" + pl.col("content_version").cast(pl.String))
+    texts.write_parquet(path, row_group_size=300)
+    wanted = pl.DataFrame({"article_id": ids[::3], "content_version": [2, 1] * 167, "outlet": "x.com"})
+
+    parts = list(spark_engine._file_articles(wanted, str(path), 100))
+    assert max(p.height for p in parts) < 2 * 100 and len(parts) > 3
+    got = pl.concat(parts).sort("article_id")
+    assert got["article_id"].to_list() == ids[::3]
+    assert got["text"].to_list() == [f"{a}/v{v}" for a, v in zip(ids[::3], [2, 1] * 167, strict=True)]
+    assert got["outlet"].unique().to_list() == ["x.com"]
+
+    with pytest.raises(TextStoreError, match="1 article"):
+        lost = wanted.with_columns(  # one article's current version is not in the file
+            content_version=pl.when(pl.int_range(pl.len()) == 0).then(3).otherwise("content_version")
+        )
+        list(spark_engine._file_articles(lost, str(path), 100))
+
+
 @pytest.mark.spark
 @needs_spark
 def test_failed_spark_ingest_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -331,3 +356,36 @@ def test_spark_stages_on_a_shared_corpus_equal_the_local_ones(shared_data: Path,
     assert local.sql("SELECT count(*) FROM article_features").fetchall()[0][0] > 6000
     for query in INGESTED + PUBLISHED[:7]:
         assert_frame_equal(table(spark, query), table(local, query), check_exact=True)
+
+
+@pytest.mark.spark
+@needs_spark
+def test_result_rows_are_written_in_bounded_row_groups(tmp_path: Path) -> None:
+    """Spark's Parquet writer first checks its buffer after 100 rows: a task's few dozen result rows of MBs each
+    stayed in one page in the JVM heap until the task ended. With RESULT_WRITE_OPTIONS it flushes them in row
+    groups of at most 16 MB (plus one row), whatever the task's size."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def rows(batches: object) -> object:
+        for _ in range(40):
+            yield pa.RecordBatch.from_pydict({"x": [os.urandom(2**20)]})  # incompressible, 1 MB
+
+    spark = spark_engine.session("local[2]")
+    for name, options in (("default", {}), ("bounded", spark_engine.RESULT_WRITE_OPTIONS)):
+        spark.range(1, numPartitions=1).mapInArrow(rows, "x binary").write.options(**options).parquet(
+            str(tmp_path / name)
+        )
+    sizes = {
+        name: [
+            meta.row_group(i).total_byte_size
+            for part in sorted((tmp_path / name).glob("*.parquet"))
+            for meta in [pq.ParquetFile(part).metadata]
+            for i in range(meta.num_row_groups)
+        ]
+        for name in ("default", "bounded")
+    }
+    assert len(sizes["default"]) == 1 and sizes["default"][0] > 40 * 2**20  # the task's whole output at once
+    assert len(sizes["bounded"]) >= 3 and max(sizes["bounded"]) <= 17 * 2**20
