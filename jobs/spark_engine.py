@@ -1,12 +1,13 @@
-"""`--engine spark`: featurize and corroborate as Apache Spark jobs over Parquet, calling the same pure functions.
+"""`--engine spark`: ingest, featurize, corroborate and aggregate as Apache Spark jobs, calling the same pure functions.
 
-The local engine reads articles from DuckDB and calls `features.pipeline.article_features` and
-`features.corroboration.StoryStream` in this process. This engine exports the metadata a stage needs
-to one Parquet file, lets Spark join it with the immutable text files (jobs/textstore.py) and run those
-same functions on executors (`mapInArrow` for featurize and the text model's document frequencies,
-`groupBy(bucket).applyInArrow` for the clustering), and stages the results as Parquet. Only when the Spark
-job has finished does the driver read the staged results and write them through the local engine's write
-path (same transactions, same tables, same `runs` rows): a failed Spark job raises before anything is written.
+The local engine calls `jobs.ingest.prepared_batches`, `features.pipeline.article_features`,
+`features.corroboration.StoryStream` and `jobs.aggregate.outlet_aggregates` in this process. This engine
+exports what a stage needs to Parquet in a staging folder, lets Spark run those same functions on executors
+(ingest: `mapInArrow`, a task per input file; featurize: a task per text file, reading its own texts;
+corroborate: `mapInArrow` for the text model's document frequencies, `groupBy(bucket).applyInArrow` for the
+clustering; aggregate: `groupBy(outlet).applyInArrow`), and stages the results. Only when the Spark job has
+finished does the driver read the staged results and write them through the local engine's write path (same
+transactions, same tables, same `runs` rows): a failed Spark job raises before anything is written.
 
 Each Python call's result frames travel as Arrow IPC bytes, one binary column per frame and one row per call
 (frames of different schemas from one call, and no Spark type mapping of Polars' types).
