@@ -85,17 +85,6 @@ def normalise_grade(grade: pl.Expr) -> pl.Expr:
     return grade.cast(pl.String).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_]+", "-")
 
 
-_SAID: set[str] = set()
-
-
-def _once(level: int, message: str, *args: object) -> None:
-    """Log a note about a label file once per process (a nightly loads the same file for fit and for score)."""
-    text = message % args
-    if text not in _SAID:
-        _SAID.add(text)
-        log.log(level, "%s", text)
-
-
 def read_label_table(path: str | Path) -> pl.DataFrame:
     """A label file as strings: CSV (`,`), TSV (`.tsv`/`.tab`, tab) or Parquet; `#` lines and a BOM skipped."""
     path = Path(path)
@@ -182,12 +171,7 @@ def load_labels(
     has_path = pl.col("domain").str.replace(r"^[A-Za-z][A-Za-z0-9+.-]*://", "").str.contains(r"^[^/]*/+[^/?#\s]")
     sections = scored.filter(has_path.fill_null(False)).height
     if sections:
-        _once(
-            logging.INFO,
-            "labels %s: %d rows rating a path (a section or account, not an outlet) left out",
-            path,
-            sections,
-        )
+        log.info("labels %s: %d rows rating a path (a section or account, not an outlet) left out", path, sections)
     scored = scored.filter(~has_path.fill_null(False))
     resolved = scored.with_columns(
         pl.col("domain")
@@ -196,7 +180,7 @@ def load_labels(
     )
     unresolved = resolved.filter(pl.col("outlet").is_null()).height
     if unresolved:
-        _once(logging.WARNING, "labels %s: %d rows without a usable domain dropped", path, unresolved)
+        log.warning("labels %s: %d rows without a usable domain dropped", path, unresolved)
     resolved = resolved.filter(pl.col("outlet").is_not_null())
 
     merged = resolved.group_by("outlet").agg(
@@ -207,8 +191,7 @@ def load_labels(
     dupes = merged.filter(pl.col("rows") > 1).sort("outlet")  # sorted: the same warning text every time
     if dupes.height:
         examples = "; ".join(f"{r['outlet']} <- {', '.join(r['domains'])}" for r in dupes.head(5).iter_rows(named=True))
-        _once(
-            logging.WARNING,
+        log.warning(
             "labels %s: %d outlets have several label rows after canonicalisation; their scores are averaged (e.g. %s)",
             path,
             dupes.height,

@@ -66,10 +66,6 @@ def test_duplicates_after_canonicalisation_are_averaged_and_logged(
     assert fox["label_score"] == pytest.approx(0.4)
     assert fox["label_grade"] == "mixed"
     assert "averaged" in caplog.text and "foxnews.com" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="jobs.labels"):
-        assert load_labels(path, resolver=resolver).equals(labels)
-    assert caplog.text == ""  # a nightly loads the file for fit and again for score: said once
 
 
 def test_score_column_and_range(tmp_path: Path, resolver: OutletResolver) -> None:
