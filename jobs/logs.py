@@ -35,14 +35,15 @@ class _JsonFormatter(logging.Formatter):
 
 
 class _OncePerRun(logging.Filter):
-    """Drops a warning (or error) whose logger and text were already logged in this run."""
+    """Drops a line whose logger, level and text were already logged in this run (a nightly loads the label file
+    for fit and again for score: its notes are said once). Debug lines are never dropped."""
 
     def __init__(self) -> None:
         super().__init__()
         self.seen: set[tuple[str, int, str]] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
+        if record.levelno < logging.INFO:
             return True
         key = (record.name, record.levelno, record.getMessage())
         if key in self.seen:

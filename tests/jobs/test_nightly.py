@@ -127,6 +127,8 @@ def test_few_labelled_outlets_warn_once_and_the_warning_is_in_runs(tmp_path: Pat
     assert any("only 6 labelled outlets" in w and f"fewer than {MIN_LABELLED_OUTLETS}" in w for w in warnings)
     # the label file is read by fit and by score: its warnings (and every other) appear once per run
     assert any("labels " in w for w in warnings) and len(warnings) == len(set(warnings)), warnings
+    notes = [line.split(" ", 1)[1] for line in result.stderr.splitlines() if " INFO labels " in line]
+    assert notes and len(notes) == len(set(notes)), notes
     con = duckdb.connect(str(db), read_only=True)
     fit_counts = json.loads(con.execute("SELECT counts FROM runs WHERE job = 'fit'").fetchall()[0][0])
     assert "only 6 labelled outlets" in fit_counts["warnings"][0]
