@@ -189,21 +189,14 @@ def _frames(batch: pa.RecordBatch, column: str) -> list[pl.DataFrame]:
     return [pl.read_ipc(io.BytesIO(data)) for data in batch.column(column).to_pylist()]
 
 
-def _export(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: str, path: Path) -> list[str]:
-    """Write article_meta columns of `ids` to one Parquet file; return the text files holding their texts."""
-    con.register("_spark_ids", ids.select("article_id").to_arrow())
-    try:
-        meta = con.sql(
-            f"SELECT {columns} FROM article_meta m SEMI JOIN _spark_ids i ON i.article_id = m.article_id"  # noqa: S608 - fixed columns
-        ).pl()
-        files = con.execute(
-            "SELECT DISTINCT f.path FROM article_meta m JOIN text_files f ON f.text_file_id = m.text_file_id "
-            "SEMI JOIN _spark_ids i ON i.article_id = m.article_id ORDER BY f.path"
-        ).fetchall()
-    finally:
-        con.unregister("_spark_ids")
-    meta.write_parquet(path)
-    return [p for (p,) in files]
+def _export(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: tuple[str, ...], path: Path) -> list[str]:
+    """Write article_id, content_version and the article_meta `columns` of `ids` to one Parquet file; return the
+    text files holding their texts."""
+    from jobs.textstore import text_files_of
+
+    meta, files = text_files_of(con, ids.get_column("article_id"), columns=columns)
+    meta.drop("text_file_id").write_parquet(path)
+    return sorted(files.values())
 
 
 def _with_texts(spark: Any, meta: Path, text_files: list[str]) -> Any:
@@ -243,7 +236,7 @@ def prepare_files(
     from jobs.readers import ReadError
 
     with _staging(con) as folder:
-        batches_of: dict[str, list[tuple[int, int, str | None, str | None]]] = {}
+        batches_of: dict[str, list[tuple[str, int, str | None, str | None]]] = {}  # path: (stem, n, error, read error)
         if plans:
             spark = session(master)
             prep = folder / "prep"
@@ -274,7 +267,8 @@ def prepare_files(
                 if group["batch"].to_list() != list(range(1, group.height + 1)):
                     raise RuntimeError(f"spark ingest: the batches of {files[index][1]} came back incomplete")
                 batches_of[files[index][1]] = [
-                    (r["batch"], r["n_records"], r["error"], r["read_error"]) for r in group.iter_rows(named=True)
+                    (f"{index}-{r['batch']}", r["n_records"], r["error"], r["read_error"])
+                    for r in group.iter_rows(named=True)
                 ]
             log.info(
                 "spark ingest: %d files read and normalised (%d records), %.1fs",
@@ -282,18 +276,16 @@ def prepare_files(
                 int(rows["n_records"].sum() or 0),
                 time.perf_counter() - started,
             )
-        index_of = {str(p.path): i for i, p in enumerate(plans)}
 
         def staged(plan: FilePlan) -> Iterator[PreparedBatch]:
             key = str(plan.path)
             if key not in batches_of:
                 raise RuntimeError(f"spark ingest: {key} was not read by the Spark job")
-            for number, n_records, error, read_error in batches_of[key]:
+            for stem, n_records, error, read_error in batches_of[key]:
                 if read_error is not None:
                     raise ReadError(read_error)
-                stem = prep / f"{index_of[key]}-{number}"
-                good = pl.read_ipc(f"{stem}.good.arrow")
-                rejects = pl.read_ipc(f"{stem}.rejects.arrow")
+                good = pl.read_ipc(prep / f"{stem}.good.arrow")
+                rejects = pl.read_ipc(prep / f"{stem}.rejects.arrow")
                 yield PreparedBatch(good, rejects, n_records, error)
 
         yield staged
@@ -343,7 +335,7 @@ def featurize_batches(
 
     with _staging(con) as folder:
         meta_path = str(folder / "m.parquet")
-        files = _export_by_file(con, todo, "article_id, content_version, outlet, title, authors, language", meta_path)
+        files = _export_by_file(con, todo, ("outlet", "title", "authors", "language"), meta_path)
         units = list(files.items())  # task k reads text file units[k]
 
         def compute(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -370,29 +362,19 @@ def featurize_batches(
         yield from _rebatch(out, batch_size)
 
 
-def _export_by_file(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: str, path: str) -> dict[int, str]:
-    """Write article_meta `columns` of `ids` with their text_file_id to one Parquet file, sorted by it (a task's
-    filter on its file skips the other row groups); return {text_file_id: path} of the text files holding them."""
-    from jobs.textstore import TextStoreError, _check_exist
+def _export_by_file(
+    con: duckdb.DuckDBPyConnection, ids: pl.DataFrame, columns: tuple[str, ...], path: str
+) -> dict[int, str]:
+    """Write article_id, content_version, text_file_id and the article_meta `columns` of `ids` to one Parquet file,
+    sorted by text file (a task's filter on its file skips the other row groups); return {text_file_id: path} of
+    the text files holding them."""
+    from jobs.textstore import TextStoreError, _check_exist, text_files_of
 
-    con.register("_spark_ids", ids.select("article_id").to_arrow())
-    try:
-        meta = con.sql(
-            f"SELECT text_file_id, {columns} FROM article_meta m SEMI JOIN _spark_ids i ON i.article_id = m.article_id "  # noqa: S608 - fixed columns
-            "ORDER BY text_file_id, article_id"
-        ).pl()
-    finally:
-        con.unregister("_spark_ids")
+    meta, files = text_files_of(con, ids.get_column("article_id"), columns=columns)
     if meta["text_file_id"].null_count():
         raise TextStoreError(f"{meta['text_file_id'].null_count()} article(s) have no text file registered")
-    files = dict(
-        con.execute(
-            "SELECT text_file_id, path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
-            {"ids": meta["text_file_id"].unique().to_list()},
-        ).fetchall()
-    )
     _check_exist(list(files.values()))
-    meta.write_parquet(path, row_group_size=ARROW_BATCH_ROWS * 10)
+    meta.sort("text_file_id", "article_id").write_parquet(path, row_group_size=ARROW_BATCH_ROWS * 10)
     return files
 
 
@@ -573,7 +555,7 @@ def stream_all(
     from pyspark.sql import functions as F
 
     with _staging(con) as folder:
-        files = _export(con, base, "article_id, content_version, title", folder / "m.parquet")
+        files = _export(con, base, ("title",), folder / "m.parquet")
         keys = base.select(
             "article_id",
             "outlet",

@@ -187,15 +187,11 @@ def _with_texts(meta: pl.DataFrame, paths: list[str], columns: tuple[str, ...], 
     return found
 
 
-def read_texts(
-    con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
-) -> pl.DataFrame:
-    """article_id, the article_meta `columns` and `text` (its first `cut` characters if given) of the current
-    version of each article in `ids`, ordered by article_id.
-
-    Reads only the text files that hold those articles (article_meta.text_file_id), so the cost follows the
-    articles asked for, not the corpus: the `articles` view scans every file, whatever the join.
-    """
+def text_files_of(
+    con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ()
+) -> tuple[pl.DataFrame, dict[int, str]]:
+    """article_id, content_version, text_file_id and the article_meta `columns` of the articles in `ids`, and
+    {text_file_id: path} of the text files that hold their texts, in text_file_id order."""
     selected = _selected(columns)
     con.register("_read_ids", ids.rename("article_id").to_frame().to_arrow())
     try:
@@ -205,12 +201,26 @@ def read_texts(
         ).pl()
     finally:
         con.unregister("_read_ids")
-    paths = [
-        p for (p,) in con.execute(
-            "SELECT path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
+    files = dict(
+        con.execute(
+            "SELECT text_file_id, path FROM text_files WHERE list_contains($ids, text_file_id) ORDER BY text_file_id",
             {"ids": meta.get_column("text_file_id").unique().drop_nulls().sort().to_list()},
         ).fetchall()
-    ]  # fmt: skip
+    )
+    return meta, files
+
+
+def read_texts(
+    con: duckdb.DuckDBPyConnection, ids: pl.Series, *, columns: tuple[str, ...] = ("title",), cut: int | None = None
+) -> pl.DataFrame:
+    """article_id, the article_meta `columns` and `text` (its first `cut` characters if given) of the current
+    version of each article in `ids`, ordered by article_id.
+
+    Reads only the text files that hold those articles (article_meta.text_file_id), so the cost follows the
+    articles asked for, not the corpus: the `articles` view scans every file, whatever the join.
+    """
+    meta, files = text_files_of(con, ids, columns=columns)
+    paths = list(files.values())
     return _with_texts(meta.drop("text_file_id"), paths, columns, cut).sort("article_id")
 
 
