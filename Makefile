@@ -15,7 +15,7 @@ AS_OF ?= 2020-12-31
 WINDOW_DAYS ?= 3650
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-spark run test check lint types bench evaluate clean constraints
+.PHONY: help setup setup-spark run test check lint types imports bench evaluate clean constraints
 
 help: ## show this help
 	@echo "presstrust make targets:"
@@ -48,13 +48,16 @@ lint: setup ## ruff lint and format check
 types: setup ## mypy on jobs, features and scorer
 	$(BIN)/mypy
 
-check: lint types test ## lint + types + tests
+imports: setup ## the import contracts of docs/architecture.md (import-linter; also run by the tests)
+	$(BIN)/lint-imports
+
+check: lint types imports test ## lint + types + import contracts + tests
 
 bench: setup-spark ## benchmarks on ../shared (throughput, peak memory); results go to BENCHMARKS.md by hand
 	$(PY) -m bench.run --shared $(SHARED) --engine $(BENCH_ENGINES)
 
 evaluate: setup ## the scorer's honest evaluation on every shared corpus; regenerates docs/evaluation.md (~14 min)
-	$(PY) -m jobs.evaluate --shared $(SHARED) --quick --doc docs/evaluation.md
+	$(PY) -m evaluation --shared $(SHARED) --quick --doc docs/evaluation.md
 
 constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	rm -rf /tmp/presstrust-pin && $(PYTHON) -m venv /tmp/presstrust-pin

@@ -38,7 +38,7 @@ def _contract(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def corpora(shared: Path) -> dict[str, pl.DataFrame]:
-    from jobs.paths import SAMPLE_DIR
+    from jobs.infra.paths import SAMPLE_DIR
 
     sample = pl.concat([_contract(pl.read_parquet(p)) for p in sorted(SAMPLE_DIR.glob("*.parquet"))])
     out = {"sample": sample}

@@ -18,89 +18,16 @@ same files (read, lower-case, count a 200-cue alternation and the words) measure
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import re
-import shutil
-import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import duckdb
 
 from bench.make_scaled_corpus import make
+from bench.measure import fresh_db, last_counts, machine, timed
 
 OUT = Path(__file__).parent / "out"
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB, Python {platform.python_version()}"
-
-
-_MEASURE = (
-    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-)
-
-
-def _tree_rss_mb(pid: int) -> float:
-    """Summed RSS of a process and all its descendants (Spark: the driver, its JVM and the Python workers)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return total / 1024
-
-
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Run a command under its own parent process; return (seconds, peak MB): the peak of the summed RSS of its
-    process tree, sampled every 0.2 s (a JVM and worker processes count), or the largest process's peak RSS if
-    that is higher."""
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", _MEASURE, *cmd], stdout=subprocess.PIPE, text=True)
-    tree = 0.0
-    while child.poll() is None:
-        tree = max(tree, _tree_rss_mb(child.pid))
-        time.sleep(0.2)
-    out, _ = child.communicate()
-    if child.returncode:
-        raise subprocess.CalledProcessError(child.returncode, cmd)
-    return time.perf_counter() - start, max(tree, int(out.strip()) / 1024)
-
-
-def _counts(db: Path, job: str) -> dict[str, Any]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        row = con.execute("SELECT counts FROM runs WHERE job = ? ORDER BY run_id DESC LIMIT 1", [job]).fetchall()
-    finally:
-        con.close()
-    return dict(json.loads(row[0][0]))
-
-
-def _fresh(db: Path) -> None:
-    for suffix in ("", ".wal"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(db.with_name(f"{db.stem}.texts"), ignore_errors=True)
 
 
 def bench_pipeline(
@@ -124,13 +51,13 @@ def bench_pipeline(
     scratch = db.with_name(f"{db.stem}_scratch.duckdb")
     runs = [("ingest", e, scratch) for e in engines[1:]] + [("ingest", engines[0], db)]
     runs += [(stage, engine, db) for engine in engines for stage in stages]
-    _fresh(db)
+    fresh_db(db)
     for stage, engine, target in runs:
         if stage == "ingest":
-            _fresh(target)
+            fresh_db(target)
         command = [sys.executable, "-m", "jobs", *commands[stage], "--engine", engine, "--db", str(target), "-q"]
         seconds, peak = timed(command)
-        records = int(_counts(target, stage)[n[stage]])
+        records = int(last_counts(target, stage)[n[stage]])
         results.append(
             {
                 "benchmark": f"{stage} {name} --engine {engine}",
@@ -143,7 +70,7 @@ def bench_pipeline(
         )
         print(results[-1], flush=True)
         if target == scratch:
-            _fresh(scratch)
+            fresh_db(scratch)
     return results
 
 
@@ -190,7 +117,7 @@ def bench_nightly(shared: Path, n: int, increment: int) -> list[dict[str, object
             [sys.executable, "-m", "jobs", "nightly", "--db", str(db), "--corpus", str(folder), "--as-of",
              as_of.isoformat(), "--window-days", "366", "--quiet"]
         )  # fmt: skip
-        stages = _counts(db, "nightly")
+        stages = last_counts(db, "nightly")
         results.append(
             {
                 "benchmark": f"nightly {label}, {n:,} articles",

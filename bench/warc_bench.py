@@ -40,7 +40,7 @@ def bench_warc(
     ships them), then time one ingest of it into a fresh database per engine."""
     from itertools import islice
 
-    from bench.run import _counts
+    from bench.measure import last_counts
     from bench.warc_corpus import load_rows, write_warc
     from bench.warc_corpus import pages as make_pages
 
@@ -63,7 +63,7 @@ def bench_warc(
         command = [sys.executable, "-m", "jobs", "ingest", str(folder), "--db", str(db), "--engine", engine, "-q"]
         seconds, cpu, peak = timed_cpu(command)
         load_after = os.getloadavg()[0]
-        counts = _counts(db, "ingest")
+        counts = last_counts(db, "ingest")
         result: dict[str, object] = {
             "benchmark": f"ingest WARC --engine {engine}, {pages:,} pages in {files} file(s) ({size:.0f} MB gzip)",
             "records": counts["records_read"],

@@ -2,9 +2,9 @@
 
 Readers: fastwarc vs warcio, records/s reading every response record's HTTP status, Content-Type and body.
 Extractors: trafilatura (text + its own title/date/author extraction) vs resiliparse (main-content text, with the
-title, date and authors taken from the page's metadata by jobs.warc's rules), scored against the truth of the
+title, date and authors taken from the page's metadata by jobs.readers.warc's rules), scored against the truth of the
 generated pages (bench/warc_corpus.py): bag-of-words precision/recall/F1 of the text, exact title, date and
-author set, and how many index/short pages each lets through as articles by jobs.warc's article rule.
+author set, and how many index/short pages each lets through as articles by jobs.readers.warc's article rule.
 
 Example: python -m bench.warc_compare --shared ../shared --pages 2000
 """
@@ -64,7 +64,7 @@ def extract_trafilatura(body: bytes, url: str) -> dict[str, Any] | None:
 
 
 def extract_resiliparse(body: bytes, url: str) -> dict[str, Any] | None:
-    from jobs.warc import extract_page
+    from jobs.readers.warc import extract_page
 
     page = extract_page(body.decode("utf-8"), url)
     return {"title": page.title, "text": page.text, "date": page.published_at, "authors": page.authors}
@@ -84,17 +84,17 @@ def _as_dates(values: list[str | None]) -> list[str | None]:
     """Dates as the ingest normaliser parses them (YYYY-MM-DD), so every extractor's format counts."""
     import polars as pl
 
-    from jobs.normalize import parse_published_at
+    from jobs.readers.normalize import parse_published_at
 
     parsed = pl.DataFrame({"d": values}, schema={"d": pl.String}).select(parse_published_at(pl.col("d")).dt.date())
     return [d.isoformat() if d else None for d in parsed.to_series()]
 
 
 def score(truth: list[Page], name: str) -> dict[str, Any]:
-    """Extract every page (timed), then score it; the article rule is jobs.warc's, on this extractor's text."""
+    """Extract every page (timed), then score it; the article rule is jobs.readers.warc's, on this extractor's text."""
     from dataclasses import replace
 
-    from jobs.warc import extract_page, not_an_article
+    from jobs.readers.warc import extract_page, not_an_article
 
     structure = [extract_page(p.body.decode("utf-8"), p.url) for p in truth]  # link share, declared type
     extract = EXTRACTORS[name]

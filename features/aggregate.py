@@ -63,7 +63,7 @@ FEATURES_PER_PASS = 8
 
 # Per outlet and feature, everything the statistics need from its articles: the count, the exact integer
 # sums of the values and of their squares (values quantised to VALUE_RESOLUTION) and the median. An outlet's
-# moments depend on its own articles only, so they can be computed per outlet anywhere (jobs/spark_engine.py).
+# moments depend on its own articles only, so they can be computed per outlet anywhere (jobs/engines/spark/).
 OUTLET_MOMENTS_SCHEMA: dict[str, pl.DataType] = {
     "outlet": pl.String(),
     "feature": pl.String(),

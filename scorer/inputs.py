@@ -4,8 +4,8 @@ The feature pipeline (`features.pipeline.article_features`) emits densities (per
 flags and raw counts. `with_derived_features` turns that frame into the scorer's per-article inputs:
 
 - Boolean flags become 0/1 floats named `{flag}_share` (their outlet mean is the share of articles with the
-  flag), the naming `jobs.aggregate.article_level` uses for the outlet_features table;
-- `any_unnamed_source_share`: 1 if the article has any unnamed attribution (as in jobs.aggregate);
+  flag), the naming `jobs.stages.aggregate.article_level` uses for the outlet_features table;
+- `any_unnamed_source_share`: 1 if the article has any unnamed attribution (as in jobs.stages.aggregate);
 - ratios of counts: `attributions_per_1k_words`, `named_attributions_per_1k_words`, `words_per_sentence`,
   and length as `log_words`. Raw counts grow with length, so `model_feature_columns` leaves out every
   `*_n` column except the per-title counts `title_*_n`.
@@ -106,3 +106,18 @@ def model_feature_columns(article_features: pl.DataFrame) -> list[str]:
     return [
         c for c in numeric_feature_columns(article_features) if not (c.endswith("_n") and not c.startswith("title_"))
     ]
+
+
+DEFAULT_MIN_ARTICLES = 20
+"""English articles a labelled outlet needs in the window to be trained on (and an outlet to get a grade)."""
+
+
+def training_frame(
+    matrix: pl.DataFrame, labels: pl.DataFrame, *, min_articles: int = DEFAULT_MIN_ARTICLES
+) -> pl.DataFrame:
+    """Rows of labelled outlets with >= min_articles articles (`n_articles`), with `label_score` (sorted by outlet)."""
+    return (
+        matrix.join(labels.select("outlet", "label_score"), on="outlet", how="inner")
+        .filter((pl.col("n_articles") >= min_articles) & pl.col("label_score").is_not_null())
+        .sort("outlet")
+    )

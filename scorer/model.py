@@ -2,8 +2,8 @@
 
 Rows are outlets, columns are outlet-level features (see `scorer.matrix`), the target is a label score in
 [0, 1] (higher = more reliable). The model also learns, from cross-validated residuals on its training
-outlets, the split-conformal quantile of its error (`conformal_quantile_`), which `scorer.score` combines
-with the bootstrap spread of an outlet's own articles into an interval.
+outlets, the split-conformal quantile of its error (`conformal_quantile_`, stored with the model). In the
+published scorer it is the cue layer of the two-layer model (scorer.two_layer).
 
 Estimators (`estimator=`): "ridge" (RidgeCV over `alphas`, the default, chosen by measurement: see
 docs/evaluation.md), "elasticnet" (ElasticNetCV), "hgb" (HistGradientBoostingRegressor, shallow; no exact
@@ -29,20 +29,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from scorer.combine import conformal_quantile
+
 ESTIMATORS = ("signed_ridge", "ridge", "elasticnet", "hgb")
 TRANSFORMS = ("quantile", "standard")
 LINEAR = ("signed_ridge", "ridge", "elasticnet")
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-1, 4, 26))
-
-
-def conformal_quantile(residuals: np.ndarray, coverage: float) -> float:
-    """Split-conformal quantile of |residuals|: the ceil((n + 1) * coverage)-th smallest (inf if n too small)."""
-    r = np.sort(np.abs(np.asarray(residuals, dtype=float)))
-    n = len(r)
-    if n == 0:
-        return math.inf
-    rank = math.ceil((n + 1) * coverage)
-    return float(r[rank - 1]) if rank <= n else math.inf
 
 
 def as_array(X: Any, feature_names: Sequence[str] | None = None) -> np.ndarray:

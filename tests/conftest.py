@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs import paths
+from jobs.infra import paths
 
 SHARED = paths.PROJECT_ROOT.parent / "shared"
 

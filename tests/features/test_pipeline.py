@@ -158,7 +158,7 @@ def test_staged_collect_equals_one_lazy_query(seed_text, lexicons):
 
 def test_engines_give_identical_outputs(lexicons):
     # "auto" collects with the in-memory engine (less CPU): the streaming engine must give the same frames
-    from jobs.paths import SAMPLE_DIR
+    from jobs.infra.paths import SAMPLE_DIR
 
     sample = pl.read_parquet(SAMPLE_DIR / "allsides_sample.parquet")
     arts = sample_articles(sample.head(300)).lazy()

@@ -7,9 +7,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobs.db import connect
-from jobs.ingest import IngestOptions, IngestSummary, ingest
-from jobs.outlets import OutletResolver
+from jobs.engines import get_engine
+from jobs.engines.base import Engine
+from jobs.readers.outlets import OutletResolver
+from jobs.stages.ingest import IngestOptions, IngestSummary, ingest
+from jobs.store.connection import connect
+
+LOCAL: Engine = get_engine("local")
+"""The local engine, for tests that call stages directly."""
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +32,7 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture
 def load(con: duckdb.DuckDBPyConnection, resolver: OutletResolver):
     def run(*inputs: Path | str, **options: object) -> IngestSummary:
-        return ingest(con, [str(i) for i in inputs], options=IngestOptions(**options), resolver=resolver)  # type: ignore[arg-type]
+        return ingest(con, [str(i) for i in inputs], options=IngestOptions(**options), resolver=resolver, engine=LOCAL)  # type: ignore[arg-type]
 
     return run
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.exits import EXIT_FAILED, EXIT_LOCKED
+from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED
 
 from .conftest import article, labelled_corpus, write_jsonl
 from .test_faults import ARGS, LATEST, nightly
@@ -195,7 +195,7 @@ def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
 
 
 def test_transaction_keeps_the_root_cause_when_rollback_fails() -> None:
-    from jobs.db import transaction
+    from jobs.store.transactions import transaction
 
     class Broken:
         def begin(self) -> None:

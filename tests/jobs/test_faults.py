@@ -61,7 +61,7 @@ def published(tmp_path: Path) -> tuple[Path, Path, list[tuple[object, ...]]]:
     return db, corpus, before
 
 
-@pytest.mark.parametrize("point", ["featurize.before_commit", "publish.before_commit"])
+@pytest.mark.parametrize("point", ["featurize.before_commit", "score.before_commit"])
 def test_kill_leaves_published_scores_intact_and_rerun_publishes(
     published: tuple[Path, Path, list[tuple[object, ...]]], point: str
 ) -> None:

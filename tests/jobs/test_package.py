@@ -8,9 +8,10 @@ import shutil
 import site
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
-from jobs import paths
+from jobs.infra import paths
 
 ROOT = paths.PROJECT_ROOT
 SKIP = shutil.ignore_patterns(
@@ -34,6 +35,10 @@ def test_wheel_installs_and_runs_the_nightly_outside_the_checkout(tmp_path: Path
          str(tmp_path / "dist"), str(source)], cwd=tmp_path, env=env)  # fmt: skip
     wheel = next((tmp_path / "dist").glob("presstrust-*.whl"))
     shutil.rmtree(source)
+    names = zipfile.ZipFile(wheel).namelist()
+    # the product only: no research (evaluation/), benchmark or test code, and no script among the package data
+    assert {n.split("/")[0] for n in names if not n.startswith("presstrust-")} == {"jobs", "features", "scorer"}
+    assert not [n for n in names if "/data/" in n and n.endswith(".py")]
     # a fresh venv with only the wheel; its dependencies come from this venv's site-packages through a .pth
     # file (a path line, so this venv's editable presstrust is NOT picked up: nested .pth files are not read)
     venv = tmp_path / "venv"
@@ -45,7 +50,7 @@ def test_wheel_installs_and_runs_the_nightly_outside_the_checkout(tmp_path: Path
                       cwd=tmp_path, env=env).stdout.strip())  # fmt: skip
     (target / "presstrust_deps.pth").write_text(site.getsitepackages()[0] + "\n", encoding="utf-8")
 
-    where = run([str(python), "-c", "import jobs, features, scorer; from jobs import paths; "
+    where = run([str(python), "-c", "import jobs, features, scorer; from jobs.infra import paths; "
                  "print(jobs.__file__); print(paths.DEFAULT_DB); print(paths.LABELS_FILE)"],
                 cwd=tmp_path, env=env).stdout.split()  # fmt: skip
     assert all(Path(w).is_relative_to(tmp_path) for w in where), where  # the wheel's code, not the checkout's

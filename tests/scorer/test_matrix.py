@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from scorer.inputs import model_feature_columns, with_derived_features
-from scorer.matrix import bootstrap_matrices, outlet_matrix, resample_indices, subsample_articles
-from tests.scorer.conftest import FEATURES
+from scorer.matrix import outlet_matrix, subsample_articles
 
 
 def small() -> pl.DataFrame:
@@ -48,38 +44,6 @@ def test_shrunk_mean_pulls_small_outlets_to_the_population_mean() -> None:
     shrunk = outlet_matrix(small(), features=["x"], value="shrunk_mean")["x"].to_numpy()
     centre = mean.mean()
     assert np.all(np.abs(shrunk - centre) <= np.abs(mean - centre) + 1e-12)
-
-
-def test_resample_indices_stay_within_outlet_and_are_seeded() -> None:
-    outlets = ["a", "a", "a", "b", "b", "c"]
-    idx = resample_indices(outlets, n_boot=50, seed=3)
-    arr = np.array(outlets)
-    assert (arr[idx] == arr[None, :]).all()
-    assert np.array_equal(idx, resample_indices(outlets, n_boot=50, seed=3))
-    assert not np.array_equal(idx, resample_indices(outlets, n_boot=50, seed=4))
-    only = resample_indices(outlets, n_boot=5, seed=3, only=["b"])
-    assert (only[:, :3] == np.arange(3)).all() and (only[:, 5] == 5).all()
-    with pytest.raises(ValueError, match="contiguous"):
-        resample_indices(["a", "b", "a"], n_boot=1, seed=0)
-
-
-def test_bootstrap_is_deterministic_and_independent_of_other_outlets(articles_and_labels) -> None:
-    articles, _ = articles_and_labels
-    to_matrix = functools.partial(outlet_matrix, features=FEATURES, value="mean")
-    one = bootstrap_matrices(articles, to_matrix=to_matrix, n_boot=5, seed=1)
-    again = bootstrap_matrices(
-        articles.sample(fraction=1.0, shuffle=True, seed=9), to_matrix=to_matrix, n_boot=5, seed=1
-    )
-    # input row order does not matter (up to float rounding: Polars' parallel group_by sums vary in the last bit)
-    assert_frame_equal(one, again, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
-    assert one.height == 5 * articles["outlet"].n_unique()
-    fewer = articles.filter(pl.col("outlet") != "outlet00.com")
-    two = bootstrap_matrices(fewer, to_matrix=to_matrix, n_boot=5, seed=1)
-    key = pl.col("outlet") == "outlet01.com"
-    # an outlet's resamples do not depend on the others
-    assert_frame_equal(one.filter(key), two.filter(key), check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
-    per_rep = one.filter(key)["hedges_per_1k_words"].to_numpy()
-    assert np.unique(per_rep).size > 1
 
 
 def test_subsample_keeps_at_most_k_per_chosen_outlet(articles_and_labels) -> None:

@@ -6,23 +6,28 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from scorer.matrix import bootstrap_matrices, outlet_matrix
-from scorer.model import ReliabilityModel, conformal_quantile
+from scorer.combine import conformal_quantile
+from scorer.inputs import training_frame
+from scorer.matrix import outlet_matrix
+from scorer.model import ReliabilityModel
 from scorer.persist import model_from_dict, model_to_dict
-from scorer.score import (
-    SCORE_SCHEMA,
-    STATUS_INSUFFICIENT,
-    STATUS_OK,
-    baseline_score,
-    fit_scorer,
-    score_outlets,
-    training_frame,
-)
 from tests.scorer.conftest import FEATURES, make_articles
+
+
+def fit_scorer(
+    matrix: pl.DataFrame, labels: pl.DataFrame, *, model: ReliabilityModel, min_articles: int = 20
+) -> ReliabilityModel:
+    """`model` fitted on the labelled outlets with >= min_articles articles (as the fit stage trains its cue layer)."""
+    train = training_frame(matrix, labels, min_articles=min_articles)
+    return model.fit(train.select(FEATURES), train["label_score"].to_numpy())
+
+
+def contributions(model: ReliabilityModel, matrix: pl.DataFrame) -> np.ndarray:
+    """Each outlet's feature contributions in score points (0-100), as the published factors are."""
+    return 100.0 * model.contributions(matrix)
 
 
 @functools.cache
@@ -83,75 +88,21 @@ def test_determinism_with_seeds() -> None:
     b = fit_scorer(matrix, labels, model=ReliabilityModel("elasticnet", random_state=3))
     assert np.array_equal(a.predict(matrix), b.predict(matrix))
     assert a.conformal_quantile_ == b.conformal_quantile_
-    to_matrix = functools.partial(outlet_matrix, features=FEATURES, value="mean")
-    boot1 = bootstrap_matrices(articles, to_matrix=to_matrix, n_boot=20, seed=5)
-    boot2 = bootstrap_matrices(articles, to_matrix=to_matrix, n_boot=20, seed=5)
-    assert_frame_equal(
-        score_outlets(a, matrix, bootstrap=boot1),
-        score_outlets(b, matrix, bootstrap=boot2),
-        check_exact=False,
-        rel_tol=1e-9,
-        abs_tol=1e-9,
-    )
+    assert np.array_equal(a.contributions(matrix), b.contributions(matrix))
     c = fit_scorer(matrix, labels, model=ReliabilityModel("elasticnet", random_state=4))
     assert c.cv_residuals_.tolist() != a.cv_residuals_.tolist()  # the seed drives the residual CV
 
 
-def test_factors_sum_to_score_minus_baseline() -> None:
+def test_contributions_sum_to_the_prediction_minus_the_baseline() -> None:
+    """The published factors (scorer.two_layer.factor_table) are these contributions: each outlet's sum to its
+    prediction minus the baseline, the prediction at the training means (the label mean, features standardised)."""
     model, matrix, _, _ = fitted()
-    scores = score_outlets(model, matrix, n_factors=None)
-    base = baseline_score(model)
+    points = contributions(model, matrix)
     raw = 100 * model.predict(matrix)
-    for row, unclipped in zip(scores.iter_rows(named=True), raw, strict=True):
-        total = sum(f["contribution"] for f in row["factors"])
-        assert total == pytest.approx(unclipped - base, abs=1e-9)
-        if 0 < unclipped < 100:
-            assert total == pytest.approx(row["score"] - base, abs=1e-9)
-        assert len(row["factors"]) == len(FEATURES)
-    assert base == pytest.approx(100 * model.y_mean_, abs=1e-9)  # standardised features: intercept = label mean
-
-
-def test_top_factors_are_the_largest() -> None:
-    model, matrix, _, _ = fitted()
-    top = score_outlets(model, matrix, n_factors=2)
-    full = score_outlets(model, matrix, n_factors=None)
-    for a, b in zip(top["factors"].to_list(), full["factors"].to_list(), strict=True):
-        assert a == b[:2]
-        sizes = [abs(f["contribution"]) for f in b]
-        assert sizes == sorted(sizes, reverse=True)
-
-
-def test_score_columns_status_and_intervals() -> None:
-    model, matrix, articles, _ = fitted()
-    to_matrix = functools.partial(outlet_matrix, features=FEATURES, value="shrunk_mean")
-    boot = bootstrap_matrices(articles, to_matrix=to_matrix, n_boot=30, seed=0)
-    scores = score_outlets(model, matrix, bootstrap=boot, min_articles=20)
-    assert dict(scores.schema) == SCORE_SCHEMA
-    assert scores.height == matrix.height
-    small = scores.filter(pl.col("n_articles") < 20)
-    assert small.height > 0 and (small["status"] == STATUS_INSUFFICIENT).all()
-    assert small["score"].is_not_null().all()  # still scored, only flagged
-    assert (scores.filter(pl.col("n_articles") >= 20)["status"] == STATUS_OK).all()
-    assert ((scores["score_low"] <= scores["score"]) & (scores["score"] <= scores["score_high"])).all()
-    assert ((scores["score_low"] >= 0) & (scores["score_high"] <= 100)).all()
-    assert set(scores["grade"]) <= {"high", "mixed", "low"}
-    # the bootstrap only widens: without it the interval is the model error alone
-    bare = score_outlets(model, matrix, min_articles=20)
-    assert ((bare["score_high"] - bare["score_low"]) <= (scores["score_high"] - scores["score_low"]) + 1e-9).all()
-
-
-def test_fewer_articles_give_wider_intervals() -> None:
-    model, _, articles, _ = fitted()
-    to_matrix = functools.partial(outlet_matrix, features=FEATURES, value="mean")
-    many = articles.filter(pl.col("outlet") == "outlet05.com")
-    few = many.head(5)
-    boot_many = bootstrap_matrices(many, to_matrix=to_matrix, n_boot=200, seed=0)
-    boot_few = bootstrap_matrices(few, to_matrix=to_matrix, n_boot=200, seed=0)
-    width = []
-    for frame, boot in ((many, boot_many), (few, boot_few)):
-        s = score_outlets(model, to_matrix(frame), bootstrap=boot)
-        width.append((s["score_high"] - s["score_low"])[0])
-    assert many.height > 5 and width[1] > width[0]
+    base = 100 * model.intercept_
+    assert points.shape == (matrix.height, len(FEATURES))
+    np.testing.assert_allclose(points.sum(axis=1), raw - base, atol=1e-9)
+    assert base == pytest.approx(100 * model.y_mean_, abs=1e-9)
 
 
 @pytest.mark.parametrize("estimator", ["signed_ridge", "ridge", "elasticnet"])
@@ -165,15 +116,14 @@ def test_persistence_round_trip_is_exact(estimator: str, transform: str) -> None
         pl.when(pl.int_range(pl.len()) % 4 == 0).then(None).otherwise(pl.col("noise")).alias("noise")
     )
     assert np.array_equal(model.predict(probe), again.predict(probe))
-    assert score_outlets(model, matrix).equals(score_outlets(again, matrix))
+    assert np.array_equal(model.contributions(matrix), again.contributions(matrix))
     assert model_to_dict(again) == data
     assert data["features"] == FEATURES and len(data["coef"]) == len(FEATURES)
 
 
 def test_non_linear_model_has_no_factors_and_is_not_persisted() -> None:
     model, matrix, _, _ = fitted("hgb", "standard")
-    scores = score_outlets(model, matrix)
-    assert scores["factors"].null_count() == scores.height
+    assert not model.is_linear
     with pytest.raises(ValueError):
         model_to_dict(model)
     with pytest.raises(ValueError):
@@ -206,8 +156,7 @@ def test_signed_ridge_keeps_the_documented_directions() -> None:
     assert wrong.coef_[j] == 0.0
     assert right.coef_[j] < 0 and free.coef_[j] < 0
     assert list(right.signs_) == [-1, 0, 0]
-    for row in score_outlets(wrong, matrix, n_factors=None)["factors"].to_list():
-        assert next(f for f in row if f["feature"] == "hedges_per_1k_words")["contribution"] == 0.0
+    assert (contributions(wrong, matrix)[:, j] == 0.0).all()
     with pytest.raises(ValueError, match="directions"):
         fit_scorer(matrix, labels, model=ReliabilityModel(directions={"noise": 2}))
 

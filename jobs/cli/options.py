@@ -1,0 +1,229 @@
+"""The options several commands share, declared once (like sqlite-utils' decorators), and how a command opens its
+database. Every option has an environment variable; `logging_options` goes on every command."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import duckdb
+from click.core import ParameterSource
+
+from jobs.engines import engine_unavailable, get_engine
+from jobs.infra import paths
+from jobs.infra.clock import now_utc
+from jobs.infra.logs import report_summary, setup_logging
+from jobs.store.connection import connect
+from jobs.store.snapshot import open_snapshot, snapshot_path
+
+F = Callable[..., Any]
+
+MAX_WINDOW_DAYS = 36_500  # a century: longer windows overflow dates and mean nothing
+DB_KEY = "presstrust.db"  # ctx.meta: the database a command opened, named in a database fault's message
+
+
+def db_option(f: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=paths.DEFAULT_DB,
+        show_default=True,
+        envvar="PRESSTRUST_DB",
+        help="DuckDB database file (env PRESSTRUST_DB).",
+    )(f)
+
+
+def reader_options(f: F) -> F:
+    """--snapshot (the default: the published snapshot beside --db) or --db given on the command line."""
+    f = click.option(
+        "--snapshot",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar="PRESSTRUST_SNAPSHOT",
+        help="Published snapshot to read (env PRESSTRUST_SNAPSHOT); default: <db name>.snapshot.duckdb beside --db. "
+        "Giving --db on the command line reads that working database instead (fails while a nightly writes it).",
+    )(f)
+    return db_option(f)
+
+
+def open_db(db_path: Path, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+    """Open the command's database (DatabaseError: one line and its exit code, from the command group)."""
+    click.get_current_context().meta[DB_KEY] = db_path
+    return connect(db_path, **kwargs)
+
+
+def open_reader(db_path: Path, snapshot: Path | None) -> duckdb.DuckDBPyConnection:
+    """Readers query the published snapshot, never blocking the nightly, unless --db was given explicitly."""
+    ctx = click.get_current_context()
+    if snapshot is None and ctx.get_parameter_source("db_path") == ParameterSource.COMMANDLINE:
+        return open_db(db_path, read_only=True)
+    path = snapshot or snapshot_path(db_path)
+    ctx.meta[DB_KEY] = path
+    return open_snapshot(path)
+
+
+def logging_options(f: F) -> F:
+    """--quiet, --verbose and --log-format on a command (the same on every command); logging is set up
+    before the command's body runs (jobs/infra/logs.py has the contract)."""
+
+    @functools.wraps(f)
+    def run(*args: Any, quiet: bool, verbose: bool, log_format: str, **kwargs: Any) -> Any:
+        setup_logging(quiet=quiet, verbose=verbose, fmt=log_format)
+        return f(*args, **kwargs)
+
+    run = click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        envvar="PRESSTRUST_LOG_FORMAT",
+        help="json: every stderr line is one JSON object, and a successful run ends with one summary object "
+        "even under --quiet (env PRESSTRUST_LOG_FORMAT).",
+    )(run)
+    run = click.option(
+        "--verbose", "-v", is_flag=True, envvar="PRESSTRUST_VERBOSE", help="Debug logging (env PRESSTRUST_VERBOSE)."
+    )(run)
+    return click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        envvar="PRESSTRUST_QUIET",
+        help="Errors only on stderr; no progress, no text summary line (for cron; env PRESSTRUST_QUIET).",
+    )(run)
+
+
+def summary(result: Any) -> None:
+    """A job's summary line (jobs/infra/logs.py: text on stdout, or one JSON object with its counts)."""
+    report_summary(result.line(), run_id=getattr(result, "run_id", None), counts=getattr(result, "counts", None))
+
+
+def _check_engine(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    reason = engine_unavailable(value)
+    if reason:
+        raise click.BadParameter(f"Spark cannot run here: {reason}; see docs/scale-out.md")
+    return value
+
+
+def engine_options(f: F) -> F:
+    """--engine and --spark-master, for the stages that can run on Spark (docs/scale-out.md); the command gets
+    `engine`, the Engine object (jobs.engines.get_engine), chosen here once."""
+
+    @functools.wraps(f)
+    def run(*args: Any, engine: str, spark_master: str | None, **kwargs: Any) -> Any:
+        return f(*args, engine=get_engine(engine, master=spark_master), **kwargs)
+
+    run = click.option(
+        "--spark-master",
+        envvar="PRESSTRUST_SPARK_MASTER",
+        help="Spark master URL for --engine spark (local[2], spark://host:7077, yarn, k8s://..., sc://host:15002 "
+        "for Spark Connect); default local[2], or the one spark-submit gives.",
+    )(run)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "spark"]),
+        default="local",
+        show_default=True,
+        envvar="PRESSTRUST_ENGINE",
+        callback=_check_engine,
+        help="spark: the stage runs as Apache Spark jobs over Parquet (ingest: reading and normalising the input "
+        "files; featurize; corroborate; aggregate: the per-outlet statistics); needs presstrust[spark] and Java; "
+        "results land in the same tables.",
+    )(run)
+
+
+def _as_of_date(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """--as-of as a date; today (UTC) when not given."""
+
+    return value.date() if value is not None else now_utc().date()
+
+
+def window_options(f: F) -> F:
+    """--as-of, --window-days and --undated: the window of articles a stage aggregates, fits on or scores."""
+    f = click.option(
+        "--undated",
+        type=click.Choice(["include", "exclude"]),
+        default="include",
+        show_default=True,
+        envvar="PRESSTRUST_UNDATED",
+        help="Whether undated articles count in every window.",
+    )(f)
+    f = click.option(
+        "--window-days",
+        type=click.IntRange(min=1, max=MAX_WINDOW_DAYS),
+        default=365,
+        show_default=True,
+        envvar="PRESSTRUST_WINDOW_DAYS",
+        help="Window length: the N days up to and including --as-of.",
+    )(f)
+    return click.option(
+        "--as-of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        envvar="PRESSTRUST_AS_OF",
+        callback=_as_of_date,
+        help="Last day of the window (YYYY-MM-DD); default: today (UTC).",
+    )(f)
+
+
+def labels_option(f: F) -> F:
+    """--labels: the label file the scorer is fitted on (fit, score, nightly)."""
+    return click.option(
+        "--labels",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=paths.LABELS_FILE,
+        show_default=True,
+        envvar="PRESSTRUST_LABELS",
+        help="Label file (CSV/Parquet: domain plus score or grade) the scorer is fitted on.",
+    )(f)
+
+
+def allow_shrink_option(f: F) -> F:
+    return click.option(
+        "--allow-shrink",
+        is_flag=True,
+        envvar="PRESSTRUST_ALLOW_SHRINK",
+        help="Publish even when under half of the previous publication's outlets would remain.",
+    )(f)
+
+
+def min_articles_option(help_text: str) -> Callable[[F], F]:
+    """--min-articles (fit and nightly; what it decides differs, so each says it)."""
+    return click.option(
+        "--min-articles",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        envvar="PRESSTRUST_MIN_ARTICLES",
+        help=help_text,
+    )
+
+
+def text_source_option(f: F) -> F:
+    return click.option(
+        "--text-source",
+        type=click.Choice(["title", "body"]),
+        default="body",
+        show_default=True,
+        envvar="PRESSTRUST_TEXT_SOURCE",
+        help="What the text layer reads: title + body without boilerplate lines (measured best, docs/evaluation.md) "
+        "or titles only (~5x cheaper per new article, less accurate). A change refits the scorer.",
+    )(f)
+
+
+def format_option(f: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "json"]),
+        default="table",
+        show_default=True,
+        help="Output format: a table that fits 80 columns (or the terminal), CSV, or JSON (one array of objects).",
+    )(f)
+
+
+def wide_option(f: F) -> F:
+    return click.option("--wide", is_flag=True, help="Table: every column, no value cut (may exceed the terminal).")(f)

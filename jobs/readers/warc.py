@@ -1,0 +1,457 @@
+"""WARC files (Common Crawl News, a crawler's own): every HTTP response with an HTML article becomes a record.
+
+Reading with FastWARC, main-text extraction with Resiliparse (both chosen by measurement: docs/research.md,
+`python -m bench.warc_compare`). Title, publication date, authors and language come from the page's own
+metadata (JSON-LD, <meta>, <time>, <html lang>, a byline), in that order of trust; the language falls back to
+Resiliparse's offline detector. Nothing is fetched from the network.
+
+Records are the WARC's `response` records; `request`, `warcinfo`, `metadata` and other records are not
+articles and are not counted. A response that is not an article is rejected with its reason (non_html,
+http_status:404, not_an_article:..., undecodable_body, truncated_record) and, instead of its body, a JSON
+summary of its headers. Each record's number is its byte offset in the WARC file (as in a CDX index).
+A file whose compressed stream breaks off keeps the records read before the break, and the break is reported.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.encoding import detect_encoding
+from resiliparse.parse.html import DocumentNode, HTMLTree
+from resiliparse.parse.lang import detect_fast
+
+from jobs.readers.records import PreReject, RawBatch, ReadError, raw_lookup, records_frame
+
+MIN_WORDS = 80  # fewer words of main text: a photo page, a stub, a paywall teaser
+MAX_LINK_SHARE = 0.25  # more of the page's words inside links: an index page (section front, tag page, search)
+MAX_BODY_BYTES = 5_000_000  # larger HTML bodies are not news articles (and would cost memory)
+LANG_MAX_RANK = 1200  # Resiliparse: ranks above this are "usually false results"
+_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+                  "blogposting", "report", "backgroundnewsarticle", "reviewnewsarticle", "liveblogposting"}  # fmt: skip
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publication_date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "date",
+)
+_AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "byl", "parsely-author")
+_TITLE_META = ("og:title", "twitter:title", "headline")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_VISIBLE_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTHS}) \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
+)
+_BYLINE = re.compile(r"^\s*(?:by|von)\s+(.{2,200}?)\s*$", re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bund\b|&)\s*")
+
+
+@dataclass
+class Extracted:
+    title: str | None = None
+    text: str = ""
+    published_at: str | None = None
+    authors: list[str] = field(default_factory=list)
+    language: str | None = None
+    declared_article: bool = False  # JSON-LD @type or og:type says it is an article
+    link_share: float = 0.0  # share of the page's words inside <a> elements (0 when not needed to decide)
+    words: int = 0
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def _json_ld(doc: DocumentNode) -> list[dict[str, Any]]:
+    """The page's JSON-LD objects (flattening lists and @graph), skipping scripts that do not parse."""
+    found: list[dict[str, Any]] = []
+    for script in doc.query_selector_all('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        while stack and len(found) < 50:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                found.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+    return found
+
+
+def _ld_types(obj: Mapping[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower() for k in kinds if isinstance(k, str)}
+
+
+def _ld_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name] if isinstance(name, str) else []
+    if isinstance(value, list):
+        return [n for v in value[:20] for n in _ld_names(v)]
+    return []
+
+
+def _meta(doc: DocumentNode) -> dict[str, str]:
+    """<meta name|property|itemprop=... content=...>, keys lower-cased; the first occurrence wins."""
+    out: dict[str, str] = {}
+    for node in doc.query_selector_all("meta[content]"):
+        key = node.getattr("property") or node.getattr("name") or node.getattr("itemprop") or ""
+        content = node.getattr("content")
+        if key and content:
+            out.setdefault(key.strip().lower(), content)
+    return out
+
+
+def _split_authors(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        if name.startswith(("http://", "https://", "/")):
+            continue  # article:author is often a profile URL
+        match = _BYLINE.match(name)
+        for part in _AUTHOR_SPLIT.split(match.group(1) if match else name):
+            part = " ".join(part.split())
+            if part and len(part) <= 100 and part not in out:
+                out.append(part)
+    return out
+
+
+def _byline(doc: DocumentNode) -> list[str]:
+    for selector in ('[class*="byline"]', '[class*="author"]', '[rel="author"]', '[itemprop="author"]'):
+        for node in doc.query_selector_all(selector)[:3]:
+            text = _clean(node.text)
+            if text and len(text) <= 200:
+                match = _BYLINE.match(text)
+                return _split_authors([match.group(1) if match else text])
+    return []
+
+
+def _language(doc: DocumentNode, meta: Mapping[str, str], header: str | None, text: str) -> str | None:
+    html = doc.query_selector("html")
+    for declared in (
+        html.getattr("lang") if html is not None else None,
+        meta.get("content-language"),
+        meta.get("og:locale"),
+        header,
+    ):
+        code = (declared or "").strip().replace("_", "-").split("-")[0].split(",")[0].strip().lower()
+        if re.fullmatch(r"[a-z]{2,3}", code):
+            return code
+    if text:
+        code, rank = detect_fast(text[:2000])
+        if rank <= LANG_MAX_RANK:
+            return code
+    return None
+
+
+def _link_share(tree: HTMLTree) -> float:
+    """Share of the page's words that sit inside <a> elements: the page's text with and without its links
+    (two linear passes in C, whatever the markup)."""
+    options: dict[str, Any] = {"main_content": False, "alt_texts": False, "list_bullets": False}
+    total = len(extract_plain_text(tree, **options).split())
+    if not total:
+        return 0.0
+    unlinked = len(extract_plain_text(tree, skip_elements=["a"], **options).split())
+    return max(0.0, (total - unlinked) / total)
+
+
+def extract_page(html: str, url: str | None = None, content_language: str | None = None) -> Extracted:
+    """Main text and metadata of one HTML page (url is unused by the extractor, kept for symmetry)."""
+    tree = HTMLTree.parse(html)
+    doc = tree.document
+    if doc is None:
+        return Extracted()
+    ld = _json_ld(doc)
+    article_ld = [o for o in ld if _ld_types(o) & _ARTICLE_TYPES]
+    meta = _meta(doc)
+    text = extract_plain_text(
+        tree, preserve_formatting=True, main_content=True, list_bullets=False, alt_texts=False, comments=False
+    ).strip()
+
+    title = None
+    for obj in article_ld:
+        title = title or _clean(obj.get("headline") if isinstance(obj.get("headline"), str) else None)
+    for key in _TITLE_META:
+        title = title or _clean(meta.get(key))
+    h1 = doc.query_selector("h1")
+    title = title or _clean(h1.text if h1 is not None else None) or _clean(tree.title)
+
+    published = None
+    for obj in article_ld:
+        value = obj.get("datePublished")
+        published = published or (_clean(value) if isinstance(value, str) else None)
+    for key in _DATE_META:
+        published = published or _clean(meta.get(key))
+    if published is None:
+        for node in doc.query_selector_all("time[datetime]")[:1]:
+            published = _clean(node.getattr("datetime"))
+    if published is None:
+        head = text[:600]
+        match = _VISIBLE_DATE.search(head)
+        published = match.group(0) if match else None
+
+    authors = _split_authors([n for obj in article_ld for n in _ld_names(obj.get("author"))])
+    for key in _AUTHOR_META:
+        authors = authors or _split_authors([meta[key]] if key in meta else [])
+    authors = authors or _byline(doc)
+
+    lines = text.split("\n")
+    if title and lines and _clean(lines[0]) == title:
+        text = "\n".join(lines[1:]).strip()  # the headline is the title, not the body
+    declared = bool(article_ld) or (meta.get("og:type") or "").lower() == "article"
+    words = len(text.split())
+    return Extracted(
+        title=title,
+        text=text,
+        published_at=published,
+        authors=authors,
+        language=_language(doc, meta, content_language, text),
+        declared_article=declared,
+        link_share=0.0 if declared or words < MIN_WORDS else _link_share(tree),
+        words=words,
+    )
+
+
+def not_an_article(page: Extracted) -> str | None:
+    """Why a page is not an article (too little text, an index page), or None when it is one."""
+    if page.words < MIN_WORDS:
+        return f"not_an_article:too_little_text:{page.words}_words"
+    if not page.declared_article and page.link_share > MAX_LINK_SHARE:
+        return f"not_an_article:index_page:link_share_{page.link_share:.2f}"
+    return None
+
+
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+_DECODERS = {
+    "gzip": lambda b: zlib.decompress(b, 47),  # gzip or zlib header
+    "x-gzip": lambda b: zlib.decompress(b, 47),
+    "deflate": lambda b: _inflate(b),
+    "br": lambda b: _brotli(b),
+    "identity": lambda b: b,
+}
+
+
+def _inflate(body: bytes) -> bytes:
+    try:
+        return zlib.decompress(body)
+    except zlib.error:
+        return zlib.decompress(body, -15)  # raw deflate, as some servers send it
+
+
+def _brotli(body: bytes) -> bytes:
+    import brotli  # a dependency of FastWARC
+
+    try:
+        result: bytes = brotli.decompress(body)
+    except brotli.error as exc:  # not a ValueError: give it the type the caller handles
+        raise ValueError(f"brotli: {exc}") from exc
+    return result
+
+
+def _dechunk(body: bytes) -> bytes:
+    from resiliparse.parse.http import iterate_http_chunks
+
+    return b"".join(iterate_http_chunks(io.BytesIO(body)))
+
+
+def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
+    """The HTML as text: transfer and content encodings undone, then the declared, meta or detected charset."""
+    transfer = (headers.get("transfer-encoding") or "").lower()
+    if "chunked" in transfer:
+        body = _dechunk(body)
+    for coding in reversed([c.strip().lower() for c in (headers.get("content-encoding") or "").split(",") if c]):
+        decoder = _DECODERS.get(coding)
+        if decoder is None:
+            return None
+        body = decoder(body)
+    tried: set[str] = set()
+    for guess in (
+        lambda: headers.get("charset"),
+        lambda: detect_encoding(body, from_html_meta=True),
+        lambda: detect_encoding(body),
+        lambda: "utf-8",
+    ):
+        charset = (guess() or "").lower()
+        if not charset or charset in tried:
+            continue
+        tried.add(charset)
+        try:
+            return body.decode(charset).removeprefix("\ufeff")
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
+def _summary(record: WarcRecord, offset: int, status: int | None, mime: str | None, **extra: object) -> str:
+    """What ingest_rejects keeps of a rejected record instead of its body: where it is and what it was."""
+    headers = record.headers
+    fields: dict[str, object] = {
+        "warc_offset": offset,
+        "warc_record_id": headers.get("WARC-Record-ID"),
+        "target_uri": headers.get("WARC-Target-URI"),
+        "warc_date": headers.get("WARC-Date"),
+        "http_status": status,
+        "content_type": mime,
+        "content_length": record.content_length,
+    }
+    fields.update(extra)
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def _http_headers(record: WarcRecord) -> dict[str, str | None]:
+    http = record.http_headers
+    return {
+        "charset": record.http_charset,
+        "content-encoding": http.get("Content-Encoding"),
+        "transfer-encoding": http.get("Transfer-Encoding"),
+        "content-language": http.get("Content-Language"),
+        "location": http.get("Location"),
+    }
+
+
+def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, PreReject | None, bool]:
+    """One response record as (canonical record, None) or (None, reject); the flag is True when truncated."""
+    status = record.http_headers.status_code if record.is_http else None
+    mime = (record.http_content_type or "").split(";")[0].strip().lower() or None if record.is_http else None
+    expected = record.content_length
+    body = record.reader.read(MAX_BODY_BYTES + 1)
+    size = len(body) + (record.reader.consume() if len(body) > MAX_BODY_BYTES else 0)
+    headers = _http_headers(record) if record.is_http else {}
+
+    def reject(reason: str, **extra: object) -> tuple[None, PreReject, bool]:
+        raw = _summary(record, offset, status, mime, **extra)
+        return None, PreReject(offset, reason, raw), reason == "truncated_record"
+
+    if size < expected:
+        return reject("truncated_record", bytes_read=size)
+    if not record.is_http or status is None:
+        return reject("not_an_http_response")
+    if status != 200:
+        return reject(f"http_status:{status}", location=headers.get("location"))
+    if mime is not None and mime not in _HTML_TYPES:
+        return reject(f"non_html:{mime}")
+    if len(body) > MAX_BODY_BYTES:
+        return reject("body_too_large", bytes_read=size)
+    try:
+        html = _decode_body(body, headers)
+    except (zlib.error, OSError, ValueError) as exc:
+        return reject(f"undecodable_body:{type(exc).__name__}")
+    if html is None:
+        return reject("undecodable_body")
+    if mime is None and "<html" not in html[:2048].lower():
+        return reject("non_html:unknown")
+    try:
+        page = extract_page(html, content_language=headers.get("content-language"))
+    except Exception as exc:  # one page the parser chokes on must not fail a file of thousands
+        return reject(f"extraction_failed:{type(exc).__name__}")
+    reason = not_an_article(page)
+    if reason:
+        return reject(reason)
+    return (
+        {
+            "rn": offset,
+            "source_id": None,
+            "url": record.headers.get("WARC-Target-URI"),
+            "outlet": None,
+            "outlet_name": None,
+            "title": page.title,
+            "text": page.text,
+            "authors": page.authors,
+            "published_at": page.published_at,
+            "language": page.language,
+            "crawled_at": record.headers.get("WARC-Date"),
+            "issues": [],
+        },
+        None,
+        False,
+    )
+
+
+def _member_per_record(path: Path) -> bool:
+    """Whether a .warc.gz has more than one gzip member (WARC tools write one per record, so each record has an
+    offset of its own); a whole file gzipped as one stream has a single member and no record offsets."""
+    inflate = zlib.decompressobj(31)
+    with open(path, "rb") as stream:
+        while not inflate.eof:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                return False
+            try:
+                inflate.decompress(chunk, 1 << 16)
+                while inflate.unconsumed_tail and not inflate.eof:
+                    inflate.decompress(inflate.unconsumed_tail, 1 << 16)
+            except zlib.error:
+                return True  # broken: FastWARC reads what it can and reports it
+        return bool(inflate.unused_data or stream.read(1))
+
+
+def _open_warc(path: Path) -> IO[bytes]:
+    """The file; a .warc.gz gzipped as one stream is read decompressed, so record offsets are in the WARC data."""
+    stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    if stream.read(2) == b"\x1f\x8b" and not _member_per_record(path):
+        stream.close()
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+    stream.seek(0)
+    return stream
+
+
+def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
+    """Response records of a WARC (.warc, .warc.gz) in batches; a broken stream ends the file with `error` set."""
+    records: list[dict[str, Any]] = []
+    rejects: list[PreReject] = []
+    summaries: dict[int, str] = {}
+    seen = 0
+    offset = 0
+    error: str | None = None
+    try:
+        with _open_warc(path) as stream:
+            for record in ArchiveIterator(stream, parse_http=True):
+                seen += 1
+                offset = record.stream_pos
+                if record.record_type != WarcRecordType.response:
+                    record.reader.consume()
+                    continue
+                good, bad, truncated = _record(record, offset)
+                if bad is not None:
+                    rejects.append(bad)
+                    if truncated:
+                        error = f"{path}: truncated: the record at byte offset {offset} ends early"
+                elif good is not None:
+                    records.append(good)
+                    summaries[offset] = _summary(record, offset, 200, "text/html")
+                if len(records) + len(rejects) >= batch_size:
+                    yield RawBatch(records_frame(records), rejects, raw_lookup(summaries))
+                    records, rejects, summaries = [], [], {}
+    except (OSError, EOFError, zlib.error) as exc:  # a broken gzip member or stream, an unreadable file
+        if seen == 0:
+            raise ReadError(f"{path}: cannot read: {exc}") from exc
+        error = f"{path}: unreadable after the record at byte offset {offset} ({exc}); records before it are loaded"
+    if seen == 0 and path.stat().st_size > 0:
+        raise ReadError(f"{path}: not a WARC file (no WARC record found)")
+    yield RawBatch(records_frame(records), rejects, raw_lookup(summaries), error=error)

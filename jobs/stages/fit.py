@@ -1,0 +1,322 @@
+"""`presstrust fit`: the two-layer reliability scorer, fitted on the window's labelled English outlets.
+
+The window's English articles -> a text layer (scorer.text: ridge on outlet-mean TF-IDF vectors of hashed
+title n-grams) and the cue model (scorer.model: signed ridge over per-outlet cue features, incl. body
+punctuation and the rating of the outlets an outlet cites), combined by a weight chosen on cross-validated
+predictions (scorer.two_layer), trained on labelled outlets with >= min_articles English articles, and stored
+in `models` as data (JSON, never a pickle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from jobs.infra.clock import now_utc
+from jobs.infra.terminal import advance
+from jobs.infra.version import code_version
+from jobs.readers.labels import load_labels
+from jobs.readers.outlets import OutletResolver
+from jobs.stages.model_inputs import (
+    ESTIMATOR,
+    cited_outlets,
+    cue_features,
+    ensure_article_cues,
+    is_english,
+    outlet_rows,
+    text_layer_texts,
+    window_articles,
+)
+from jobs.stages.window import feature_versions
+from jobs.store.runs import failure_recorded, finish_run, start_run
+from scorer.cues import CITED_RATING
+from scorer.cv import coverage, grouped_splits, mae, spearman
+from scorer.grades import SCORE_THRESHOLDS
+from scorer.inputs import DEFAULT_MIN_ARTICLES, training_frame
+from scorer.text import SOURCE_ANALYZERS, group_stats, hashed_counts, text_sample
+from scorer.two_layer import PUBLISHED_WEIGHT, TwoLayerModel, cited_rating_rows, fit_two_layer, predict_two_layer
+
+log = logging.getLogger(__name__)
+
+MIN_LABELLED_OUTLETS = 30
+"""Below this many labelled training outlets the fit warns (log and runs.counts.warnings): with 5-fold CV on
+fewer outlets the reported Spearman's 90% interval is wider than +-0.3 (Fisher z, n=30), so a number like
+"Spearman 0.90 on 5 outlets" says next to nothing. 3 is the hard minimum (an error)."""
+
+
+def cross_validate(
+    english: pl.DataFrame,
+    counts: sp.csr_matrix,
+    group: np.ndarray,
+    cited: pl.DataFrame,
+    y_frame: pl.DataFrame,
+    features: list[str],
+    *,
+    seed: int,
+    repeats: int = 2,
+    source: str = "title",
+    weight: float | None = PUBLISHED_WEIGHT,
+) -> tuple[dict[str, float], list[TwoLayerModel], dict[str, int]]:
+    """Outlet-grouped CV (5 folds x `repeats`) of the same two-layer fit on the training outlets.
+
+    `counts` / `group`: the hashed text of the training outlets' text sample and each row's outlet (index in
+    y_frame), as `fit` built them. Returns the metrics (a quick check stored with the model; docs/evaluation.md
+    has the full evaluation on every shared corpus), and the first repeat's five fold models with each training
+    outlet's fold: the cross-fitted models that publish the training outlets' scores without seeing their labels.
+    """
+    outlets = y_frame["outlet"].to_list()
+    y = y_frame["label_score"].to_numpy()
+    rows = outlet_rows(english, outlets, features)
+    splits = grouped_splits(outlets, n_splits=5, n_repeats=repeats, seed=seed)
+    oof = np.full((repeats, len(y)), np.nan)
+    low, high = np.full_like(oof, np.nan), np.full_like(oof, np.nan)
+    folds: list[TwoLayerModel] = []
+    fold_of: dict[str, int] = {}
+    for done, s in enumerate(splits):
+        advance(done, len(splits), unit="cross-validation folds")
+        ratings = {outlets[i]: float(y[i]) for i in s.train}
+        train_out = [outlets[i] for i in s.train]
+        test_out = [outlets[i] for i in s.test]
+        tr_rows = rows[s.train.tolist()].join(cited_rating_rows(cited, train_out, ratings), on="outlet", how="left")
+        te_rows = rows[s.test.tolist()].join(cited_rating_rows(cited, test_out, ratings), on="outlet", how="left")
+        tr_docs = np.flatnonzero(np.isin(group, s.train))
+        remap = np.full(len(y), -1)
+        remap[s.train] = np.arange(len(s.train))
+        model = fit_two_layer(
+            counts[tr_docs],
+            remap[group[tr_docs]],
+            y[s.train],
+            tr_rows.select(*features, CITED_RATING),
+            ratings=ratings,
+            seed=seed,
+            source=source,
+            weight=weight,
+        )
+        if s.repeat == 0:
+            folds.append(model)
+            fold_of.update({o: s.fold for o in test_out})
+        te_docs = np.flatnonzero(np.isin(group, s.test))
+        remap[s.test] = np.arange(len(s.test))
+        assert model.text is not None
+        mean, se, _ = group_stats(model.text.contributions(counts[te_docs]), remap[group[te_docs]], len(s.test))
+        out = predict_two_layer(
+            model,
+            te_rows.with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se)),
+            thresholds=SCORE_THRESHOLDS,
+        )
+        oof[s.repeat, s.test] = np.clip(out["pred"].to_numpy(), 0, 1)
+        low[s.repeat, s.test] = out["low"].to_numpy()
+        high[s.repeat, s.test] = out["high"].to_numpy()
+    advance(len(splits), len(splits))
+    metrics = {
+        "outlets": float(len(y)),
+        "spearman_mean": float(np.nanmean([spearman(row, y) for row in oof])),
+        "mae_mean": float(np.nanmean([mae(row, y) for row in oof])),
+        "interval_coverage": float(np.nanmean([coverage(a, b, y) for a, b in zip(low, high, strict=True)])),
+        "interval_median_width": float(np.nanmean([np.median(b - a) for a, b in zip(low, high, strict=True)])),
+    }
+    return metrics, folds, fold_of
+
+
+@dataclass
+class FitSummary:
+    run_id: int
+    model_id: str
+    outlets: int
+    metrics: dict[str, float]
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        line = (
+            f"fit run {self.run_id}: model {self.model_id} on {self.outlets} labelled outlets; outlet-grouped CV "
+            f"Spearman {self.metrics['spearman_mean']:.2f}, MAE {100 * self.metrics['mae_mean']:.1f} points (0-100) "
+            f"in {self.seconds:.1f}s"
+        )
+        return line + "".join(f"; WARNING: {w}" for w in self.warnings)
+
+
+def fit(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    labels_path: Path,
+    resolver: OutletResolver,
+    as_of: date,
+    window_days: int = 365,
+    undated: str = "include",
+    min_articles: int = DEFAULT_MIN_ARTICLES,
+    seed: int = 0,
+    text_source: str = "body",
+) -> FitSummary:
+    """Fit the two-layer scorer on the window's labelled English outlets, cross-validate it, store it in `models`."""
+    started = time.perf_counter()
+    params = {
+        "labels": str(labels_path),
+        "as_of": as_of,
+        "window_days": window_days,
+        "undated": undated,
+        "min_articles": min_articles,
+        "seed": seed,
+        "text_source": text_source,
+    }
+    run_id = start_run(con, "fit", params)
+    with failure_recorded(con, run_id):
+        ensure_article_cues(con)
+        articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
+        english = articles.filter(is_english())
+        features = cue_features(english)
+        train, warnings = _training_outlets(english, load_labels(labels_path, resolver=resolver), min_articles)
+        outlets = train["outlet"].to_list()
+        y = train["label_score"].to_numpy()
+        ratings = {o: float(v) for o, v in zip(outlets, y, strict=True)}
+        cited = cited_outlets(con, english)
+        rows = outlet_rows(english, outlets, features).join(
+            cited_rating_rows(cited, outlets, ratings), on="outlet", how="left", maintain_order="left"
+        )
+        counts, group = _text_layer_counts(con, english, outlets, text_source)
+        model = fit_two_layer(
+            counts,
+            group,
+            y,
+            rows.select(*features, CITED_RATING),
+            ratings=ratings,
+            seed=seed,
+            source=text_source,
+            weight=PUBLISHED_WEIGHT,
+        )
+        y_frame = train.select("outlet", "label_score")
+        metrics, folds, fold_of = cross_validate(
+            english, counts, group, cited, y_frame, features, seed=seed, source=text_source
+        )
+        # a fold model publishes the scores of the training outlets it left out, with the published model's
+        # interval quantile (calibrated on out-of-fold residuals, which is what those scores are)
+        for f in folds:
+            f.quantile, f.quantile_cut, f.bin_quantiles = model.quantile, model.quantile_cut, model.bin_quantiles
+        model.folds, model.fold_of = folds, fold_of
+        metrics["text_weight"] = model.weight
+        model_id = _store_model(
+            con, model, run_id=run_id, params=params, outlets=outlets, features=features, metrics=metrics
+        )
+    summary = FitSummary(run_id, model_id, len(outlets), metrics, time.perf_counter() - started, warnings)
+    counts_line = {"training_outlets": len(outlets), "model_id": model_id, **metrics, "warnings": warnings}
+    finish_run(con, run_id, status="ok", counts=counts_line)
+    return summary
+
+
+def _training_outlets(english: pl.DataFrame, labels: pl.DataFrame, min_articles: int) -> tuple[pl.DataFrame, list[str]]:
+    """The labelled outlets with >= min_articles English articles (outlet, n_articles, label_score), and the
+    warning when they are too few for the cross-validated numbers to mean much (ValueError under 3)."""
+    counts_frame = english.group_by("outlet").agg(pl.len().cast(pl.UInt32).alias("n_articles"))
+    train = training_frame(counts_frame, labels, min_articles=min_articles)
+    if train.height < 3:
+        raise ValueError(f"only {train.height} labelled outlets with >= {min_articles} articles: cannot train")
+    warnings = []
+    if train.height < MIN_LABELLED_OUTLETS:
+        warnings.append(
+            f"only {train.height} labelled outlets with >= {min_articles} English articles (fewer than "
+            f"{MIN_LABELLED_OUTLETS}): the cross-validated Spearman and MAE are too noisy to trust"
+        )
+        log.warning("fit: %s", warnings[-1])
+    return train, warnings
+
+
+def _text_layer_counts(
+    con: duckdb.DuckDBPyConnection, english: pl.DataFrame, outlets: list[str], text_source: str
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The hashed text of the training outlets' text sample, and each row's outlet (its index in `outlets`)."""
+    docs = text_sample(english.filter(pl.col("outlet").is_in(outlets))).select("article_id", "outlet")
+    titles = text_layer_texts(con, docs["article_id"].to_list(), text_source)
+    docs = docs.join(titles, on="article_id").sort("outlet", "article_id")
+    index = {o: i for i, o in enumerate(outlets)}
+    group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
+    counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[text_source])
+    return counts, group
+
+
+def _store_model(
+    con: duckdb.DuckDBPyConnection,
+    model: TwoLayerModel,
+    *,
+    run_id: int,
+    params: dict[str, Any],
+    outlets: list[str],
+    features: list[str],
+    metrics: dict[str, float],
+) -> str:
+    """Insert the model (as JSON data) with what it was fitted on into `models`; return its id (a content hash)."""
+    text = model.dumps()
+    model_id = "m_" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    labels_path = Path(params["labels"])
+    hyperparameters = {
+        "cue": model.cue.get_params(),
+        "text": {"min_df": model.text.min_df if model.text else None, "source": params["text_source"]},
+    }
+    con.execute(
+        "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            model_id,
+            run_id,
+            now_utc(),
+            str(labels_path),
+            _sha256(labels_path),
+            params["as_of"],
+            params["window_days"],
+            params["undated"],
+            params["min_articles"],
+            outlets,
+            [*features, CITED_RATING],
+            feature_versions(con),
+            ESTIMATOR,
+            json.dumps(hyperparameters, sort_keys=True, default=str),
+            json.dumps(metrics, sort_keys=True),
+            code_version(),
+            text,
+        ],
+    )
+    return model_id
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def needs_refit(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    labels_path: Path,
+    feature_version: str,
+    min_articles: int | None = None,
+    text_source: str | None = None,
+) -> str | None:
+    """Why the latest model is out of date (labels, features, code or min_articles changed), or None when current."""
+    latest = con.execute(
+        "SELECT label_sha256, feature_version, code_version, min_articles, estimator, "
+        "hyperparameters->>'$.text.source' FROM models ORDER BY trained_at DESC, model_id LIMIT 1"
+    ).fetchall()
+    if not latest:
+        return "no model yet"
+    label_sha, version, code, trained_min, estimator, source = latest[0]
+    if estimator != ESTIMATOR:
+        return "the latest model is not a two-layer model"
+    if label_sha != _sha256(labels_path):
+        return "the label file changed"
+    if version != feature_version:
+        return "the feature version changed"
+    if code != code_version():
+        return "the code version changed"
+    if min_articles is not None and trained_min != min_articles:
+        return "min_articles changed"
+    if text_source is not None and source != text_source:
+        return "the text source changed"
+    return None

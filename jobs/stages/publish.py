@@ -1,0 +1,21 @@
+"""Publishing: readers get the database as it is now, by replacing its read-only snapshot (jobs/store/snapshot.py).
+
+"Publish" means this and only this in presstrust. The nightly publishes last, under its own lock; `presstrust
+publish` and `presstrust score` publish with `publish`, which takes the database's run lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.store.connection import connect
+from jobs.store.lock import RunLock
+from jobs.store.snapshot import Published, replace_snapshot
+
+
+def publish(db_path: Path) -> Published:
+    """Under the run lock (LockHeld when a run has it): open the database once for writing (migrations, text files
+    moved or left by a killed load), then replace its snapshot."""
+    with RunLock(db_path):
+        connect(db_path).close()
+        return replace_snapshot(db_path)
