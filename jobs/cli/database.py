@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from jobs.cli.options import db_option, logging_options, open_db
 from jobs.infra.logs import report_summary
-from jobs.outputs.schema_doc import current_schema_markdown
-from jobs.store.schema import MigrationStatus, apply_migrations, migration_status
+
+if TYPE_CHECKING:
+    from jobs.store.schema import MigrationStatus
 
 
 @click.group()
@@ -42,6 +44,8 @@ def migrate(db_path: Path, list_only: bool) -> None:
 
         presstrust db migrate --db data/presstrust.duckdb --list
     """
+    from jobs.store.schema import apply_migrations, migration_status
+
     if list_only:
         con = open_db(db_path, read_only=True, migrate=False) if db_path.exists() else None
         try:
@@ -71,6 +75,8 @@ def schema(out: Path | None) -> None:
 
         presstrust db schema --out docs/schema.md
     """
+    from jobs.outputs.schema_doc import current_schema_markdown
+
     text = current_schema_markdown()
     if out is None:
         click.echo(text, nl=False)

@@ -6,20 +6,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import duckdb
 from click.core import ParameterSource
 
-from jobs.engines import engine_unavailable, get_engine
 from jobs.infra import paths
 from jobs.infra.clock import now_utc
 from jobs.infra.logs import report_summary, setup_logging
-from jobs.store.connection import connect
-from jobs.store.snapshot import open_snapshot, snapshot_path
+
+if TYPE_CHECKING:
+    import duckdb
 
 F = Callable[..., Any]
+# Only infrastructure is imported when the CLI loads (`presstrust --help` in ~0.1 s): each command imports what it
+# runs (stages, engines, outputs, and with them polars, scikit-learn, matplotlib) when it runs.
 
 MAX_WINDOW_DAYS = 36_500  # a century: longer windows overflow dates and mean nothing
 DB_KEY = "presstrust.db"  # ctx.meta: the database a command opened, named in a database fault's message
@@ -52,12 +53,16 @@ def reader_options(f: F) -> F:
 
 def open_db(db_path: Path, **kwargs: Any) -> duckdb.DuckDBPyConnection:
     """Open the command's database (DatabaseError: one line and its exit code, from the command group)."""
+    from jobs.store.connection import connect
+
     click.get_current_context().meta[DB_KEY] = db_path
     return connect(db_path, **kwargs)
 
 
 def open_reader(db_path: Path, snapshot: Path | None) -> duckdb.DuckDBPyConnection:
     """Readers query the published snapshot, never blocking the nightly, unless --db was given explicitly."""
+    from jobs.store.snapshot import open_snapshot, snapshot_path
+
     ctx = click.get_current_context()
     if snapshot is None and ctx.get_parameter_source("db_path") == ParameterSource.COMMANDLINE:
         return open_db(db_path, read_only=True)
@@ -102,6 +107,8 @@ def summary(result: Any) -> None:
 
 
 def _check_engine(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from jobs.engines import engine_unavailable
+
     reason = engine_unavailable(value)
     if reason:
         raise click.BadParameter(f"Spark cannot run here: {reason}; see docs/scale-out.md")
@@ -114,6 +121,8 @@ def engine_options(f: F) -> F:
 
     @functools.wraps(f)
     def run(*args: Any, engine: str, spark_master: str | None, **kwargs: Any) -> Any:
+        from jobs.engines import get_engine
+
         return f(*args, engine=get_engine(engine, master=spark_master), **kwargs)
 
     run = click.option(

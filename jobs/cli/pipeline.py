@@ -8,7 +8,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -25,26 +25,15 @@ from jobs.cli.options import (
     text_source_option,
     window_options,
 )
-from jobs.engines.base import Engine
 from jobs.infra import paths
 from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED
 from jobs.infra.logs import report_error, report_summary, text_output
 from jobs.infra.terminal import advance, progress
-from jobs.outputs.sample import SampleExists, copy_sample
-from jobs.readers.outlets import OutletResolver
-from jobs.readers.records import MappingError, parse_mapping
-from jobs.stages import aggregate as aggregate_stage
-from jobs.stages import corroborate as corroborate_stage
-from jobs.stages import featurize as featurize_stage
-from jobs.stages import fit as fit_stage
-from jobs.stages import ingest as ingest_stage
-from jobs.stages import nightly as nightly_stage
-from jobs.stages import score as score_stage
-from jobs.stages.publish import publish
 from jobs.store.errors import DatabaseError, DatabaseInUse, fault_message, is_database_fault
 from jobs.store.lock import LockHeld
-from jobs.store.runs import error_text
-from jobs.store.snapshot import snapshot_path
+
+if TYPE_CHECKING:
+    from jobs.engines.base import Engine
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +123,10 @@ def ingest(
 
         presstrust ingest 'crawl/*.warc.gz' --engine spark
     """
+    from jobs.readers.outlets import OutletResolver
+    from jobs.readers.records import MappingError, parse_mapping
+    from jobs.stages import ingest as ingest_stage
+
     try:
         options = ingest_stage.IngestOptions(
             fmt=fmt, mapping=parse_mapping(mapping), force=force, batch_size=batch_size, max_text_chars=max_text_chars
@@ -172,6 +165,8 @@ def featurize(db_path: Path, force: bool, batch_size: int, history: int, engine:
 
         presstrust featurize --engine spark --spark-master local[2]
     """
+    from jobs.stages import featurize as featurize_stage
+
     with open_db(db_path) as con, progress("featurize"):
         result = featurize_stage.featurize(
             con, batch_size=batch_size, history=history, force=force, on_progress=advance, engine=engine
@@ -193,6 +188,8 @@ def aggregate(db_path: Path, as_of: date, window_days: int, undated: str, engine
 
         presstrust aggregate --as-of 2020-12-31 --engine spark
     """
+    from jobs.stages import aggregate as aggregate_stage
+
     with open_db(db_path) as con, progress("aggregate", unit="outlets"):
         result = aggregate_stage.aggregate(con, as_of=as_of, window_days=window_days, undated=undated, engine=engine)
     summary(result)
@@ -215,6 +212,8 @@ def corroborate(db_path: Path, full: bool, engine: Engine) -> None:
 
         presstrust corroborate --engine spark
     """
+    from jobs.stages import corroborate as corroborate_stage
+
     with open_db(db_path) as con, progress("corroborate"):
         result = corroborate_stage.corroborate(con, full=full, engine=engine)
     summary(result)
@@ -244,6 +243,9 @@ def fit(
 
         presstrust fit --labels jobs/data/labels/lin2023_domain_pc1.csv --as-of 2020-12-31 --window-days 3650
     """
+    from jobs.readers.outlets import OutletResolver
+    from jobs.stages import fit as fit_stage
+
     with open_db(db_path) as con, progress("fit"):
         try:
             result = fit_stage.fit(
@@ -284,6 +286,10 @@ def score(
 
         presstrust score --as-of 2020-12-31 --window-days 3650
     """
+    from jobs.readers.outlets import OutletResolver
+    from jobs.stages import score as score_stage
+    from jobs.stages.publish import publish
+
     with open_db(db_path) as con, progress("score"):
         try:
             result = score_stage.score(
@@ -319,9 +325,11 @@ def publish_command(db_path: Path) -> None:
 
         presstrust publish --db data/presstrust.duckdb
     """
+    from jobs.stages.publish import publish
+
     click.get_current_context().meta[DB_KEY] = db_path  # a database fault names it
     try:
-        published = publish(db_path)
+        published = publish(db_path, repair=True)
     except LockHeld as exc:
         report_error(f"presstrust publish: {exc}")
         sys.exit(EXIT_LOCKED)
@@ -341,10 +349,13 @@ def _nightly_corpus(db_path: Path, corpus: tuple[str, ...]) -> list[str]:
 
 def _nightly_failed(db_path: Path, exc: Exception) -> NoReturn:
     """The nightly's one error line and exit code (3: the lock or the database is held; 4: nothing published)."""
+    from jobs.stages.score import ShrinkRefused
+    from jobs.store.runs import error_text
+
     if isinstance(exc, LockHeld | DatabaseError):
         report_error(f"presstrust nightly: {exc}")
         sys.exit(EXIT_LOCKED if isinstance(exc, LockHeld | DatabaseInUse) else EXIT_FAILED)
-    if isinstance(exc, ValueError | LookupError | score_stage.ShrinkRefused):  # the data cannot be scored
+    if isinstance(exc, ValueError | LookupError | ShrinkRefused):  # the data cannot be scored
         log.debug("nightly failed", exc_info=exc)  # the traceback under --verbose only
         report_error(f"presstrust nightly: failed, nothing new published: {error_text(exc)}")
         sys.exit(EXIT_FAILED)
@@ -400,6 +411,8 @@ def nightly(
 
         presstrust nightly --engine spark --spark-master spark://head:7077
     """
+    from jobs.stages import nightly as nightly_stage
+
     options = nightly_stage.NightlyOptions(
         db_path=db_path,
         corpus=_nightly_corpus(db_path, corpus),
@@ -426,6 +439,8 @@ def nightly(
         stages={s.stage: {"seconds": s.seconds, **s.counts} for s in result.stages},
     )
     if text_output():
+        from jobs.store.snapshot import snapshot_path
+
         where = "" if db_path.resolve() == paths.DEFAULT_DB.resolve() else f" --snapshot {snapshot_path(db_path)}"
         click.echo(
             f'  try: presstrust query{where} "select outlet, score, score_low, score_high, grade, status '
@@ -450,6 +465,8 @@ def sample(dest: Path, force: bool) -> None:
 
         presstrust nightly --db study.duckdb --corpus ./sample --as-of 2020-12-31 --window-days 3650
     """
+    from jobs.outputs.sample import SampleExists, copy_sample
+
     try:
         files = copy_sample(dest, force=force)
     except SampleExists as exc:

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import duckdb
-from rich.console import Console
 
 from jobs.cli.options import (
     db_option,
@@ -22,16 +20,12 @@ from jobs.cli.options import (
     wide_option,
 )
 from jobs.infra.logs import report_summary
-from jobs.outputs.explain import NotFound, explain_article, explain_outlet, render_article, render_outlet
-from jobs.outputs.export import export
-from jobs.outputs.report import build_report, out_problem, write_report
-from jobs.outputs.tables import TABLE_WIDTH, format_rows, latest_scores, query_rows, recent_runs
-from jobs.readers.outlets import OutletResolver, normalize_host
-from jobs.store.errors import is_database_fault
 
 
 def _print(rows: list[dict[str, Any]], fmt: str, wide: bool) -> None:
     """Rows on stdout; a table fits the terminal's width (80 columns when stdout is not a terminal)."""
+    from jobs.outputs.tables import TABLE_WIDTH, format_rows
+
     width = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if sys.stdout.isatty() else TABLE_WIDTH
     click.echo(format_rows(rows, fmt, wide=wide, width=width), nl=False)
 
@@ -53,6 +47,9 @@ def scores(db_path: Path, snapshot: Path | None, outlet: tuple[str, ...], fmt: s
 
         presstrust scores --outlet nytimes.com --format json
     """
+    from jobs.outputs.tables import latest_scores
+    from jobs.readers.outlets import normalize_host
+
     wanted = [normalize_host(o) or o for o in outlet]
     _print(latest_scores(open_reader(db_path, snapshot), wanted), fmt, wide)
 
@@ -71,6 +68,8 @@ def runs(db_path: Path, job: str | None, limit: int, fmt: str, wide: bool) -> No
 
         presstrust runs --job nightly --limit 5
     """
+    from jobs.outputs.tables import recent_runs
+
     _print(recent_runs(open_db(db_path, read_only=True), job, limit), fmt, wide)
 
 
@@ -87,6 +86,11 @@ def explain(outlet: str, db_path: Path, snapshot: Path | None) -> None:
 
         presstrust explain foxnews.com
     """
+    from rich.console import Console
+
+    from jobs.outputs.explain import NotFound, explain_outlet, render_outlet
+    from jobs.readers.outlets import OutletResolver
+
     key = OutletResolver.default().resolve(outlet) or outlet
     with open_reader(db_path, snapshot) as con:
         try:
@@ -120,6 +124,8 @@ def export_command(db_path: Path, snapshot: Path | None, fmt: str, out: Path) ->
 
         presstrust export --format parquet --out exports/2026-11-25
     """
+    from jobs.outputs.export import export
+
     with open_reader(db_path, snapshot) as con:
         result = export(con, out, fmt=fmt)
     report_summary(result.line(), out=str(out))
@@ -144,6 +150,8 @@ def report(db_path: Path, snapshot: Path | None, out: Path, force: bool) -> None
 
         presstrust report --out report/ && xdg-open report/index.html
     """
+    from jobs.outputs.report import build_report, out_problem, write_report
+
     if problem := out_problem(out, force=force):
         raise click.UsageError(problem)
     with open_reader(db_path, snapshot) as con:
@@ -172,6 +180,10 @@ def explain_article_command(article_id: str, db_path: Path, snapshot: Path | Non
 
         presstrust explain-article seed-000-8c9f463cf267f3af
     """
+    from rich.console import Console
+
+    from jobs.outputs.explain import NotFound, explain_article, render_article
+
     with open_reader(db_path, snapshot) as con:
         try:
             explanation = explain_article(con, article_id)
@@ -196,6 +208,11 @@ def query(sql: str, db_path: Path, snapshot: Path | None, fmt: str, wide: bool) 
 
         presstrust query "select outlet, score, grade from latest_scores order by score desc limit 10"
     """
+    import duckdb
+
+    from jobs.outputs.tables import query_rows
+    from jobs.store.errors import is_database_fault
+
     con = open_reader(db_path, snapshot)
     try:
         rows = query_rows(con, sql, [])

@@ -1,9 +1,6 @@
-"""Readers for article files: JSONL (also .gz), JSON arrays, CSV/TSV, Parquet and WARC (jobs.readers.warc).
-
-Each reader yields `RawBatch`es: a Polars frame in the canonical input fields (strings, authors as
-a list) plus the records it could not even parse (`PreReject`). Columns are found by name
-(`SYNONYMS`) unless `--map field=column` says otherwise, so real corpora load without pre-processing.
-"""
+"""Readers for article files: JSONL (also .gz), JSON arrays, CSV/TSV, Parquet and WARC (jobs.readers.warc), each
+yielding the `RawBatch`es of jobs/readers/records.py; and the input files a load names (folders, globs) with
+their fingerprints."""
 
 from __future__ import annotations
 

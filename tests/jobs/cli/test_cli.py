@@ -83,9 +83,10 @@ def test_quiet_json_logs_end_with_one_summary_line(tmp_path: Path) -> None:
 
 def test_tables_fit_80_columns_and_json_is_one_array(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from jobs.cli import reading
+    from jobs.outputs import tables
 
     rows = [{"text": "y" * 60} | {f"column_{i}": f"value {i} " + "x" * (5 * i) for i in range(10)} | {"n": 7}] * 3
-    monkeypatch.setattr(reading, "recent_runs", lambda *args: rows)
+    monkeypatch.setattr(tables, "recent_runs", lambda *args: rows)
     monkeypatch.setattr(reading, "open_db", lambda *args, **kwargs: None)  # recent_runs gets the open connection
     monkeypatch.setattr(reading, "open_reader", lambda *args, **kwargs: None)
     runner = CliRunner()
@@ -98,7 +99,7 @@ def test_tables_fit_80_columns_and_json_is_one_array(tmp_path: Path, monkeypatch
     assert wide.splitlines()[0].split()[-1] == "n" and "…" not in wide and len(wide.splitlines()) == 4
     as_json = runner.invoke(cli, ["runs", "--db", str(tmp_path / "x.duckdb"), "--format", "json"]).output
     assert json.loads(as_json) == rows
-    monkeypatch.setattr(reading, "latest_scores", lambda *args: [])
+    monkeypatch.setattr(tables, "latest_scores", lambda *args: [])
     assert json.loads(runner.invoke(cli, ["scores", "--format", "json"]).output) == []
 
 
