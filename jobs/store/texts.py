@@ -26,7 +26,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow.parquet as pq
 
 from jobs.infra.clock import now_utc
 
@@ -247,6 +246,8 @@ def stream_file_texts(meta: pl.DataFrame, path: str, rows: int) -> Iterator[pl.D
     """`meta` (article_id, content_version, other columns) with `text`, from the one text file `path` that holds
     them, about `rows` articles at a time: the file is streamed, so memory is its reader (compressed column chunk,
     dictionary page) and a batch, not its texts. Every row of `meta` must find its text (as in `read_texts`)."""
+    import pyarrow.parquet as pq  # here, not at the top: the read-only commands open the store without it
+
     meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
     pending: list[pl.DataFrame] = []
     found = waiting = 0
