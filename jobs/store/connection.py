@@ -12,7 +12,6 @@ import duckdb
 
 from jobs.store.errors import DatabaseFault, DatabaseInUse, DatabaseMissing
 from jobs.store.schema import applied_migrations, apply_migrations, refuse_newer
-from jobs.store.texts import clean_orphans, relocate
 
 # No extension may be fetched at run time: json and parquet are built into the wheel.
 _CONFIG: dict[str, str | bool | int | float | list[str]] = {
@@ -60,6 +59,8 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
 
 def _tidy_texts(con: duckdb.DuckDBPyConnection) -> None:
     """On a writing connection: re-point text files after a folder move, remove files a killed load left."""
+    from jobs.store.texts import clean_orphans, relocate  # polars: only a writing connection needs it
+
     if 9 not in applied_migrations(con):  # a database kept at an older schema (tests of migrations)
         return
     relocate(con)

@@ -18,7 +18,6 @@ import duckdb
 
 from jobs.infra.clock import now_utc
 from jobs.store.errors import DatabaseError, DatabaseTooNew
-from jobs.store.texts import export_legacy_texts, register_legacy_texts
 from jobs.store.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -68,6 +67,8 @@ def available_migrations() -> list[Migration]:
 def _pre_step(con: duckdb.DuckDBPyConnection, version: int) -> Any:
     """A migration's data step that SQL alone cannot do, before its transaction (e.g. writing files)."""
     if version == 9:  # the old articles table's texts go to a Parquet file beside the database
+        from jobs.store.texts import export_legacy_texts  # polars: only this old migration needs it
+
         return export_legacy_texts(con)
     return None
 
@@ -75,6 +76,8 @@ def _pre_step(con: duckdb.DuckDBPyConnection, version: int) -> Any:
 def _post_step(con: duckdb.DuckDBPyConnection, version: int, prepared: Any) -> None:
     """A migration's data step that SQL alone cannot do, in its transaction after its SQL."""
     if version == 9:
+        from jobs.store.texts import register_legacy_texts
+
         register_legacy_texts(con, prepared)
 
 
