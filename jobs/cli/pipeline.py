@@ -26,7 +26,7 @@ from jobs.cli.options import (
     window_options,
 )
 from jobs.infra import paths
-from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED
+from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
 from jobs.infra.logs import report_error, report_summary, text_output
 from jobs.infra.terminal import advance, progress
 from jobs.store.errors import DatabaseError, DatabaseInUse, fault_message, is_database_fault
@@ -36,6 +36,17 @@ if TYPE_CHECKING:
     from jobs.engines.base import Engine
 
 log = logging.getLogger(__name__)
+
+
+def _inputs_exist(command: str, inputs: tuple[str, ...] | list[str], fmt: str = "auto") -> None:
+    """Exit 2 with one line naming the inputs that give no file (a mistyped path, a folder without article
+    files), before any database is opened or created and before any run is recorded."""
+    from jobs.readers.files import unmatched_inputs, unmatched_message
+
+    missing = unmatched_inputs(inputs, fmt)
+    if missing:
+        report_error(f"presstrust {command}: " + "; ".join(unmatched_message(m, fmt) for m in missing))
+        sys.exit(EXIT_USAGE)
 
 
 @click.command()
@@ -109,10 +120,12 @@ def ingest(
     """Load article files (JSONL[.gz], JSON, CSV[.gz], TSV, Parquet, WARC[.gz]; files, folders or globs).
 
     Idempotent: a file loaded before is skipped; repeated articles are counted as duplicates; a changed
-    title or text updates the article. Bad records go to ingest_rejects with the reason. Exit code 1
-    when any input could not be read (the others are still loaded) or broke off (a truncated .warc.gz:
-    the records before the break are loaded). WARC: each HTML response becomes an article (main text,
-    title, date, authors and language from the page); other responses are rejects with their reason.
+    title or text updates the article. Bad records go to ingest_rejects with the reason; userinfo
+    (user:password@) is removed from URLs before anything is stored. Exit code 2 when an input names no
+    file (nothing is run); 1 when any input could not be read (the others are still loaded) or broke off
+    (a truncated .warc.gz: the records before the break are loaded). WARC: each HTML response becomes an
+    article (main text, title, date, authors and language from the page); other responses are rejects with
+    their reason.
 
     With --engine spark the files are read and normalised by Spark tasks (one per file, in parallel: worth it
     for many large files, e.g. WARC); each is then loaded here in its own transaction, as without it.
@@ -134,6 +147,7 @@ def ingest(
         resolver = OutletResolver.from_files(aliases=aliases, labels=label_files, platforms=paths.PLATFORMS_FILE)
     except (MappingError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
+    _inputs_exist("ingest", inputs, fmt)
     with open_db(db_path) as con, progress("ingest", unit="records"):
         result = ingest_stage.ingest(con, inputs, options=options, resolver=resolver, engine=engine)
     summary(result)
@@ -413,6 +427,7 @@ def nightly(
     """
     from jobs.stages import nightly as nightly_stage
 
+    _inputs_exist("nightly", corpus)
     options = nightly_stage.NightlyOptions(
         db_path=db_path,
         corpus=_nightly_corpus(db_path, corpus),

@@ -312,6 +312,29 @@ def expand_paths(paths: Iterable[str], fmt: str) -> tuple[list[Path], list[str]]
     return unique, missing
 
 
+def unmatched_inputs(paths: Iterable[str], fmt: str) -> list[str]:
+    """The inputs `expand_paths` would find no file in, checked cheaply (each input up to its first file)."""
+
+    def matches(item: str) -> bool:
+        path = Path(item)
+        if path.is_dir():
+            return any(p.is_file() and (fmt != "auto" or detect_format(p)) for p in path.rglob("*"))
+        return path.is_file() or any(Path(p).is_file() for p in glob.iglob(item, recursive=True))
+
+    return [item for item in paths if not matches(item)]
+
+
+def unmatched_message(item: str, fmt: str) -> str:
+    """Why an input of `expand_paths` gave no file: a folder without article files (and what was looked for), or
+    nothing of that name."""
+    if not Path(item).is_dir():
+        return f"{item}: no such file, folder or glob match"
+    if fmt != "auto":
+        return f"no files in folder {item}"
+    patterns = ", ".join(f"*{suffix}" for suffix in _SUFFIX_FORMAT)
+    return f"no article files in folder {item} (looked for {patterns}, each also .gz)"
+
+
 def fingerprint(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -1,21 +1,32 @@
 """Vectorised clean-up and validation of a raw batch: canonical URLs, outlets, dates, text caps.
 
 Records that cannot be loaded come back as rejects with every reason that applies; records loaded
-with a fix carry the fix in `ingest_issues`.
+with a fix carry the fix in `ingest_issues`. Userinfo (`user:password@`) is removed from the url and outlet
+fields before anything else sees them, and counted; the rejects carry what was removed, so their raw copies can
+be cleaned too (jobs/readers/prepare.py). A host that is an IP address never becomes an outlet
+(`ip_address_host`); an internationalised host is one outlet in its Unicode and punycode forms
+(jobs/readers/outlets.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import polars as pl
 
-from jobs.readers.outlets import OutletResolver
+from jobs.readers.outlets import OutletResolver, domain_forms, is_ip_host, names_ip, strip_host_prefix
 
-_URL = r"^([A-Za-z][A-Za-z0-9+.-]*)://(?:[^/?#@]*@)?([^/?#:@]+)(?::\d*)?([^?#]*)(?:\?([^#]*))?"
-_BARE_HOST = r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}(?:[/?#]|$)"
-_HOST_PREFIX = r"^(?:(?:www\d*|m|amp|mobile)\.)+"
+# scheme://authority path ?query (#fragment dropped); browsers read a backslash as a slash in http(s) URLs
+_URL = r"^([A-Za-z][A-Za-z0-9+.-]*):[/\\]{2}([^/\\?#]*)([^?#]*)(?:\?([^#]*))?"
+_HIERARCHICAL = r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?[/\\]{2}"
+_USERINFO = r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?[/\\]{2})([^/\\?#]*@)"  # up to the authority's last @
+_BARE_HOST = (
+    r"^(?:[^/\\?#\s]+@)?(?:[\p{L}\p{N}][\p{L}\p{N}._-]*\.(?:[\p{L}\p{N}-]{2,}|\d+)|\[[0-9A-Fa-f:.]+\])\.?"
+    r"(?::\d*)?(?:[/\\?#]|$)"
+)
+_BARE_USERINFO = r"^([^/\\?#\s]+@)"
 _TRACKING = (
     r"^(?:utm_[A-Za-z_]*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|cmpid|ncid|ocid|smid|smtyp|"
     r"soc_src|soc_trk|taid|sr_share|icid|ito|mbid|rss|partner|CMP)(?:=|$)"
@@ -71,36 +82,72 @@ def _blank_to_null(name: str) -> pl.Expr:
     return pl.when(value == "").then(None).otherwise(value).alias(name)
 
 
+def without_userinfo(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(the URL or host without its userinfo, the userinfo removed with its @, null when there was none): from
+    `scheme://user:pass@host/...`, `//user@host` and a bare `user:pass@host/...`."""
+    bare = ~value.str.contains(_HIERARCHICAL) & value.str.contains(_BARE_HOST)
+    userinfo = pl.coalesce(value.str.extract(_USERINFO, 2), pl.when(bare).then(value.str.extract(_BARE_USERINFO, 1)))
+    stripped = (
+        pl.when(userinfo.is_null())
+        .then(value)
+        .when(bare)
+        .then(value.str.replace(_BARE_USERINFO, ""))
+        .otherwise(value.str.replace(_USERINFO, "${1}"))
+    )
+    return stripped, userinfo
+
+
+def _host_key(host: str) -> tuple[str | None, bool]:
+    """A URL's host as (its canonical ASCII form without www./m. prefixes, or None; whether it is an IP address)."""
+    forms = domain_forms(host)
+    return (strip_host_prefix(forms[0]), False) if forms else (None, is_ip_host(host))
+
+
 def with_canonical_url(df: pl.DataFrame, url: str = "url") -> pl.DataFrame:
-    """Add `_host` and `url_canonical` (null without an http(s) host), in stages so nothing is parsed twice."""
+    """Add `_host` (the canonical host: ASCII, punycode for an internationalised name), `url_canonical` (null
+    without an http(s) URL naming a domain) and `_url_ip` (the URL's host is an IP address). The canonical URL is
+    https://, the host without www./m. prefixes, userinfo, port or trailing dot, the path without a trailing
+    slash, the query without tracking parameters, no fragment. Each distinct host is mapped once."""
     col = pl.col(url)
     parts = (
         df.select(
-            pl.when(col.str.contains(r"^[A-Za-z][A-Za-z0-9+.-]*://"))
+            pl.when(col.str.contains(r"^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}"))
             .then(col)
-            .otherwise(pl.when(col.str.contains(_BARE_HOST)).then(pl.lit("http://") + col))
+            .when(col.str.contains(r"^[/\\]{2}"))
+            .then(pl.lit("http:") + col)
+            .when(col.str.contains(_BARE_HOST))
+            .then(pl.lit("http://") + col)
             .str.extract_groups(_URL)
-            .struct.rename_fields(["scheme", "host", "path", "query"])
+            .struct.rename_fields(["scheme", "authority", "path", "query"])
             .struct.unnest()
         )
+        .with_columns(pl.col("authority").str.replace(r"^.*@", ""))
         .with_columns(
             pl.col("scheme").str.to_lowercase(),
-            pl.col("host").str.to_lowercase().str.strip_suffix("."),
-            pl.col("path").fill_null("").str.strip_chars_end("/"),
-            pl.col("query")
+            host=pl.when(pl.col("authority").str.starts_with("["))
+            .then(pl.col("authority").str.extract(r"^(\[[^\]]*\])", 1))
+            .otherwise(pl.col("authority").str.extract(r"^([^:]*)", 1)),
+            path=pl.col("path").fill_null("").str.strip_chars_end("/"),
+            query=pl.col("query")
             .fill_null("")
             .str.split("&")
             .list.eval(pl.element().filter((pl.element() != "") & ~pl.element().str.contains(_TRACKING)))
             .list.join("&"),
         )
-        .with_columns(_stripped=pl.col("host").str.replace(_HOST_PREFIX, ""))
-        .with_columns(host=pl.when(pl.col("_stripped").str.contains(r"\.")).then("_stripped").otherwise("host"))
     )
-    ok = pl.col("scheme").is_in(["http", "https"]) & pl.col("host").str.contains(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
+    hosts = parts.get_column("host").drop_nulls().unique().to_list()
+    keys = [_host_key(h) for h in hosts]
+    host_map = pl.DataFrame(
+        {"host": hosts, "_key": [k for k, _ in keys], "_ip": [ip for _, ip in keys]},
+        schema={"host": pl.String, "_key": pl.String, "_ip": pl.Boolean},
+    )
+    parts = parts.join(host_map, on="host", how="left", nulls_equal=False, maintain_order="left")
+    ok = pl.col("scheme").is_in(["http", "https"]) & pl.col("_key").is_not_null()
     query = pl.when(pl.col("query") != "").then(pl.lit("?") + pl.col("query")).otherwise(pl.lit(""))
     canonical = parts.select(
-        _host=pl.when(ok).then("host"),
-        url_canonical=pl.when(ok).then(pl.lit("https://") + pl.col("host") + pl.col("path") + query),
+        _host=pl.when(ok).then("_key"),
+        url_canonical=pl.when(ok).then(pl.lit("https://") + pl.col("_key") + pl.col("path") + query),
+        _url_ip=pl.col("_ip").fill_null(False),
     )
     return df.hstack(canonical)
 
@@ -124,14 +171,21 @@ def parse_published_at(value: pl.Expr) -> pl.Expr:
 
 
 # An outlet is a domain name: labels of letters, digits and inner hyphens (1-63 chars), at least two labels,
-# at most 253 characters in all (RFC 1035 limits). Anything else is rejected, not published as an outlet.
-_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}_-]{0,61}[\p{L}\p{N}])?"
+# at most 253 characters in all (RFC 1035 limits; an internationalised label in Unicode: letters, marks and
+# digits). Anything else is rejected, not published as an outlet.
+_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}_-]{0,61}[\p{L}\p{M}\p{N}])?"
 VALID_OUTLET = rf"^{_LABEL}(?:\.{_LABEL})+$"
 MAX_OUTLET_CHARS = 253
 
 
-def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split a raw batch into (rows to load in GOOD_COLUMNS order, rejects with rn and reason)."""
+class Normalized(NamedTuple):
+    good: pl.DataFrame  # GOOD_COLUMNS
+    rejects: pl.DataFrame  # rn, reason, userinfo (what was removed from the record's fields: clean its raw copy too)
+    userinfo_stripped: int  # records whose url or outlet field had userinfo removed
+
+
+def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> Normalized:
+    """Split a raw batch into rows to load (GOOD_COLUMNS order) and rejects with their reasons."""
     df = with_canonical_url(_cleaned(raw))
     df = _with_outlets(df, options.resolver)
     df = _with_dates(df, latest=options.now + timedelta(days=1))
@@ -150,7 +204,7 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.Da
         _reasons=_reasons(outlet, text_len).list.drop_nulls(),
     )
     rejected = pl.col("_reasons").list.len() > 0
-    rejects = df.filter(rejected).select("rn", reason=pl.col("_reasons").list.join("; "))
+    rejects = df.filter(rejected).select("rn", reason=pl.col("_reasons").list.join("; "), userinfo="_userinfo")
     good = df.filter(~rejected).select(
         "rn",
         "source_id",
@@ -166,34 +220,49 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> tuple[pl.Da
         parse_published_at(pl.col("crawled_at")).alias("crawled_at"),  # kept as given when parseable, else null
         "ingest_issues",
     )
-    return good, rejects
+    stripped = df.select(pl.col("_userinfo").list.len().gt(0).sum()).item()
+    return Normalized(good, rejects, int(stripped or 0))
 
 
 def _cleaned(raw: pl.DataFrame) -> pl.DataFrame:
-    """Blank strings as nulls, NUL characters removed from the text (and noted), language in lower case."""
-    return raw.with_columns(
-        *[_blank_to_null(c) for c in ("source_id", "url", "outlet", "outlet_name", "title", "language")],
+    """Blank strings as nulls, userinfo removed from the url and outlet fields (`_userinfo`: what was removed),
+    NUL characters removed from the text (and noted), language in lower case."""
+    blanked = raw.with_columns(*[_blank_to_null(c) for c in ("source_id", "url", "outlet", "outlet_name", "title")])
+    url, url_userinfo = without_userinfo(pl.col("url"))
+    outlet, outlet_userinfo = without_userinfo(pl.col("outlet"))
+    return blanked.with_columns(
+        url,
+        outlet,
+        pl.concat_list(url_userinfo, outlet_userinfo).list.drop_nulls().alias("_userinfo"),
+        _blank_to_null("language").str.to_lowercase(),
         pl.col("text").str.replace_all("\x00", "", literal=True).str.strip_chars().alias("text"),
         pl.col("text").str.contains("\x00", literal=True).fill_null(False).alias("_had_nul"),
         pl.col("authors").fill_null([]),
-    ).with_columns(pl.col("language").str.to_lowercase())
+    )
 
 
 def _with_outlets(df: pl.DataFrame, resolver: OutletResolver) -> pl.DataFrame:
-    """`_outlet_from_url` (the URL's host resolved) and `_outlet_given` (the outlet field resolved), each distinct
-    value resolved once."""
+    """`_outlet_from_url` (the URL's host resolved), `_outlet_given` (the outlet field resolved) and `_outlet_ip`
+    (the outlet field names an IP address), each distinct value resolved once."""
     hosts = df.get_column("_host").drop_nulls().unique().to_list()
     outlet_values = df.get_column("outlet").drop_nulls().unique().to_list()
     host_map = pl.DataFrame(
         {"_host": hosts, "_outlet_from_url": [resolver.resolve_host(h) for h in hosts]},
         schema={"_host": pl.String, "_outlet_from_url": pl.String},
     )
+    given = [resolver.resolve(v) for v in outlet_values]
     outlet_map = pl.DataFrame(
-        {"outlet": outlet_values, "_outlet_given": [resolver.resolve(v) for v in outlet_values]},
-        schema={"outlet": pl.String, "_outlet_given": pl.String},
+        {
+            "outlet": outlet_values,
+            "_outlet_given": given,
+            "_outlet_ip": [g is None and names_ip(v) for v, g in zip(outlet_values, given, strict=True)],
+        },
+        schema={"outlet": pl.String, "_outlet_given": pl.String, "_outlet_ip": pl.Boolean},
     )
-    return df.join(host_map, on="_host", how="left", nulls_equal=False).join(
-        outlet_map, on="outlet", how="left", nulls_equal=False
+    return (
+        df.join(host_map, on="_host", how="left", nulls_equal=False)
+        .join(outlet_map, on="outlet", how="left", nulls_equal=False)
+        .with_columns(pl.col("_outlet_ip").fill_null(False))
     )
 
 
@@ -223,7 +292,8 @@ def _unmapped_outlet() -> pl.Expr:
 def _issues(text_len: pl.Expr, max_text_chars: int) -> pl.Expr:
     """The fixable problems of a record that loads (articles.ingest_issues), null where there is none."""
     return pl.concat_list(
-        _issue(pl.col("url").is_not_null() & pl.col("url_canonical").is_null(), "invalid_url"),
+        _issue(pl.col("url").is_not_null() & pl.col("url_canonical").is_null() & ~pl.col("_url_ip"), "invalid_url"),
+        _issue(pl.col("_url_ip"), "ip_address_host"),
         _issue(
             _unmapped_outlet() & pl.col("_outlet_from_url").is_not_null(),
             pl.lit("outlet_unmapped_used_url:") + pl.col("outlet"),
@@ -248,12 +318,19 @@ def _reasons(outlet: pl.Expr, text_len: pl.Expr) -> pl.Expr:
         _issue(pl.col("text").is_not_null() & (text_len == 0), "empty_text"),
         _issue(pl.col("outlet").is_null() & pl.col("url").is_null(), "missing_outlet_and_url"),
         _issue(
-            _unmapped_outlet() & pl.col("_outlet_from_url").is_null(),
+            _unmapped_outlet() & pl.col("_outlet_from_url").is_null() & ~pl.col("_outlet_ip"),
             pl.lit("unknown_outlet:") + pl.col("outlet").str.slice(0, 80),
         ),
         _issue(
-            pl.col("outlet").is_null() & pl.col("url").is_not_null() & pl.col("_outlet_from_url").is_null(),
+            pl.col("outlet").is_null()
+            & pl.col("url").is_not_null()
+            & pl.col("_outlet_from_url").is_null()
+            & ~pl.col("_url_ip"),
             "no_outlet_from_url",
+        ),
+        _issue(
+            outlet.is_null() & (pl.col("_outlet_ip") | (pl.col("outlet").is_null() & pl.col("_url_ip"))),
+            "ip_address_host",
         ),
         _issue(
             outlet.is_not_null() & ((outlet.str.len_chars() > MAX_OUTLET_CHARS) | ~outlet.str.contains(VALID_OUTLET)),

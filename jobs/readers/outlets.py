@@ -5,15 +5,22 @@ the full host down to its registered domain, that the alias or label files know 
 stays abcnews.go.com); otherwise a subdomain of a hosting platform (someone.substack.com); otherwise
 the registered domain from the public-suffix list bundled with tldextract, private section
 included (no network). www./m./amp./mobile. prefixes are stripped first.
+
+Internationalised domain names are mapped by UTS #46 (IDNA 2008, non-transitional): `bücher-nachrichten.de`
+and its punycode `xn--bcher-nachrichten-22b.de` are one outlet, named in Unicode. IP addresses are hosts but
+never outlets (`is_ip_host`).
 """
 
 from __future__ import annotations
 
 import csv
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
+import idna
 import tldextract
 
 from jobs.infra import paths
@@ -21,7 +28,8 @@ from jobs.infra import paths
 _EXTRACT = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
 _PREFIX = re.compile(r"^(?:(?:www\d*|m|amp|mobile)\.)+")
 _HOST = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)+$")
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}", re.IGNORECASE)
+_IPV4_PART = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 _SPACE = re.compile(r"\s+")
 
 
@@ -39,16 +47,75 @@ def normalize_name(value: str) -> str:
     return _SPACE.sub(" ", value).strip().casefold()
 
 
-def normalize_host(value: str) -> str | None:
-    """Lower-case host without scheme, userinfo, port, path, trailing dot or www./m./amp. prefixes."""
-    host = value.strip().lower()
-    host = _SCHEME.sub("", host)
-    host = re.split(r"[/?#]", host, maxsplit=1)[0]
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+def host_of(value: str) -> str:
+    """The host part of a URL or bare host, as written: no scheme, userinfo, port, path, query or fragment
+    (an IPv6 literal keeps its brackets)."""
+    rest = _SCHEME.sub("", value.strip())
+    rest = re.split(r"[/\\?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    if rest.startswith("["):
+        return rest.split("]", 1)[0] + "]"
+    return rest.split(":", 1)[0]
+
+
+def _ipv4_number(part: str) -> bool:
+    """A part of an IPv4 address as browsers read it (WHATWG URL): decimal, 0x hex or 0-led octal."""
+    if not _IPV4_PART.match(part):
+        return False
+    return not (part.startswith("0") and not part.startswith("0x") and set(part) - set("01234567"))
+
+
+def is_ip_host(host: str) -> bool:
+    """Whether a host (as `host_of` gives it) is an IP address: an IPv6 literal in brackets, an IPv4 address, or a
+    name a browser reads as one (`10.1`, `0x7f.1`: its last label is a number)."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("["):
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    parts = host.split(".")
+    return bool(host) and len(parts) <= 4 and _ipv4_number(parts[-1]) and all(_ipv4_number(p) for p in parts)
+
+
+def names_ip(value: str) -> bool:
+    """Whether a URL, host or outlet value names an IP address rather than a domain (`::1` bare included)."""
+    return is_ip_host(host_of(value)) or is_ip_host(value.strip().strip("[]"))
+
+
+def domain_forms(host: str) -> tuple[str, str] | None:
+    """(ASCII, Unicode) forms of a host name, lower case, without a trailing dot: internationalised names mapped by
+    UTS #46 (IDNA 2008, non-transitional: ß stays ß), percent-escapes decoded first. None when it is not a domain
+    name of two or more labels (an IP address is not)."""
+    try:
+        host = (unquote(host, errors="strict") if "%" in host else host).strip().rstrip(".")
+    except UnicodeDecodeError:  # a percent-escape that is not UTF-8
+        return None
+    if not host or is_ip_host(host) or _ipv4_number(host.rsplit(".", 1)[-1].lower()):
+        return None  # an IP address; or a name ending in a number, which no top-level domain is
+    if host.isascii() and "xn--" not in host.lower():
+        host = host.lower()
+        return (host, host) if _HOST.match(host) else None
+    try:
+        encoded = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        unicode = idna.decode(encoded)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+    return (encoded, unicode) if _HOST.match(encoded) and not is_ip_host(encoded) else None
+
+
+def strip_host_prefix(host: str) -> str:
+    """The host without www./m./amp./mobile. prefixes, when a domain remains (m.com stays m.com)."""
     stripped = _PREFIX.sub("", host)
-    if "." in stripped:
-        host = stripped
-    return host if _HOST.match(host) else None
+    return stripped if "." in stripped else host
+
+
+def normalize_host(value: str) -> str | None:
+    """The host of a URL or bare host as an outlet key: in Unicode, lower case, without scheme, userinfo, port,
+    path, trailing dot or www./m./amp. prefixes; None when it is no domain name (an IP address, a single label)."""
+    forms = domain_forms(host_of(value))
+    return strip_host_prefix(forms[1]) if forms else None
 
 
 def registered_domain(host: str) -> str:

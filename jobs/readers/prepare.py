@@ -1,10 +1,15 @@
 """An input file as prepared batches: read (jobs/readers/files.py), normalised (jobs/readers/normalize.py), and
 every reject kept with its reason and raw record. No database: an engine runs this where it likes (this process,
-or a Spark task per file), and the ingest stage loads the batches."""
+or a Spark task per file), and the ingest stage loads the batches.
+
+Userinfo (`user:password@`) never leaves here: normalisation removes it from the url and outlet fields, and the
+raw copies of rejects lose it too (`scrub_userinfo`), before any row is staged or stored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,21 +28,47 @@ class PreparedBatch:
     rejects: pl.DataFrame  # REJECT_SCHEMA: the reader's and normalisation's rejects, with their raw records
     n_records: int
     error: str | None = None  # the file broke off here (RawBatch.error)
+    userinfo_stripped: int = 0  # records whose URL (or outlet) had userinfo removed
 
 
 REJECT_SCHEMA: dict[str, pl.DataType] = {"rn": pl.Int64(), "reason": pl.String(), "raw": pl.String()}
 
 
+# scheme://userinfo@ anywhere in a text (also JSON-escaped: `https:\/\/`, `\u0040`): the userinfo ends at the
+# authority's last @, before any / \ ? # whitespace or quote
+_TEXT_USERINFO = re.compile(
+    r"((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:(?:\\?[/\\]){2})[^/\\?#\s\"'<>]*(?:@|\\u0040)", re.IGNORECASE
+)
+
+
+def scrub_userinfo(raw: str, removed: Sequence[str] = ()) -> str:
+    """A raw record without userinfo: every `scheme://user:pass@` becomes `scheme://`, and each string of `removed`
+    (what normalisation took from the record's fields, as written or JSON-escaped) is deleted."""
+    for userinfo in removed:
+        for form in {userinfo, json.dumps(userinfo)[1:-1], json.dumps(userinfo, ensure_ascii=False)[1:-1]}:
+            raw = raw.replace(form, "")
+    return _TEXT_USERINFO.sub(r"\1", raw) if "@" in raw or "\\u0040" in raw else raw
+
+
 def prepare_batch(batch: RawBatch, normalize: NormalizeOptions) -> PreparedBatch:
-    """Normalise a raw batch and collect every reject with its reason and raw record (no database)."""
-    good, rejects = normalize_batch(batch.frame, normalize)
-    reject_rns = rejects.get_column("rn").to_list()
-    raws = batch.raw_of(reject_rns)
-    rows = [(r.rn, r.reason, r.raw) for r in batch.rejects] + [
-        (rn, reason, raws.get(rn)) for rn, reason in rejects.iter_rows()
-    ]
+    """Normalise a raw batch and collect every reject with its reason and raw record, userinfo removed (no
+    database)."""
+    good, rejects, stripped = normalize_batch(batch.frame, normalize)
+    raws = batch.raw_of(rejects.get_column("rn").to_list())
+    rows: list[tuple[int, str, str | None]] = []
+    for r in batch.rejects:
+        clean = scrub_userinfo(r.raw)
+        stripped += clean != r.raw
+        rows.append((r.rn, r.reason, clean))
+    for rn, reason, removed in rejects.iter_rows():
+        raw = raws.get(rn)
+        rows.append((rn, reason, None if raw is None else scrub_userinfo(raw, removed)))
     return PreparedBatch(
-        good.select(GOOD_COLUMNS), pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row"), batch.n_records, batch.error
+        good.select(GOOD_COLUMNS),
+        pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row"),
+        batch.n_records,
+        batch.error,
+        stripped,
     )
 
 

@@ -4,7 +4,8 @@ Each file is one transaction: its articles' metadata, its rejects and its ingest
 not at all. The texts of new and changed articles go to Parquet files (jobs/store/texts.py) written before that
 transaction commits and registered in it; a rollback deletes them, a kill leaves them for the next run to
 delete. A file whose sha256 was loaded before is skipped (unless force). Every record read is counted exactly
-once: read = loaded + updated + duplicates + rejected.
+once: read = loaded + updated + duplicates + rejected. Userinfo (`user:password@`) is removed from URLs before
+anything is stored (jobs/readers/prepare.py), and counted.
 
 Reading and normalising a file (jobs.readers) runs on the engine (this process, or a Spark task per file); the
 loading, which decides what is new, runs here, a file at a time.
@@ -26,7 +27,7 @@ from jobs.engines.base import Engine
 from jobs.infra.clock import now_utc
 from jobs.infra.failpoints import failpoint
 from jobs.infra.terminal import advance, estimated_records
-from jobs.readers.files import FORMATS, detect_format, expand_paths, fingerprint
+from jobs.readers.files import FORMATS, detect_format, expand_paths, fingerprint, unmatched_message
 from jobs.readers.normalize import NormalizeOptions
 from jobs.readers.outlets import OutletResolver
 from jobs.readers.prepare import FileReader, PreparedBatch
@@ -127,6 +128,12 @@ class FileResult:
     duplicates: int = 0
     rejected: int = 0
     error: str | None = None
+    userinfo_stripped: int = 0  # records whose URL had userinfo (user:password@) removed
+
+    @property
+    def empty(self) -> bool:
+        """Read whole and held no record (an empty file): not counted as loaded."""
+        return self.status == "loaded" and self.records_read == 0
 
 
 @dataclass
@@ -144,6 +151,7 @@ class IngestSummary:
     files: list[FileResult]
     missing: list[str]
     seconds: float
+    fmt: str = "auto"  # --format, for the message of an input that matched no file
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -157,12 +165,16 @@ class IngestSummary:
     def counts(self) -> dict[str, int]:
         return {
             "files": len(self.files),
-            "files_loaded": sum(f.status == "loaded" for f in self.files),
+            "files_loaded": sum(f.status == "loaded" and not f.empty for f in self.files),
+            "files_empty": sum(f.empty for f in self.files),
             "files_skipped": sum(f.status == "skipped" for f in self.files),
             "files_failed": sum(f.status == "failed" for f in self.files) + len(self.missing),
             "files_partial": sum(f.status == "partial" for f in self.files),
             "files_all_rejected": len(self.all_rejected),
-            **{k: self.total(k) for k in ("records_read", "loaded", "updated", "duplicates", "rejected")},
+            **{
+                k: self.total(k)
+                for k in ("records_read", "loaded", "updated", "duplicates", "rejected", "userinfo_stripped")
+            },
         }
 
     @property
@@ -172,11 +184,14 @@ class IngestSummary:
     def line(self) -> str:
         c = self.counts
         return (
-            f"ingest run {self.run_id}: {c['files']} files ({c['files_loaded']} loaded, {c['files_skipped']} skipped, "
-            f"{c['files_failed']} failed, {c['files_partial']} partial"
+            f"ingest run {self.run_id}: {c['files']} files ({c['files_loaded']} loaded, "
+            + (f"{c['files_empty']} empty, " if c["files_empty"] else "")
+            + f"{c['files_skipped']} skipped, {c['files_failed']} failed, {c['files_partial']} partial"
             + (f", {c['files_all_rejected']} with every record rejected" if c["files_all_rejected"] else "")
             + f"); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
-            f"+ duplicates {c['duplicates']} + rejected {c['rejected']} in {self.seconds:.1f}s"
+            f"+ duplicates {c['duplicates']} + rejected {c['rejected']}"
+            + (f"; userinfo removed from {c['userinfo_stripped']} URLs" if c["userinfo_stripped"] else "")
+            + f" in {self.seconds:.1f}s"
         )
 
 
@@ -197,6 +212,7 @@ def _load_batch(
         )
     result.records_read += batch.n_records
     result.rejected += batch.rejects.height
+    result.userinfo_stripped += batch.userinfo_stripped
     good = batch.good
     if good.is_empty():
         return
@@ -362,7 +378,7 @@ def ingest(
         advance(read[0], total)
         on_records(n)
 
-    with failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0).counts):
+    with failure_recorded(con, run_id, lambda: IngestSummary(run_id, results, missing, 0.0, options.fmt).counts):
         plans = [plan_file(con, path, options, load_id=run_id) for path in files]
         to_read = [(p.path, p.fmt or "") for p in plans if p.to_read and not loaded_before(con, p, options)]
         with engine.read_files(con, to_read, reader) as batches_of:
@@ -373,14 +389,14 @@ def ingest(
                 if result.status in ("failed", "partial"):
                     log.error("%s", result.error)
                 results.append(result)
-    summary = IngestSummary(run_id, results, missing, time.perf_counter() - started)
+    summary = IngestSummary(run_id, results, missing, time.perf_counter() - started, options.fmt)
     _finish(con, summary)
     return summary
 
 
 def _finish(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
     """Log what could not be loaded and close the run with its counts and errors."""
-    errors = [f"{m}: no such file, folder or glob match" for m in summary.missing] + [
+    errors = [unmatched_message(m, summary.fmt) for m in summary.missing] + [
         r.error for r in summary.files if r.status in ("failed", "partial") and r.error
     ]
     rejected_whole = [

@@ -21,8 +21,9 @@ from jobs.readers.records import ReadError
 log = logging.getLogger(__name__)
 
 
-Staged = dict[str, list[tuple[str, int, str | None, str | None]]]
-"""Per input path, its staged batches in order: (file stem, records, the break's error, the file's read error)."""
+Staged = dict[str, list[tuple[str, int, str | None, str | None, int]]]
+"""Per input path, its staged batches in order: (file stem, records, the break's error, the file's read error,
+records whose URL had userinfo removed)."""
 
 
 @contextmanager
@@ -44,12 +45,12 @@ def read_files(
             key = str(path)
             if key not in staged:
                 raise RuntimeError(f"spark ingest: {key} was not read by the Spark job")
-            for stem, n_records, error, read_error in staged[key]:
+            for stem, n_records, error, read_error, userinfo_stripped in staged[key]:
                 if read_error is not None:
                     raise ReadError(read_error)
                 good = pl.read_ipc(prep / f"{stem}.good.arrow")
                 rejects = pl.read_ipc(prep / f"{stem}.rejects.arrow")
-                yield PreparedBatch(good, rejects, n_records, error)
+                yield PreparedBatch(good, rejects, n_records, error, userinfo_stripped)
 
         yield batches
 
@@ -76,7 +77,8 @@ def _read_job(
         if group["batch"].to_list() != list(range(1, group.height + 1)):
             raise RuntimeError(f"spark ingest: the batches of {listed[index][1]} came back incomplete")
         staged[listed[index][1]] = [
-            (f"{index}-{r['batch']}", r["n_records"], r["error"], r["read_error"]) for r in group.iter_rows(named=True)
+            (f"{index}-{r['batch']}", r["n_records"], r["error"], r["read_error"], r["userinfo_stripped"])
+            for r in group.iter_rows(named=True)
         ]
     log.info(
         "spark ingest: %d files read and normalised (%d records), %.1fs",
@@ -95,17 +97,26 @@ def _stage_file(reader: FileReader, prep: Path, index: int, path: Path, fmt: str
         for number, batch in enumerate(reader.batches(path, fmt), 1):
             batch.good.write_ipc(prep / f"{index}-{number}.good.arrow", compression="lz4")
             batch.rejects.write_ipc(prep / f"{index}-{number}.rejects.arrow", compression="lz4")
-            yield _batch_row(index, number, batch.n_records, batch.error, None)
+            yield _batch_row(index, number, batch.n_records, batch.error, None, batch.userinfo_stripped)
     except ReadError as exc:
-        yield _batch_row(index, number + 1, 0, None, str(exc))
+        yield _batch_row(index, number + 1, 0, None, str(exc), 0)
 
 
-_INGEST_OUT = "file long, batch long, n_records long, error string, read_error string"
+_INGEST_OUT = "file long, batch long, n_records long, error string, read_error string, userinfo_stripped long"
 
 
-def _batch_row(index: int, number: int, n_records: int, error: str | None, read_error: str | None) -> pa.RecordBatch:
+def _batch_row(
+    index: int, number: int, n_records: int, error: str | None, read_error: str | None, userinfo_stripped: int
+) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(
-        {"file": [index], "batch": [number], "n_records": [n_records], "error": [error], "read_error": [read_error]},
+        {
+            "file": [index],
+            "batch": [number],
+            "n_records": [n_records],
+            "error": [error],
+            "read_error": [read_error],
+            "userinfo_stripped": [userinfo_stripped],
+        },
         schema=pa.schema(
             [
                 ("file", pa.int64()),
@@ -113,6 +124,7 @@ def _batch_row(index: int, number: int, n_records: int, error: str | None, read_
                 ("n_records", pa.int64()),
                 ("error", pa.string()),
                 ("read_error", pa.string()),
+                ("userinfo_stripped", pa.int64()),
             ]
         ),
     )

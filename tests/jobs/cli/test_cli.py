@@ -113,7 +113,7 @@ def test_ingest_summary_line_and_exit_codes(tmp_path: Path) -> None:
     quiet = runner.invoke(cli, ["ingest", str(good), "--db", str(db), "--quiet"], catch_exceptions=False)
     assert quiet.exit_code == 0 and quiet.output == ""
     missing = runner.invoke(cli, ["ingest", str(tmp_path / "nope.jsonl"), "--db", str(db)], catch_exceptions=False)
-    assert missing.exit_code == 1 and "1 failed" in missing.output
+    assert missing.exit_code == 2 and "nope.jsonl: no such file" in missing.output  # a usage error: nothing runs
 
 
 def test_ingest_env_db_and_bad_map(tmp_path: Path) -> None:
