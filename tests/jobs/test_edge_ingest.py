@@ -28,7 +28,11 @@ SECRET = "s3cr3t"
 
 def presstrust(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jobs", *map(str, args)], capture_output=True, text=True, env=dict(os.environ), timeout=600
+        [sys.executable, "-m", "jobs", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
     )
 
 
@@ -109,9 +113,9 @@ def test_userinfo_is_removed_at_ingest_counted_and_never_shown(tmp_path: Path) -
     write_jsonl(corpus / "cred.jsonl", records)
     night = presstrust("nightly", "--db", db, "--corpus", corpus, *ARGS)
     assert night.returncode == 0, night.stderr
+    assert SECRET not in every_row_as_text(db)
     assert ingest_counts(db)["userinfo_stripped"] == 22
     assert "userinfo removed from 22 URLs" in night.stderr + night.stdout
-    assert SECRET not in every_row_as_text(db)
     assert query(db, "SELECT count(*) FROM articles WHERE url = 'https://cred-news.com/2020/06/story-0'") == [(1,)]
     assert query(db, "SELECT raw_record FROM ingest_rejects")[0][0].startswith(
         '{"id": "a90", "url": "https://cred-news.com/2020/06/no-text"'
@@ -152,8 +156,8 @@ def test_userinfo_in_warc_target_uris_is_removed(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "read 3 = loaded 1 + updated 0 + duplicates 0 + rejected 2" in result.stdout
     assert query(db, "SELECT outlet, url FROM articles") == [("cred-news.com", "https://cred-news.com/a/1")]
-    assert ingest_counts(db)["userinfo_stripped"] == 3
     assert SECRET not in every_row_as_text(db)
+    assert ingest_counts(db)["userinfo_stripped"] == 3
     assert "cred-news.com/gone" in every_row_as_text(db)  # the rejected response is kept, without the password
 
 
@@ -182,7 +186,7 @@ def test_a_folder_without_article_files_says_what_it_looked_for(tmp_path: Path) 
     assert result.returncode == EXIT_USAGE
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"presstrust ingest: no article files in folder {folder} (looked for *.jsonl, ")
-    suffixes = [s for s in (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".warc") if detect_format(Path(s))]
+    suffixes = [s for s in (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".warc") if detect_format(Path(f"x{s}"))]
     assert all(f"*{s}," in line or f"*{s} " in line for s in suffixes), line
     assert not db.exists()
 

@@ -113,7 +113,15 @@ def test_idn_registered_domains_resolve_to_unicode() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["192.168.1.10", "http://[::1]/x", "http://10.0.0.1:8080/a", "::1", "[2001:db8::1]", "0x7f.1", "http://2130706433/"],
+    [
+        "192.168.1.10",
+        "http://[::1]/x",
+        "http://10.0.0.1:8080/a",
+        "::1",
+        "[2001:db8::1]",
+        "0x7f.1",
+        "http://2130706433/",
+    ],
 )
 def test_ip_hosts_are_no_outlet(value: str) -> None:
     assert OutletResolver().resolve(value) is None
