@@ -224,14 +224,19 @@ def test_engine_spark_without_spark_is_a_usage_error(tmp_path: Path, monkeypatch
 
 def _messy_inputs(folder: Path) -> Path:
     """Every kind of input trouble in one folder: rejects, a repeat, an unreadable file, a truncated one, a
-    changed version of an article, a file whose content is another's, and a batch size that splits files."""
+    changed version of an article, a file whose content is another's, a batch size that splits files, and a URL
+    with userinfo (removed and counted on either engine)."""
     from ..conftest import article, write_jsonl
     from ..stages.test_ingest import mixed_jsonl
 
     folder.mkdir()
     mixed_jsonl(folder / "a_mixed.jsonl")
     write_jsonl(folder / "b_good.jsonl", [article(i) for i in range(100, 130)])
-    write_jsonl(folder / "c_changed.jsonl", [article(100, text="A new body for story 100."), article(200)])
+    changed = [
+        article(100, text="A new body for story 100."),
+        article(200, url="https://al:pw@example-news.com/story/200"),
+    ]
+    write_jsonl(folder / "c_changed.jsonl", changed)
     shutil.copyfile(folder / "b_good.jsonl", folder / "d_same_content.jsonl")
     (folder / "e_corrupt.parquet").write_bytes(b"PAR1 this is not parquet")
     body = "".join(json.dumps(article(i)) + "\n" for i in range(300, 600)).encode()
@@ -267,7 +272,7 @@ def test_spark_ingest_loads_what_the_local_engine_loads(tmp_path: Path) -> None:
     # mixed 17 records (7 loaded, 2 duplicates, 8 rejected), 30 good, 1 changed + 1 new, 20 from Parquet; one
     # file skipped (the content of another), two failed
     expected = "7 files (4 loaded, 1 skipped, 2 failed, 0 partial); read 69 = loaded 58 + updated 1 + duplicates 2"
-    assert expected in lines["local"], lines["local"]
+    assert expected in lines["local"] and "; userinfo removed from 1 URLs" in lines["local"], lines["local"]
     local, spark = (duckdb.connect(str(tmp_path / f"{e}.duckdb"), read_only=True) for e in ("local", "spark"))
     for query in INGESTED:
         assert_frame_equal(table(spark, query), table(local, query), check_exact=True)
