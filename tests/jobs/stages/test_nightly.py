@@ -71,7 +71,9 @@ def test_corrupt_file_among_good_ones(tmp_path: Path) -> None:
 
 def test_unwritable_location_gives_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["nightly", "--db", "/dev/null/sub/n.duckdb", "--corpus", str(tmp_path), *ARGS], catch_exceptions=False
+        cli,
+        ["nightly", "--db", "/dev/null/sub/n.duckdb", "--corpus", str(corpus_dir(tmp_path)), *ARGS],
+        catch_exceptions=False,
     )
     assert result.exit_code == EXIT_FAILED
     assert "/dev/null/sub" in result.output
