@@ -169,3 +169,15 @@ def test_raw_records_lose_userinfo() -> None:
     assert scrub_userinfo('{"u": "https:\\/\\/a:s3cr3t\\u0040x.com"}') == '{"u": "https:\\/\\/x.com"}'
     assert scrub_userinfo('{"url": "bob:pw@x.com/a"}', ["bob:pw@"]) == '{"url": "x.com/a"}'
     assert scrub_userinfo("mail bob@x.com, see https://x.com/a?b=c@d") == "mail bob@x.com, see https://x.com/a?b=c@d"
+
+
+def test_idn_outlets_in_any_script_load_and_invalid_ones_are_rejected() -> None:
+    urls = ["https://ข่าวไทย.com/x", "https://नमस्ते.भारत/a", "https://faß.de/a", "https://i❤.ws/a"]
+    raw = records_frame([{"rn": i, "url": u, "text": "x", "authors": [], "issues": []} for i, u in enumerate(urls)])
+    good, rejects, _ = normalize_batch(raw, OPTIONS)
+    assert good.select("outlet", "url_canonical").rows() == [
+        ("ข่าวไทย.com", "https://xn--22c6b7as8c3fza.com/x"),  # combining marks are part of an outlet's name
+        ("नमस्ते.भारत", "https://xn--h2bhs4b8d8a.xn--h2brj9c/a"),
+        ("faß.de", "https://xn--fa-hia.de/a"),  # IDNA 2008, non-transitional: ß is not ss
+    ]
+    assert rejects.select("rn", "reason").rows() == [(3, "no_outlet_from_url")]  # emoji are not valid in IDNA 2008
