@@ -170,7 +170,7 @@ def write_rows(
 
 
 def _write_table(relation: duckdb.DuckDBPyRelation, write: Callable[[str], Any], *, wide: bool, width: int) -> int:
-    rows: list[list[Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for batch in _rows(relation):
         rows += batch
         if len(rows) > MAX_TABLE_ROWS:
