@@ -253,7 +253,8 @@ def format_option(f: F) -> F:
         type=click.Choice(["table", "csv", "json"]),
         default="table",
         show_default=True,
-        help="Output format: a table that fits 80 columns (or the terminal), CSV, or JSON (one array of objects).",
+        help="Output format: a table that fits 80 columns (or the terminal; at most 1,000 rows), CSV, or JSON (one "
+        "array of objects); CSV and JSON stream every row.",
     )(f)
 
 
