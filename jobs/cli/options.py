@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click.core import ParameterSource
 
 from jobs.infra import paths
 from jobs.infra.clock import now_utc
@@ -39,14 +38,22 @@ def db_option(f: F) -> F:
 
 
 def reader_options(f: F) -> F:
-    """--snapshot (the default: the published snapshot beside --db) or --db given on the command line."""
+    """--db, --snapshot and --live: a reading command reads the published snapshot of --db (never blocking a run,
+    never blocked by one), another snapshot with --snapshot, or the working database itself with --live."""
+    f = click.option(
+        "--live",
+        is_flag=True,
+        envvar="PRESSTRUST_LIVE",
+        help="Read the working database itself (--db), not its published snapshot: what ran since the last "
+        "publication too, but it fails (exit 3) while a job writes it, and a nightly cannot start while it reads "
+        "(env PRESSTRUST_LIVE).",
+    )(f)
     f = click.option(
         "--snapshot",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         envvar="PRESSTRUST_SNAPSHOT",
-        help="Published snapshot to read (env PRESSTRUST_SNAPSHOT); default: <db name>.snapshot.duckdb beside --db. "
-        "Giving --db on the command line reads that working database instead (fails while a nightly writes it).",
+        help="Published snapshot to read (env PRESSTRUST_SNAPSHOT); default: <db name>.snapshot.duckdb beside --db.",
     )(f)
     return db_option(f)
 
@@ -59,16 +66,32 @@ def open_db(db_path: Path, **kwargs: Any) -> duckdb.DuckDBPyConnection:
     return connect(db_path, **kwargs)
 
 
-def open_reader(db_path: Path, snapshot: Path | None) -> duckdb.DuckDBPyConnection:
-    """Readers query the published snapshot, never blocking the nightly, unless --db was given explicitly."""
+def open_reader(db_path: Path, snapshot: Path | None, live: bool = False) -> duckdb.DuckDBPyConnection:
+    """The published snapshot of --db (or --snapshot), with or without --db on the command line; with --live the
+    working database, read-only."""
     from jobs.store.snapshot import open_snapshot, snapshot_path
 
-    ctx = click.get_current_context()
-    if snapshot is None and ctx.get_parameter_source("db_path") == ParameterSource.COMMANDLINE:
+    if live and snapshot is not None:
+        raise click.UsageError("--live reads the working database (--db); it cannot be given with --snapshot")
+    if live:
         return open_db(db_path, read_only=True)
     path = snapshot or snapshot_path(db_path)
-    ctx.meta[DB_KEY] = path
+    click.get_current_context().meta[DB_KEY] = path
     return open_snapshot(path)
+
+
+def escape_formulas_option(f: F) -> F:
+    """--escape-formulas/--no-escape-formulas: OWASP CSV-injection escaping of CSV cells (query, scores, runs,
+    export)."""
+    return click.option(
+        "--escape-formulas/--no-escape-formulas",
+        default=True,
+        show_default=True,
+        envvar="PRESSTRUST_ESCAPE_FORMULAS",
+        help="CSV: prefix a text cell that starts with = + - @ tab or CR with a single quote, so a spreadsheet "
+        "shows it instead of running it as a formula (OWASP); --no-escape-formulas writes every value exactly, for "
+        "programs that read the CSV (env PRESSTRUST_ESCAPE_FORMULAS).",
+    )(f)
 
 
 def logging_options(f: F) -> F:
@@ -230,7 +253,8 @@ def format_option(f: F) -> F:
         type=click.Choice(["table", "csv", "json"]),
         default="table",
         show_default=True,
-        help="Output format: a table that fits 80 columns (or the terminal), CSV, or JSON (one array of objects).",
+        help="Output format: a table that fits 80 columns (or the terminal; at most 1,000 rows), CSV, or JSON (one "
+        "array of objects); CSV and JSON stream every row.",
     )(f)
 
 

@@ -43,23 +43,31 @@ def _quoted(name: str) -> str:
 
 
 def csv_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    """The relation with every text cell that starts like a formula prefixed by a single quote (OWASP)."""
+    """The relation with every text cell that starts like a formula prefixed by a single quote (OWASP).
+
+    Columns are referred to by position (`#1`), so a query's result with two columns of one name keeps both.
+    """
     starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
     columns = []
-    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
-        col = _quoted(name)
+    for position, (name, dtype) in enumerate(zip(relation.columns, relation.dtypes, strict=True), start=1):
+        col = f"#{position}"
         if str(dtype) == "VARCHAR":
-            columns.append(f"CASE WHEN left({col}, 1) IN ({starts}) THEN chr(39) || {col} ELSE {col} END AS {col}")
+            columns.append(
+                f"CASE WHEN left({col}, 1) IN ({starts}) THEN chr(39) || {col} ELSE {col} END AS {_quoted(name)}"
+            )
         else:
-            columns.append(col)
+            columns.append(f"{col} AS {_quoted(name)}")
     return relation.select(", ".join(columns))
 
 
-def export(con: duckdb.DuckDBPyConnection, out: Path, *, fmt: str = "parquet") -> ExportSummary:
+def export(
+    con: duckdb.DuckDBPyConnection, out: Path, *, fmt: str = "parquet", escape_formulas: bool = True
+) -> ExportSummary:
     """Write each public table and view to out/<name>.<fmt>, plus schema.json and SCHEMA.md.
 
     CSV text cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) get a leading
-    single quote, as OWASP's CSV-injection guidance says; Parquet keeps every value exactly.
+    single quote, as OWASP's CSV-injection guidance says, unless `escape_formulas` is False (a machine reads the
+    file); Parquet keeps every value exactly.
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
@@ -72,7 +80,7 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, *, fmt: str = "parquet") -
         if fmt == "parquet":
             relation.write_parquet(str(path))
         else:
-            csv_safe(relation).write_csv(str(path))
+            (csv_safe(relation) if escape_formulas else relation).write_csv(str(path))
         tables[name] = int(relation.aggregate("count(*)").fetchall()[0][0])
         columns = con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE schema_name = 'main' "

@@ -185,7 +185,7 @@ STAGES: list[tuple[str, Stage]] = [
 
 def nightly(options: NightlyOptions) -> NightlySummary:
     """Run every stage under the database's lock; raises LockHeld when another run has it."""
-    with RunLock(options.db_path):
+    with RunLock(options.db_path, job="nightly"):
         con = connect(options.db_path)
         try:
             run_id = start_run(con, "nightly", options.parameters())

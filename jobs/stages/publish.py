@@ -17,7 +17,7 @@ def publish(db_path: Path, *, repair: bool = False) -> Published:
     """Under the run lock (LockHeld when a run has it), replace the database's snapshot. With `repair`, first open
     the database once for writing (migrations, text files moved or left by a killed load), as `presstrust publish`
     promises; a job that has just written the database has done that already."""
-    with RunLock(db_path):
+    with RunLock(db_path, job="publish"):
         if repair:
             connect(db_path).close()
         return replace_snapshot(db_path)

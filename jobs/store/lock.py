@@ -2,8 +2,9 @@
 
 The lock is an flock on `<db>.lock`. The kernel releases an flock when its process dies, even by
 SIGKILL, so a lock file left by a killed run is stale by construction: the next run takes it over
-(and logs who held it). The file records the holder's pid, host and start time for the message a
-second, concurrent run prints.
+(and logs who held it). The file records the holder's job, pid, host and start time for the message a
+second, concurrent run prints, and for `presstrust runs`, which shows the run in progress from it
+(`holder`: read without locking, so a reader never delays a run).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ class LockHeld(Exception):
 
 
 class RunLock:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, job: str = "run") -> None:
         self.path = Path(f"{db_path}.lock")
+        self.job = job
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -42,7 +44,9 @@ class RunLock:
         previous = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
         if previous:
             log.warning("taking over a stale lock left by a run that ended without releasing it: %s", previous)
-        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started_at": now_utc().isoformat()})
+        record = json.dumps(
+            {"job": self.job, "pid": os.getpid(), "host": socket.gethostname(), "started_at": now_utc().isoformat()}
+        )
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode(), 0)
         os.fsync(fd)
@@ -63,3 +67,26 @@ class RunLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+def holder(db_path: Path) -> dict[str, object] | None:
+    """The record of the live run that holds the database's run lock now, or None (none, or it was killed).
+
+    Read without taking the lock. A process on this host is checked to be alive; one on another host (a
+    shared folder) is taken at its word.
+    """
+    try:
+        text = Path(f"{db_path}.lock").read_text(encoding="utf-8").strip()
+        record = json.loads(text) if text else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("pid"), int):
+        return None
+    if record.get("host") == socket.gethostname():
+        try:
+            os.kill(record["pid"], 0)
+        except ProcessLookupError:
+            return None  # killed without releasing: the next run takes the lock over
+        except PermissionError:
+            pass  # alive, another user's
+    return record

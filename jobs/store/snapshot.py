@@ -96,6 +96,6 @@ def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise DatabaseMissing(
             f"no published snapshot at {path}: run `presstrust nightly` (or `presstrust publish --db DB`) "
-            "first, or read a working database with --db"
+            "first, or read the working database with --live"
         )
     return connect(path, read_only=True)

@@ -82,7 +82,7 @@ def test_newer_database_is_refused_and_listed(published: tuple[Path, Path, list[
     assert "newer presstrust" in result.stderr and "9999" in result.stderr and "Traceback" not in result.stderr
     listed = presstrust("db", "migrate", "--list", "--db", str(db))
     assert "9999_from_the_future" in listed.stdout and "unknown to this code" in listed.stdout
-    scores = presstrust("scores", "--db", str(db))
+    scores = presstrust("scores", "--live", "--db", str(db))  # the working database (its snapshot is older)
     assert scores.returncode == EXIT_FAILED and "newer presstrust" in scores.stderr
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute(LATEST).fetchall() == before
@@ -116,7 +116,7 @@ def test_truncated_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     labelled_corpus(tmp_path / "corpus")
     assert presstrust("ingest", str(tmp_path / "corpus"), "--db", str(db), "--quiet").returncode == 0
     db.write_bytes(db.read_bytes()[:100_000])
-    for command in (["scores"], ["ingest", str(tmp_path / "corpus")], ["runs"]):
+    for command in (["scores", "--live"], ["ingest", str(tmp_path / "corpus")], ["runs", "--live"]):
         result = presstrust(*command, "--db", str(db))
         assert result.returncode == EXIT_FAILED, (command, result.stderr)
         assert "cannot open database" in result.stderr and "Traceback" not in result.stderr, command
@@ -187,7 +187,7 @@ def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
         [article(i, title=title, url=f"https://www.example-news.com/{i}") for i, title in enumerate(hostile)],
     )
     assert presstrust("ingest", str(tmp_path / "c.jsonl"), "--db", str(db), "--quiet").returncode == 0
-    result = presstrust("export", "--db", str(db), "--out", str(tmp_path / "out"), "--format", "csv")
+    result = presstrust("export", "--live", "--db", str(db), "--out", str(tmp_path / "out"), "--format", "csv")
     assert result.returncode == 0, result.stderr
     with (tmp_path / "out" / "articles.csv").open(encoding="utf-8", newline="") as fh:
         titles = sorted(row["title"] for row in csv.DictReader(fh))

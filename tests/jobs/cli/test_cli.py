@@ -85,21 +85,27 @@ def test_tables_fit_80_columns_and_json_is_one_array(tmp_path: Path, monkeypatch
     from jobs.cli import reading
     from jobs.outputs import tables
 
-    rows = [{"text": "y" * 60} | {f"column_{i}": f"value {i} " + "x" * (5 * i) for i in range(10)} | {"n": 7}] * 3
-    monkeypatch.setattr(tables, "recent_runs", lambda *args: rows)
-    monkeypatch.setattr(reading, "open_db", lambda *args, **kwargs: None)  # recent_runs gets the open connection
-    monkeypatch.setattr(reading, "open_reader", lambda *args, **kwargs: None)
+    row = {"text": "y" * 60} | {f"column_{i}": f"value {i} " + "x" * (5 * i) for i in range(10)} | {"n": 7}
+    rows = [row] * 3
+    memory = duckdb.connect()
+    names = list(row)
+    select = ", ".join(f"${k + 1} AS {name}" for k, name in enumerate(names)) + " FROM range(3)"
+    monkeypatch.setattr(tables, "recent_runs", lambda *args: memory.sql(f"SELECT {select}", params=list(row.values())))
+    monkeypatch.setattr(reading, "open_reader", lambda *args, **kwargs: duckdb.connect())
     runner = CliRunner()
     table = runner.invoke(cli, ["runs", "--db", str(tmp_path / "x.duckdb")], catch_exceptions=False).output
     lines = table.splitlines()
-    assert max(len(line) for line in lines) <= 80 and len(lines) == 5  # header, 3 rows, the left-out columns
-    assert lines[0].split()[:2] == ["text", "column_0"] and "--wide" in lines[-1] and "n" not in lines[0].split()
+    assert max(len(line) for line in lines) <= 80 and len(lines) == 6  # header, 3 rows, the left-out columns
+    assert lines[0].split()[:2] == ["text", "column_0"] and "--wide" in lines[-2] and "n" not in lines[0].split()
+    left_out = " ".join(lines[4:])  # every left-out column is named, over as many lines as it takes
+    assert left_out.startswith("(--wide shows 9 more columns:") and all(n in left_out for n in names[3:])
     assert all(line.startswith("y" * 39 + "…") for line in lines[1:4])  # values over 40 characters are cut
     wide = runner.invoke(cli, ["runs", "--db", str(tmp_path / "x.duckdb"), "--wide"], catch_exceptions=False).output
     assert wide.splitlines()[0].split()[-1] == "n" and "…" not in wide and len(wide.splitlines()) == 4
     as_json = runner.invoke(cli, ["runs", "--db", str(tmp_path / "x.duckdb"), "--format", "json"]).output
     assert json.loads(as_json) == rows
-    monkeypatch.setattr(tables, "latest_scores", lambda *args: [])
+    monkeypatch.setattr(tables, "latest_scores", lambda *args: memory.sql("SELECT 1 AS outlet WHERE false"))
+    monkeypatch.setattr(tables, "missing_outlets", lambda *args: [])
     assert json.loads(runner.invoke(cli, ["scores", "--format", "json"]).output) == []
 
 
@@ -221,7 +227,9 @@ def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
     good = write_jsonl(tmp_path / "good.jsonl", [article(1)])
     assert CliRunner().invoke(cli, ["ingest", str(good), "--db", str(db)], catch_exceptions=False).exit_code == 0
     reader = subprocess.Popen(
-        [sys.executable, "-m", "jobs", "runs", "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "jobs", "runs", "--live", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert reader.stdout is not None and reader.stderr is not None
     reader.stdout.close()  # the reader is gone before presstrust writes

@@ -46,6 +46,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     con.execute("UPDATE article_evidence SET sentence = ? || sentence", [HOSTILE_SENTENCE])
     con.close()
+    published = CliRunner().invoke(cli, ["publish", "--db", str(db)], catch_exceptions=False)  # what readers see
+    assert published.exit_code == 0, published.output
     return db
 
 

@@ -186,9 +186,9 @@ def test_query_reads_the_snapshot_in_every_format(sample_published: Path, monkey
     table = runner.invoke(cli, ["query", sql], catch_exceptions=False)
     assert table.output.splitlines()[0].split() == ["outlet", "score"] and len(table.output.splitlines()) == 3
     bad = runner.invoke(cli, ["query", "SELECT nope FROM latest_scores"], catch_exceptions=False)
-    assert bad.exit_code == 1 and "nope" in bad.output
+    assert bad.exit_code == 2 and "nope" in bad.output and len(bad.output.splitlines()) == 1  # a usage error
     write = runner.invoke(cli, ["query", "DELETE FROM latest_scores"], catch_exceptions=False)
-    assert write.exit_code == 1  # read-only
+    assert write.exit_code == 2  # read-only
     assert latest(snapshot_path(sample_published), sql) == expected
 
 
@@ -197,11 +197,12 @@ def test_query_commands_default_to_the_snapshot(tmp_path: Path, monkeypatch: pyt
     connect_only = CliRunner().invoke(cli, ["db", "migrate", "--db", str(db)], catch_exceptions=False)
     assert connect_only.exit_code == 0
     monkeypatch.setenv("PRESSTRUST_DB", str(db))
-    for command in (["scores"], ["query", "select 1"], ["explain", "npr.org"], ["report", "--out", "r"]):
-        result = CliRunner().invoke(cli, command, catch_exceptions=False)
-        assert result.exit_code == 1 and "no published snapshot" in result.output, command
-    result = CliRunner().invoke(cli, ["query", "--db", str(db), "select 41 + 1 AS x"], catch_exceptions=False)
-    assert result.output.split() == ["x", "42"]  # --db on the command line: the working database
+    for command in (["scores"], ["query", "select 1"], ["explain", "npr.org"], ["report", "--out", "r"], ["runs"]):
+        for db_given in ([], ["--db", str(db)]):  # --db on the command line names the database whose snapshot
+            result = CliRunner().invoke(cli, [*command, *db_given], catch_exceptions=False)
+            assert result.exit_code == 1 and "no published snapshot" in result.output, command
+    result = CliRunner().invoke(cli, ["query", "--live", "--db", str(db), "select 41 + 1 AS x"])
+    assert result.output.split() == ["x", "42"]  # --live: the working database
 
 
 def test_the_hint_after_a_nightly_uses_presstrust_query(tmp_path: Path) -> None:
