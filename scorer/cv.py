@@ -20,7 +20,6 @@ from sklearn.model_selection import GroupKFold
 
 from scorer.grades import GRADE_INDEX, GRADES
 
-
 MIN_OUTLETS = 3
 """The fewest labelled outlets a grouped cross-validation (and so a fit) can honestly work with: leave-one-outlet-out
 on 3 outlets trains each fold on 2 (the fewest that carry a slope) and yields 3 out-of-fold predictions (the

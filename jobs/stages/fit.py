@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from jobs.infra.clock import now_utc
 from jobs.infra.terminal import advance
 from jobs.infra.version import code_version
-from jobs.readers.labels import load_labels
+from jobs.readers.labels import load_labels_counted
 from jobs.readers.outlets import OutletResolver
 from jobs.stages.model_inputs import (
     ESTIMATOR,
@@ -160,6 +160,7 @@ class FitSummary:
     metrics: dict[str, float]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)  # the label file's LabelCounts
 
     def line(self) -> str:
         line = (
@@ -204,7 +205,8 @@ def fit(
         articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
         english = articles.filter(is_english())
         features = cue_features(english)
-        train, warnings = _training_outlets(english, load_labels(labels_path, resolver=resolver), min_articles)
+        labels, label_counts = load_labels_counted(labels_path, resolver=resolver)
+        train, warnings = _training_outlets(english, labels, min_articles)
         outlets = train["outlet"].to_list()
         y = train["label_score"].to_numpy()
         ratings = {o: float(v) for o, v in zip(outlets, y, strict=True)}
@@ -242,8 +244,16 @@ def fit(
         model_id = _store_model(
             con, model, run_id=run_id, params=params, outlets=outlets, features=features, metrics=metrics
         )
-    summary = FitSummary(run_id, model_id, len(outlets), metrics, time.perf_counter() - started, warnings)
-    counts_line = {"training_outlets": len(outlets), "model_id": model_id, **metrics, "warnings": warnings}
+    summary = FitSummary(
+        run_id, model_id, len(outlets), metrics, time.perf_counter() - started, warnings, label_counts.as_dict()
+    )
+    counts_line = {
+        "training_outlets": len(outlets),
+        "model_id": model_id,
+        **metrics,
+        "labels": summary.labels,
+        "warnings": warnings,
+    }
     finish_run(con, run_id, status="ok", counts=counts_line)
     return summary
 
@@ -357,3 +367,30 @@ def needs_refit(
     if text_source is not None and source != text_source:
         return "the text source changed"
     return None
+
+
+def check_model_strength(
+    con: duckdb.DuckDBPyConnection, *, floor: float, allow_weak: bool = False, model_id: str | None = None
+) -> str | None:
+    """Whether the model that would publish (`model_id`, else the latest, as the score stage picks it) may.
+
+    None when its outlet-grouped CV Spearman is at least `floor` (or there is no model: the score stage says so).
+    Below it (or undefined: too few distinct predictions), WeakModel with the CV and the floor, unless
+    `allow_weak`: then the same reason is logged as a warning and returned.
+    """
+    row = con.execute(
+        "SELECT model_id, cv_metrics->>'$.spearman_mean' FROM models WHERE ? IS NULL OR model_id = ? "
+        "ORDER BY trained_at DESC, model_id LIMIT 1",
+        [model_id, model_id],
+    ).fetchall()
+    if not row:
+        return None
+    chosen, value = row[0][0], float("nan") if row[0][1] is None else float(row[0][1])
+    if math.isfinite(value) and value >= floor:
+        return None
+    shown = f"{value:.2f}" if math.isfinite(value) else "undefined"
+    reason = f"model {chosen} has an outlet-grouped CV Spearman of {shown}, below the floor {floor:.2f}"
+    if allow_weak:
+        log.warning("%s: published anyway (--allow-weak-model)", reason)
+        return reason
+    raise WeakModel(f"{reason} (--min-cv-spearman): not published; --allow-weak-model publishes it anyway")
