@@ -108,7 +108,7 @@ MALFORMED: dict[str, tuple[str, bytes, str]] = {
     "no score column": ("noscore.csv", b"domain,rating\nnpr.org,0.9\n", "score column"),
     "non-numeric score": ("words.csv", b"domain,score\nnpr.org,0.9\ncnn.com,high\n", "line 3"),
     "score out of range": ("range.csv", b"domain,score\n# a comment\nnpr.org,90\n", "line 3"),
-    "unclosed quote": ("quote.csv", b'domain,score\nnpr.org,"0.9\ncnn.com,0.6\n', "line 3"),
+    "unclosed quote": ("quote.csv", b'domain,score\nnpr.org,"0.9\ncnn.com,0.6\n', "line 2"),
     "empty file": ("empty.csv", b"", "empty"),
     "unknown grade": ("grades.tsv", b"domain\tgrade\nnpr.org\thigh\ncnn.com\tsatire\n", "line 3"),
     "not Parquet": ("junk.parquet", b"PAR1 but not really", "Parquet"),
