@@ -42,16 +42,14 @@ without a usable domain.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
 
+from jobs.readers.label_files import DOMAIN_COLUMNS, LINE, LabelFileError, lines_text, read_label_table, unit_of
 from jobs.readers.outlets import OutletResolver
 from scorer.grades import grade_of
 
@@ -86,26 +84,13 @@ GRADE_COLLAPSE: dict[str, str] = {
 }
 """MBFC six grades -> high / mixed / low (very-high+high, mostly-factual+mixed, low+very-low)."""
 
-LINE = "_line"
-"""The column of `read_label_table` with each row's line in a CSV/TSV file (its row, from 1, in a Parquet file)."""
-SHOWN_LINES = 10  # line numbers a message lists before "…"
-
 SCORE_COLUMNS = ("score", "pc1")
 GRADE_COLUMNS = ("grade", "reporting", "fact")
-DOMAIN_COLUMNS = ("domain", "source_url_normalized", "source_url")
 
 
 def normalise_grade(grade: pl.Expr) -> pl.Expr:
     """Grade text lower-cased, trimmed, with spaces and underscores as hyphens ("Mostly Factual" -> mostly-factual)."""
     return grade.cast(pl.String).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_]+", "-")
-
-
-class LabelFileError(ValueError):
-    """A label file that cannot be used, said in one line that names the file and, where it applies, the line."""
-
-    def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
-        where = f"{path}" if line is None else f"{path} {_unit(path)} {line}"
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)
@@ -123,102 +108,9 @@ class LabelCounts:
         return asdict(self)
 
 
-def _is_parquet(path: str | Path) -> bool:
-    return "".join(Path(path).suffixes).lower().endswith(".parquet")
-
-
-def _unit(path: str | Path) -> str:
-    return "row" if _is_parquet(path) else "line"
-
-
 def _count(n: int, adjective: str) -> str:
     """'1 non-numeric value', '3 values'."""
     return f"{n} {adjective + ' ' if adjective else ''}value{'s' if n != 1 else ''}"
-
-
-def _lines_text(lines: Sequence[int]) -> str:
-    shown = ", ".join(str(n) for n in lines[:SHOWN_LINES])
-    return shown + (f", … ({len(lines) - SHOWN_LINES} more)" if len(lines) > SHOWN_LINES else "")
-
-
-def read_label_table(path: str | Path) -> pl.DataFrame:
-    """A label file as strings plus its `LINE` column: CSV (`,`), TSV (`.tsv`/`.tab`, tab; `.gz` too) or Parquet;
-    `#` lines, blank lines and a BOM skipped; empty fields null. LabelFileError when it cannot be read."""
-    path = Path(path)
-    if _is_parquet(path):
-        try:
-            table = pl.read_parquet(path).cast(pl.String)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise LabelFileError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
-        return table.with_columns(pl.int_range(1, table.height + 1, dtype=pl.Int64).alias(LINE))
-    suffixes = "".join(path.suffixes).lower().removesuffix(".gz")
-    separator = "\t" if suffixes.endswith((".tsv", ".tab")) else ","
-    header, rows, lines = _csv_rows(path, _text(path), separator)
-    columns = {name: [row[i] or None for row in rows] for i, name in enumerate(header)}
-    schema = {**dict.fromkeys(header, pl.String), LINE: pl.Int64}
-    return pl.DataFrame({**columns, LINE: lines}, schema=schema)
-
-
-def _text(path: Path) -> str:
-    """The file's text (gunzipped for `.gz`); a UTF-8 byte-order mark dropped."""
-    try:
-        data = path.read_bytes()
-        if path.suffix.lower() == ".gz":
-            data = gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise LabelFileError(path, f"cannot be read ({exc})") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise LabelFileError(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x}): save it as UTF-8", line) from exc
-
-
-def _csv_rows(path: Path, text: str, separator: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """(header, data rows, each row's line): every row must have the header's number of fields."""
-    at = [0]  # the physical line the reader has reached
-
-    def physical_lines() -> Iterator[str]:
-        for number, line in enumerate(io.StringIO(text, newline=""), 1):
-            at[0] = number
-            if not line.startswith("#"):
-                yield line
-
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    reader = csv.reader(physical_lines(), delimiter=separator, quotechar='"', strict=True)
-    start = 1  # the line after the last row read: where a row that cannot be parsed starts
-    try:
-        for row in reader:
-            start = at[0] + 1
-            if not any(field.strip() for field in row):
-                continue  # a blank line
-            if header is None:
-                header = _header(path, row, at[0])
-            elif len(row) != len(header):
-                fields = f"{len(row)} field{'s' if len(row) != 1 else ''}"
-                raise LabelFileError(path, f"{fields} where the header has {len(header)}", at[0])
-            else:
-                rows.append(row)
-                lines.append(at[0])
-    except csv.Error as exc:
-        kind = "TSV" if separator == "\t" else "CSV"
-        read_to = f", read to line {at[0]}" if at[0] != start else ""
-        raise LabelFileError(path, f"not valid {kind} ({exc}{read_to})", start) from exc
-    if header is None:
-        raise LabelFileError(path, "no header line (the file is empty)")
-    return header, rows, lines
-
-
-def _header(path: Path, row: list[str], line: int) -> list[str]:
-    names = [name.lstrip("\ufeff").strip() for name in row]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise LabelFileError(path, f"the header names {repeated[0]!r} more than once", line)
-    if LINE in names:
-        raise LabelFileError(path, f"the header has a column named {LINE!r}, which presstrust reserves", line)
-    return names
 
 
 def _pick(
@@ -332,8 +224,8 @@ def label_values(
             path,
             len(skipped),
             what,
-            f"{_unit(path)}s" if len(skipped) > 1 else _unit(path),
-            _lines_text(skipped),
+            f"{unit_of(path)}s" if len(skipped) > 1 else unit_of(path),
+            lines_text(skipped),
         )
     return valued
 
@@ -341,7 +233,7 @@ def label_values(
 def _first_line(path: str | Path, bad: pl.DataFrame, message: str) -> LabelFileError:
     """The error for the bad rows `bad` (sorted by LINE): at the first one's line, naming the others'."""
     lines = bad[LINE].to_list()
-    more = f" ({_unit(path)}s {_lines_text(lines)})" if len(lines) > 1 else ""
+    more = f" ({unit_of(path)}s {lines_text(lines)})" if len(lines) > 1 else ""
     return LabelFileError(path, message + more, lines[0])
 
 

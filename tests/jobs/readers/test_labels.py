@@ -246,3 +246,15 @@ def test_rows_without_a_score_are_skipped_with_one_warning_naming_their_lines(
     assert counts.no_value == 12 and counts.used == 2 and counts.rows == 14
     (warning,) = [r.getMessage() for r in caplog.records if "without a score" in r.getMessage()]
     assert "12 label rows without a score skipped (lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … (2 more))" in warning
+
+
+def test_the_hosts_a_label_file_knows_come_from_csv_tsv_and_parquet_alike(tmp_path: Path) -> None:
+    from jobs.readers.outlets import load_label_domains
+
+    parquet = tmp_path / "labels.parquet"
+    pl.DataFrame({"domain": ["www.abcnews.go.com", None], "score": [0.8, 0.5]}).write_parquet(parquet)
+    tsv = write(tmp_path, "baly.tsv", "source_url_normalized\tfact\nabcnews.go.com\thigh\n")
+    csv_file = write(tmp_path, "labels.csv", "# note\ndomain,score\nhttps://abcnews.go.com/x,0.8\n")
+    assert load_label_domains(parquet) == load_label_domains(tsv) == load_label_domains(csv_file) == {"abcnews.go.com"}
+    with pytest.raises(LabelFileError, match="line 2"):
+        load_label_domains(write(tmp_path, "ragged.csv", "domain,score\nnpr.org,1,2\n"))
