@@ -95,8 +95,8 @@ def _csv_rows(path: Path, text: str, separator: str) -> tuple[list[str], list[li
     try:
         for row in reader:
             start = at[0] + 1
-            if not any(field.strip() for field in row):
-                continue  # a blank line
+            if len(row) <= 1 and not "".join(row).strip():
+                continue  # a blank line (a row of empty fields is a row: it has no value, and is counted)
             if header is None:
                 header = _header(path, row, at[0])
             elif len(row) != len(header):

@@ -67,9 +67,14 @@ def test_three_or_four_labelled_outlets_fit_leave_one_outlet_out_and_publish_int
     # fewer than 9 training outlets: no finite 90% conformal quantile; said, and the intervals span the scale
     assert any("conformal quantile" in str(w) for w in fit_counts["warnings"])  # type: ignore[union-attr]
     with duckdb.connect(str(db.with_suffix(".snapshot.duckdb")), read_only=True) as con:
-        published = con.execute("SELECT score, score_low, score_high FROM latest_scores").fetchall()
+        published = con.execute("SELECT score, score_low, score_high, cross_fitted FROM latest_scores").fetchall()
+        fold_scores = con.execute(
+            "SELECT count(DISTINCT model_id) FROM article_text_scores WHERE model_id LIKE '%/fold%'"
+        ).fetchall()
     assert len(published) == outlets
-    assert all(low == 0.0 and high == 100.0 and low <= score <= high for score, low, high in published)
+    assert all(low == 0.0 and high == 100.0 and low <= score <= high for score, low, high, _ in published)
+    # every training outlet is scored out of fold, by one of the `outlets` fold models (leave-one-outlet-out)
+    assert all(cross_fitted for *_, cross_fitted in published) and fold_scores == [(outlets,)]
     again = presstrust("fit", "--db", str(db), *ARGS)  # the fit command too (it exited 2)
     assert again.returncode == EXIT_OK, again.stderr
     assert "leave-one-outlet-out CV" in again.stdout
