@@ -52,7 +52,8 @@ def read_label_table(path: str | Path) -> pl.DataFrame:
         try:
             table = pl.read_parquet(path).cast(pl.String)
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise LabelFileError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise LabelFileError(path, f"not a readable Parquet file ({first})") from exc
         return table.with_columns(pl.int_range(1, table.height + 1, dtype=pl.Int64).alias(LINE))
     suffixes = "".join(path.suffixes).lower().removesuffix(".gz")
     separator = "\t" if suffixes.endswith((".tsv", ".tab")) else ","
