@@ -54,6 +54,15 @@ def conformal_quantile(residuals: np.ndarray, coverage: float) -> float:
     return float(r[rank - 1]) if rank <= n else math.inf
 
 
+def conformal_min_n(coverage: float) -> int:
+    """The fewest residuals for which `conformal_quantile` is finite at this coverage (9 for 0.9): with fewer, a
+    split-conformal bound of that coverage does not exist and the interval is the whole scale."""
+    n = 1
+    while math.ceil((n + 1) * coverage) > n:
+        n += 1
+    return n
+
+
 def z_of(coverage: float) -> float:
     """Two-sided normal quantile for a central `coverage` interval (1.645 for 0.9)."""
     return float(norm.ppf(0.5 + coverage / 2.0))

@@ -3,7 +3,8 @@
 `grouped_splits` is repeated GroupKFold (n_splits folds x n_repeats, each repeat a different shuffle of
 the groups via its own seed): an outlet (a group) is never in both the training and the test part of a
 split, whether rows are outlets or articles. Not leave-one-outlet-out: with ~65 outlets that is too
-optimistic for the penalty choice and too noisy to compare estimators.
+optimistic for the penalty choice and too noisy to compare estimators. With fewer outlets than folds the
+product's fit uses `fold_count`: as many folds as outlets, i.e. leave-one-outlet-out, down to `MIN_OUTLETS`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,21 @@ from sklearn.model_selection import GroupKFold
 
 from scorer.grades import GRADE_INDEX, GRADES
 
+MIN_OUTLETS = 3
+"""The fewest labelled outlets a grouped cross-validation (and so a fit) can honestly work with: leave-one-outlet-out
+on 3 outlets trains each fold on 2 (the fewest that carry a slope) and yields 3 out-of-fold predictions (the
+fewest a rank correlation is defined on). With 2, each fold would learn from one outlet (a constant) and the
+Spearman would be undefined."""
+
+
+def fold_count(n_groups: int, wanted: int = 5) -> int:
+    """Folds for n_groups outlets: `wanted`, or one per outlet (leave-one-outlet-out) when there are fewer.
+
+    Raises ValueError below MIN_OUTLETS."""
+    if n_groups < MIN_OUTLETS:
+        raise ValueError(f"{n_groups} outlets cannot be cross-validated: at least {MIN_OUTLETS} are needed")
+    return min(wanted, n_groups)
+
 
 @dataclass(frozen=True)
 class Split:
@@ -29,11 +45,14 @@ class Split:
 
 
 def grouped_splits(groups: Sequence[Any], *, n_splits: int = 5, n_repeats: int = 5, seed: int = 0) -> list[Split]:
-    """Repeated GroupKFold: n_repeats x n_splits splits; repeat r shuffles the groups with seed + r."""
+    """Repeated GroupKFold: n_repeats x n_splits splits; repeat r shuffles the groups with seed + r.
+
+    n_splits may equal the number of groups (leave-one-group-out; every repeat is then the same partition with
+    the folds numbered in another order); more folds than groups is a ValueError (see `fold_count`)."""
     g = np.asarray(groups, dtype=object)
     n_groups = len(set(g.tolist()))
     if n_groups < n_splits:
-        raise ValueError(f"{n_groups} groups cannot make {n_splits} folds")
+        raise ValueError(f"{n_groups} groups cannot make {n_splits} folds (fold_count chooses a number that can)")
     splits = []
     placeholder = np.zeros((len(g), 1))
     for r in range(n_repeats):

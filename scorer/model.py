@@ -30,6 +30,7 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from scorer.combine import conformal_quantile
+from scorer.cv import MIN_OUTLETS
 
 ESTIMATORS = ("signed_ridge", "ridge", "elasticnet", "hgb")
 TRANSFORMS = ("quantile", "standard")
@@ -89,7 +90,7 @@ class SignedRidge(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=np.float64).ravel()
         alphas = [float(a) for a in self.alphas]
         folds = min(self.cv, X.shape[0])
-        if len(alphas) > 1 and folds >= 2:
+        if len(alphas) > 1 and X.shape[0] >= MIN_OUTLETS:  # every fold then trains on >= 2 rows
             errors = np.zeros(len(alphas))
             for train, test in KFold(folds, shuffle=True, random_state=self.random_state).split(X):
                 for i, alpha in enumerate(alphas):
@@ -202,7 +203,7 @@ class ReliabilityModel(RegressorMixin, BaseEstimator):
             pipeline.set_params(quantile__n_quantiles=max(2, min(self.n_quantiles, arr.shape[0])))
         self.pipeline_ = pipeline.fit(arr, target)
         folds = min(self.n_splits, arr.shape[0])
-        if folds >= 2:
+        if folds >= 2 and arr.shape[0] >= MIN_OUTLETS:  # a fold trained on one outlet would learn a constant
             cv = KFold(folds, shuffle=True, random_state=self.random_state)
             inner = clone(self.pipeline_)
             if self.transform == "quantile":

@@ -29,6 +29,8 @@ from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import normalize
 
+from scorer.cv import MIN_OUTLETS
+
 N_FEATURES = 2**20
 TEXT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 2, 25))
 SOURCES = ("title", "title_lead")
@@ -170,7 +172,7 @@ class TextLayer:
         self.alpha_ = float(ridge.alpha_)
         oof = np.full(len(y), np.nan)
         folds = min(self.n_splits, len(y))
-        if folds >= 2:
+        if folds >= 2 and len(y) >= MIN_OUTLETS:  # a fold trained on one outlet would learn a constant
             for train, test in KFold(folds, shuffle=True, random_state=self.random_state).split(y):
                 remap = np.full(len(y), -1)
                 remap[train] = np.arange(len(train))

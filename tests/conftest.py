@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,11 @@ import pytest
 from jobs.infra import paths
 
 SHARED = paths.PROJECT_ROOT.parent / "shared"
+
+# The tests' toy corpora (tests/jobs/conftest.py: six outlets whose wording carries no signal) cross-validate far
+# below the floor a model must reach to be published (--min-cv-spearman); the pipeline tests publish them anyway.
+# The floor's own tests (tests/jobs/test_edge_fit.py) run without this.
+os.environ.setdefault("PRESSTRUST_ALLOW_WEAK_MODEL", "1")
 
 
 @pytest.fixture

@@ -4,15 +4,17 @@ database. Every option has an environment variable; `logging_options` goes on ev
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from jobs.infra import paths
 from jobs.infra.clock import now_utc
-from jobs.infra.logs import report_summary, setup_logging
+from jobs.infra.exits import EXIT_USAGE
+from jobs.infra.logs import report_error, report_summary, setup_logging
 
 if TYPE_CHECKING:
     import duckdb
@@ -21,6 +23,7 @@ F = Callable[..., Any]
 # Only infrastructure is imported when the CLI loads (`presstrust --help` in ~0.1 s): each command imports what it
 # runs (stages, engines, outputs, and with them polars, scikit-learn, matplotlib) when it runs.
 
+MIN_CV_SPEARMAN = 0.2  # = jobs.stages.fit.DEFAULT_MIN_CV_SPEARMAN (a test keeps them equal; no stage import here)
 MAX_WINDOW_DAYS = 36_500  # a century: longer windows overflow dates and mean nothing
 DB_KEY = "presstrust.db"  # ctx.meta: the database a command opened, named in a database fault's message
 
@@ -210,6 +213,43 @@ def labels_option(f: F) -> F:
         show_default=True,
         envvar="PRESSTRUST_LABELS",
         help="Label file (CSV/Parquet: domain plus score or grade) the scorer is fitted on.",
+    )(f)
+
+
+def usable_labels(command: str, labels: Path) -> None:
+    """Refuse a label file that cannot be read (one line naming the file and line, exit 2) before any work."""
+    from jobs.readers.labels import LabelFileError, check_label_file
+
+    try:
+        check_label_file(labels)
+    except LabelFileError as exc:
+        refuse(command, exc)
+
+
+def refuse(command: str, exc: Exception | str, code: int = EXIT_USAGE) -> NoReturn:
+    """End the command with one error line (JSON under --log-format json) and `code`."""
+    report_error(f"presstrust {command}: {exc}")
+    sys.exit(code)
+
+
+def model_floor_options(f: F) -> F:
+    """--min-cv-spearman and --allow-weak-model: the floor a model's outlet-grouped CV Spearman must reach to be
+    published (score, nightly)."""
+    f = click.option(
+        "--allow-weak-model",
+        is_flag=True,
+        envvar="PRESSTRUST_ALLOW_WEAK_MODEL",
+        help="Publish even a model whose outlet-grouped CV Spearman is below --min-cv-spearman (a warning says so; "
+        "env PRESSTRUST_ALLOW_WEAK_MODEL).",
+    )(f)
+    return click.option(
+        "--min-cv-spearman",
+        type=click.FloatRange(min=-1.0, max=1.0),
+        default=MIN_CV_SPEARMAN,
+        show_default=True,
+        envvar="PRESSTRUST_MIN_CV_SPEARMAN",
+        help="Floor on the model's outlet-grouped CV Spearman: below it (or when it is undefined) nothing is "
+        "published, exit 4 (env PRESSTRUST_MIN_CV_SPEARMAN).",
     )(f)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
+from click.core import ParameterSource
 
 from jobs.cli.options import (
     DB_KEY,
@@ -20,9 +21,12 @@ from jobs.cli.options import (
     labels_option,
     logging_options,
     min_articles_option,
+    model_floor_options,
     open_db,
+    refuse,
     summary,
     text_source_option,
+    usable_labels,
     window_options,
 )
 from jobs.infra import paths
@@ -260,6 +264,7 @@ def fit(
     from jobs.readers.outlets import OutletResolver
     from jobs.stages import fit as fit_stage
 
+    usable_labels("fit", labels)
     with open_db(db_path) as con, progress("fit"):
         try:
             result = fit_stage.fit(
@@ -273,8 +278,8 @@ def fit(
                 seed=seed,
                 text_source=text_source,
             )
-        except ValueError as exc:  # a label file that cannot be used, too few labelled outlets: a usage error
-            raise click.UsageError(str(exc)) from exc
+        except ValueError as exc:  # a label file that cannot be used, too few labelled outlets (TooFewOutlets)
+            refuse("fit", exc)
     summary(result)
 
 
@@ -284,6 +289,7 @@ def fit(
 @window_options
 @click.option("--model", "model_id", default=None, help="models.model_id to use (default: the latest).")
 @allow_shrink_option
+@model_floor_options
 @logging_options
 def score(
     db_path: Path,
@@ -293,6 +299,8 @@ def score(
     undated: str,
     model_id: str | None,
     allow_shrink: bool,
+    min_cv_spearman: float,
+    allow_weak_model: bool,
 ) -> None:
     """Score every outlet of the window with a fitted model and publish the scores (latest_scores).
 
@@ -302,10 +310,13 @@ def score(
     """
     from jobs.readers.outlets import OutletResolver
     from jobs.stages import score as score_stage
+    from jobs.stages.fit import WeakModel, check_model_strength
     from jobs.stages.publish import publish
 
+    usable_labels("score", labels)
     with open_db(db_path) as con, progress("score"):
         try:
+            check_model_strength(con, floor=min_cv_spearman, allow_weak=allow_weak_model, model_id=model_id)
             result = score_stage.score(
                 con,
                 as_of=as_of,
@@ -317,9 +328,8 @@ def score(
             )
         except score_stage.NoModel as exc:
             raise click.ClickException(str(exc)) from exc
-        except (score_stage.ShrinkRefused, ValueError) as exc:  # a refused publication, an empty window: exit 4
-            report_error(f"presstrust score: {exc}")
-            sys.exit(EXIT_FAILED)
+        except (score_stage.ShrinkRefused, WeakModel, ValueError) as exc:  # a refused publication, an empty window
+            refuse("score", exc, EXIT_FAILED)
     try:  # readers get the new scores too, unless a nightly runs (it publishes when it ends)
         log.info("%s", publish(db_path).line())
     except LockHeld as exc:
@@ -350,22 +360,53 @@ def publish_command(db_path: Path) -> None:
     report_summary(published.line(), db=str(db_path))
 
 
+SAMPLE_AS_OF = date(2020, 12, 31)
+SAMPLE_WINDOW_DAYS = 3650
+"""The window that holds the embedded sample's dated articles (2012-2020): what `make run` passes, and what a
+bare `presstrust nightly` scores the sample over unless --as-of or --window-days is given."""
+
+
 def _nightly_corpus(db_path: Path, corpus: tuple[str, ...]) -> list[str]:
     """--corpus as given; without it the embedded sample for the default database only, said in the log."""
     if corpus:
         return list(corpus)
-    if db_path.resolve() == paths.DEFAULT_DB.resolve():
+    if _is_default_db(db_path):
         log.info("no --corpus: loading the embedded sample %s into the default database %s", paths.SAMPLE_DIR, db_path)
         return [str(paths.SAMPLE_DIR)]
     log.warning("no --corpus: nothing new is ingested into %s; the other stages run on the articles it holds", db_path)
     return []
 
 
+def _is_default_db(db_path: Path) -> bool:
+    return db_path.resolve() == paths.DEFAULT_DB.resolve()
+
+
+def _nightly_window(db_path: Path, corpus: tuple[str, ...], as_of: date, window_days: int) -> tuple[date, int]:
+    """--as-of and --window-days; for the embedded sample loaded without --corpus, the sample's own window unless
+    either was given (today's window holds only its undated articles: a model fitted on those is no model)."""
+    ctx = click.get_current_context()
+    given = {ctx.get_parameter_source(name) for name in ("as_of", "window_days")} - {ParameterSource.DEFAULT}
+    if corpus or given or not _is_default_db(db_path):
+        return as_of, window_days
+    log.info(
+        "no --as-of or --window-days: scoring the embedded sample over its own window, --as-of %s --window-days %d",
+        SAMPLE_AS_OF,
+        SAMPLE_WINDOW_DAYS,
+    )
+    return SAMPLE_AS_OF, SAMPLE_WINDOW_DAYS
+
+
 def _nightly_failed(db_path: Path, exc: Exception) -> NoReturn:
     """The nightly's one error line and exit code (3: the lock or the database is held; 4: nothing published)."""
+    from jobs.readers.labels import LabelFileError
+    from jobs.stages.fit import TooFewOutlets, WeakModel
     from jobs.stages.score import ShrinkRefused
     from jobs.store.runs import error_text
 
+    if isinstance(exc, LabelFileError | TooFewOutlets):  # the inputs cannot train a model: exit 2
+        refuse("nightly", exc if isinstance(exc, LabelFileError) else f"failed, nothing new published: {exc}")
+    if isinstance(exc, WeakModel):  # the model is below the floor: the last published tables stay
+        refuse("nightly", f"failed, nothing new published: {exc}", EXIT_FAILED)
     if isinstance(exc, LockHeld | DatabaseError):
         report_error(f"presstrust nightly: {exc}")
         sys.exit(EXIT_LOCKED if isinstance(exc, LockHeld | DatabaseInUse) else EXIT_FAILED)
@@ -393,6 +434,7 @@ def _nightly_failed(db_path: Path, exc: Exception) -> NoReturn:
 @window_options
 @click.option("--refit", is_flag=True, help="Refit the scorer even if labels, features and code are unchanged.")
 @allow_shrink_option
+@model_floor_options
 @min_articles_option(
     "English articles an outlet needs in the window to be trained on and to get a grade (fewer: "
     "status insufficient_data, no grade). A change refits the scorer."
@@ -409,15 +451,21 @@ def nightly(
     undated: str,
     refit: bool,
     allow_shrink: bool,
+    min_cv_spearman: float,
+    allow_weak_model: bool,
     min_articles: int,
     text_source: str,
     engine: Engine,
 ) -> None:
     """The nightly job: ingest, featurize, corroborate, aggregate, fit and score, under a lock.
 
+    Without --corpus the default database gets the embedded sample, scored over the sample's window (--as-of
+    2020-12-31 --window-days 3650) unless --as-of or --window-days is given.
+
     Exit codes: 0 everything ran; 1 ran, but some input could not be read or a file had every record
-    rejected; 2 usage error; 3 another run holds the database's lock; 4 a stage failed, e.g. too few
-    articles or labelled outlets (one line says why; nothing new was published).
+    rejected; 2 usage error, a label file that cannot be read, or fewer than 3 labelled outlets with enough
+    articles; 3 another run holds the database's lock; 4 a stage failed, e.g. too few articles, or the model's
+    CV Spearman is below --min-cv-spearman (one line says why; nothing new was published).
 
     Example:
 
@@ -428,6 +476,7 @@ def nightly(
     from jobs.stages import nightly as nightly_stage
 
     _inputs_exist("nightly", corpus)
+    as_of, window_days = _nightly_window(db_path, corpus, as_of, window_days)
     options = nightly_stage.NightlyOptions(
         db_path=db_path,
         corpus=_nightly_corpus(db_path, corpus),
@@ -440,6 +489,8 @@ def nightly(
         min_articles=min_articles,
         text_source=text_source,
         allow_shrink=allow_shrink,
+        min_cv_spearman=min_cv_spearman,
+        allow_weak_model=allow_weak_model,
     )
     try:
         result = nightly_stage.nightly(options)

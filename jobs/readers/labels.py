@@ -31,16 +31,25 @@ the thresholds (0.28, 0.62) that maximise the macro-F1 of Lin's pc1 against MBFC
 the 5,771 domains both rate uniquely (0.72; 0.69 with the rounded thresholds).
 
 MBFC and Baly label files are for evaluation only and are never shipped (their ratings are MBFC's content).
+
+A file that cannot be read as a label table (not UTF-8, a row with more or fewer fields than the header, an
+unclosed quote, no domain or value column, a value that is not a number or not a known grade, a score out of
+range) raises `LabelFileError`: one line naming the file and, where it applies, the line (CSV/TSV, counted from
+1 with the header and `#` lines) or row (Parquet). Rows without a value are skipped with one warning that counts
+them and names their lines; `LabelCounts` reconciles every data row: used + without a value + rating a path +
+without a usable domain.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
 
+from jobs.readers.label_files import DOMAIN_COLUMNS, LINE, LabelFileError, lines_text, read_label_table, unit_of
 from jobs.readers.outlets import OutletResolver
 from scorer.grades import grade_of
 
@@ -77,7 +86,6 @@ GRADE_COLLAPSE: dict[str, str] = {
 
 SCORE_COLUMNS = ("score", "pc1")
 GRADE_COLUMNS = ("grade", "reporting", "fact")
-DOMAIN_COLUMNS = ("domain", "source_url_normalized", "source_url")
 
 
 def normalise_grade(grade: pl.Expr) -> pl.Expr:
@@ -85,24 +93,38 @@ def normalise_grade(grade: pl.Expr) -> pl.Expr:
     return grade.cast(pl.String).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_]+", "-")
 
 
-def read_label_table(path: str | Path) -> pl.DataFrame:
-    """A label file as strings: CSV (`,`), TSV (`.tsv`/`.tab`, tab) or Parquet; `#` lines and a BOM skipped."""
-    path = Path(path)
-    suffixes = "".join(path.suffixes).lower()
-    if suffixes.endswith(".parquet"):
-        return pl.read_parquet(path).cast(pl.String)
-    separator = "\t" if suffixes.endswith((".tsv", ".tab", ".tsv.gz")) else ","
-    table = pl.read_csv(path, separator=separator, comment_prefix="#", infer_schema=False, quote_char='"')
-    # a spreadsheet's UTF-8 byte-order mark sticks to the first column's name ("\ufeffdomain")
-    return table.rename(lambda name: name.lstrip("\ufeff").strip())
+@dataclass(frozen=True)
+class LabelCounts:
+    """Where every data row of a label file went: rows = used + no_value + sections + no_domain."""
+
+    rows: int  # data rows read (not the header, `#` lines or blank lines)
+    used: int  # rows with a domain and a value, averaged into `outlets`
+    no_value: int  # rows without a score (or grade): skipped, with a warning naming their lines
+    sections: int  # rows rating a path (a section or an account), left out
+    no_domain: int  # rows whose domain is empty or not a host
+    outlets: int  # outlets labelled
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
 
 
-def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str) -> str | None:
+def _count(n: int, adjective: str) -> str:
+    """'1 non-numeric value', '3 values'."""
+    return f"{n} {adjective + ' ' if adjective else ''}value{'s' if n != 1 else ''}"
+
+
+def _pick(
+    path: str | Path, columns: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str
+) -> str | None:
     if wanted is not None:
         if wanted not in columns:
-            raise ValueError(f"label file has no {what} column {wanted!r} (columns: {list(columns)})")
+            raise LabelFileError(path, f"no {what} column {wanted!r} (columns: {_shown(columns)})")
         return wanted
     return next((c for c in candidates if c in columns), None)
+
+
+def _shown(columns: Sequence[str]) -> list[str]:
+    return [c for c in columns if c != LINE]
 
 
 def load_labels(
@@ -117,70 +139,141 @@ def load_labels(
 ) -> pl.DataFrame:
     """Labels per canonical outlet: `outlet`, `label_score` in [0, 1], `label_grade` (high / mixed / low).
 
-    The score column wins over a grade column when both exist and neither is named. Rows without a
-    resolvable domain or without a value are dropped (logged). `grade_scores` overrides the grade mapping
-    (default: `GRADE_SCORES`, or `BALY_GRADE_SCORES` for a `fact` column). Raises ValueError on a missing
-    column, an unknown grade, or a score outside `score_range`.
+    The score column wins over a grade column when both exist and neither is named. Rows without a value are
+    skipped (one warning naming their lines), rows without a resolvable domain dropped (logged). `grade_scores`
+    overrides the grade mapping (default: `GRADE_SCORES`, or `BALY_GRADE_SCORES` for a `fact` column). Raises
+    LabelFileError (a ValueError) on a file it cannot read, a missing column, a value that is not a number, an
+    unknown grade, or a score outside `score_range`. `load_labels_counted` also says where every row went.
     """
+    options = {"score_column": score_column, "grade_column": grade_column, "domain_column": domain_column}
+    labels, _ = load_labels_counted(
+        path, resolver=resolver, score_range=score_range, grade_scores=grade_scores, **options
+    )
+    return labels
+
+
+def load_labels_counted(
+    path: str | Path,
+    *,
+    resolver: OutletResolver,
+    score_column: str | None = None,
+    grade_column: str | None = None,
+    domain_column: str | None = None,
+    score_range: tuple[float, float] = (0.0, 1.0),
+    grade_scores: dict[str, float] | None = None,
+) -> tuple[pl.DataFrame, LabelCounts]:
+    """`load_labels` and the `LabelCounts` of the file (rows = used + no_value + sections + no_domain)."""
     raw = read_label_table(path)
-    domain = _pick(raw.columns, domain_column, DOMAIN_COLUMNS, "domain")
-    if domain is None:
-        raise ValueError(f"{path}: expected a 'domain' column (columns: {raw.columns})")
-    score_col = _pick(raw.columns, score_column, SCORE_COLUMNS, "score") if grade_column is None else None
-    grade_col = None if score_col else _pick(raw.columns, grade_column, GRADE_COLUMNS, "grade")
-    if score_col is not None:
-        scored = _scores(raw, path, domain, score_col, score_range)
-    elif grade_col is not None:
-        mapping = grade_scores or (BALY_GRADE_SCORES if grade_col == "fact" else GRADE_SCORES)
-        scored = _graded(raw, path, domain, grade_col, mapping)
-        log.debug("labels %s: grades mapped with %s", path, "BALY_GRADE_SCORES" if grade_col == "fact" else "GRADES")
-    else:
-        raise ValueError(f"{path}: expected a score column {SCORE_COLUMNS} or a grade column {GRADE_COLUMNS}")
-    merged = _per_outlet(_hosts_only(scored, path), path, resolver)
+    valued = label_values(raw, path, score_column, grade_column, domain_column, score_range, grade_scores)
+    hosts = _hosts_only(valued, path)
+    merged, no_domain = _per_outlet(hosts, path, resolver)
     out = merged.select(
         "outlet",
         pl.col("label_score").clip(0.0, 1.0),
         grade_of(pl.col("label_score")).alias("label_grade"),
     ).sort("outlet")
-    return out.cast(LABEL_SCHEMA)  # type: ignore[arg-type]
+    counts = LabelCounts(
+        rows=raw.height,
+        used=hosts.height - no_domain,
+        no_value=raw.height - valued.height,
+        sections=valued.height - hosts.height,
+        no_domain=no_domain,
+        outlets=out.height,
+    )
+    return out.cast(LABEL_SCHEMA), counts  # type: ignore[arg-type]
+
+
+def check_label_file(path: str | Path) -> None:
+    """Read the file as `load_labels` does with its default columns, without resolving domains: LabelFileError
+    (one line, with the line number) when it cannot be used. Commands call it before any work starts."""
+    label_values(read_label_table(path), path)
+
+
+def label_values(
+    raw: pl.DataFrame,
+    path: str | Path,
+    score_column: str | None = None,
+    grade_column: str | None = None,
+    domain_column: str | None = None,
+    score_range: tuple[float, float] = (0.0, 1.0),
+    grade_scores: dict[str, float] | None = None,
+) -> pl.DataFrame:
+    """domain, label_score, LINE of the rows that have a value (the others skipped with one warning)."""
+    domain = _pick(path, raw.columns, domain_column, DOMAIN_COLUMNS, "domain")
+    if domain is None:
+        raise LabelFileError(path, f"expected a 'domain' column (columns: {_shown(raw.columns)})")
+    score_col = _pick(path, raw.columns, score_column, SCORE_COLUMNS, "score") if grade_column is None else None
+    grade_col = None if score_col else _pick(path, raw.columns, grade_column, GRADE_COLUMNS, "grade")
+    if score_col is not None:
+        valued = _scores(raw, path, domain, score_col, score_range)
+    elif grade_col is not None:
+        mapping = grade_scores or (BALY_GRADE_SCORES if grade_col == "fact" else GRADE_SCORES)
+        valued = _graded(raw, path, domain, grade_col, mapping)
+        log.debug("labels %s: grades mapped with %s", path, "BALY_GRADE_SCORES" if grade_col == "fact" else "GRADES")
+    else:
+        raise LabelFileError(
+            path,
+            f"expected a score column {SCORE_COLUMNS} or a grade column {GRADE_COLUMNS} (columns: "
+            f"{_shown(raw.columns)})",
+        )
+    skipped = raw.join(valued.select(LINE), on=LINE, how="anti")[LINE].sort().to_list()
+    if skipped:
+        what = "score" if score_col is not None else "grade"
+        log.warning(
+            "labels %s: %d label rows without a %s skipped (%s %s)",
+            path,
+            len(skipped),
+            what,
+            f"{unit_of(path)}s" if len(skipped) > 1 else unit_of(path),
+            lines_text(skipped),
+        )
+    return valued
+
+
+def _first_line(path: str | Path, bad: pl.DataFrame, message: str) -> LabelFileError:
+    """The error for the bad rows `bad` (sorted by LINE): at the first one's line, naming the others'."""
+    lines = bad[LINE].to_list()
+    more = f" ({unit_of(path)}s {lines_text(lines)})" if len(lines) > 1 else ""
+    return LabelFileError(path, message + more, lines[0])
 
 
 def _scores(
     raw: pl.DataFrame, path: str | Path, domain: str, score_col: str, score_range: tuple[float, float]
 ) -> pl.DataFrame:
-    """domain, label_score from a score column, mapped linearly from `score_range` to [0, 1]."""
+    """domain, label_score, LINE from a score column, mapped linearly from `score_range` to [0, 1]."""
     lo, hi = score_range
     if not hi > lo:
         raise ValueError(f"score_range must be (low, high) with high > low, got {score_range}")
+    text = pl.col(score_col).str.strip_chars()
     values = raw.select(
-        pl.col(domain).alias("domain"),
-        pl.col(score_col).str.strip_chars().cast(pl.Float64, strict=False).alias("value"),
-        pl.col(score_col).alias("_raw"),
-    )
-    bad = values.filter(pl.col("value").is_null() & pl.col("_raw").str.strip_chars().str.len_chars().gt(0))
+        pl.col(domain).alias("domain"), text.cast(pl.Float64, strict=False).alias("value"), text.alias("_raw"), LINE
+    ).filter(pl.col("_raw").str.len_chars() > 0)  # null or blank: no score (skipped, counted by the caller)
+    bad = values.filter(pl.col("value").is_null() | ~pl.col("value").is_finite()).sort(LINE)
     if bad.height:
-        raise ValueError(f"{path}: {bad.height} non-numeric {score_col!r} values, e.g. {bad['_raw'][0]!r}")
-    values = values.filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
-    out_of_range = values.filter((pl.col("value") < lo) | (pl.col("value") > hi))
+        example = bad["_raw"][0]
+        raise _first_line(path, bad, f"{_count(bad.height, 'non-numeric')} in {score_col!r}: {example!r}")
+    out_of_range = values.filter((pl.col("value") < lo) | (pl.col("value") > hi)).sort(LINE)
     if out_of_range.height:
-        raise ValueError(
-            f"{path}: {out_of_range.height} {score_col!r} values outside {score_range}, e.g. {out_of_range['value'][0]}"
+        example = out_of_range["value"][0]
+        raise _first_line(
+            path, out_of_range, f"{_count(out_of_range.height, '')} in {score_col!r} outside {score_range}: {example}"
         )
-    return values.select("domain", ((pl.col("value") - lo) / (hi - lo)).alias("label_score"))
+    return values.select("domain", ((pl.col("value") - lo) / (hi - lo)).alias("label_score"), LINE)
 
 
 def _graded(
     raw: pl.DataFrame, path: str | Path, domain: str, grade_col: str, mapping: dict[str, float]
 ) -> pl.DataFrame:
-    """domain, label_score from a grade column, through `mapping` (every grade must be known)."""
-    grades = raw.select(pl.col(domain).alias("domain"), normalise_grade(pl.col(grade_col)).alias("grade")).filter(
+    """domain, label_score, LINE from a grade column, through `mapping` (every grade must be known)."""
+    grades = raw.select(pl.col(domain).alias("domain"), normalise_grade(pl.col(grade_col)).alias("grade"), LINE).filter(
         pl.col("grade").is_not_null() & (pl.col("grade") != "")
     )
-    unknown = sorted(set(grades["grade"].unique().to_list()) - set(mapping))
-    if unknown:
-        raise ValueError(f"{path}: unknown grades in {grade_col!r}: {unknown} (known: {sorted(mapping)})")
+    unknown = grades.filter(~pl.col("grade").is_in(list(mapping))).sort(LINE)
+    if unknown.height:
+        names = sorted(set(unknown["grade"].to_list()))
+        raise _first_line(path, unknown, f"unknown grades in {grade_col!r}: {names} (known: {sorted(mapping)})")
     score = pl.col("grade").replace_strict(mapping, return_dtype=pl.Float64)
-    return grades.select("domain", score.alias("label_score"))
+    return grades.select("domain", score.alias("label_score"), LINE)
 
 
 def _hosts_only(scored: pl.DataFrame, path: str | Path) -> pl.DataFrame:
@@ -194,8 +287,9 @@ def _hosts_only(scored: pl.DataFrame, path: str | Path) -> pl.DataFrame:
     return scored.filter(~has_path.fill_null(False))
 
 
-def _per_outlet(scored: pl.DataFrame, path: str | Path, resolver: OutletResolver) -> pl.DataFrame:
-    """outlet, label_score: domains canonicalised like articles; several rows of one outlet averaged (logged)."""
+def _per_outlet(scored: pl.DataFrame, path: str | Path, resolver: OutletResolver) -> tuple[pl.DataFrame, int]:
+    """(outlet, label_score; the rows without a usable domain): domains canonicalised like articles; several rows
+    of one outlet averaged (logged)."""
     resolved = scored.with_columns(
         pl.col("domain")
         .map_elements(lambda d: resolver.resolve_host(d) if d else None, return_dtype=pl.String, skip_nulls=True)
@@ -222,4 +316,4 @@ def _per_outlet(scored: pl.DataFrame, path: str | Path, resolver: OutletResolver
             dupes.height,
             examples,
         )
-    return merged.select("outlet", "label_score")
+    return merged.select("outlet", "label_score"), unresolved

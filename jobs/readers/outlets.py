@@ -141,13 +141,16 @@ def load_aliases(path: Path) -> dict[str, str]:
 
 
 def load_label_domains(path: Path) -> set[str]:
-    """The normalised 'domain' column of a label CSV: hosts the labels know."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(line for line in handle if not line.startswith("#"))
-        if not reader.fieldnames or "domain" not in reader.fieldnames:
-            raise ValueError(f"{path}: expected a 'domain' column")
-        hosts = (normalize_host(row["domain"] or "") for row in reader)
-        return {h for h in hosts if h}
+    """The normalised domain column of a label file (CSV, TSV or Parquet, read as labels are): hosts the labels
+    know. LabelFileError when the file cannot be read."""
+    from jobs.readers.label_files import DOMAIN_COLUMNS, LabelFileError, read_label_table
+
+    table = read_label_table(path)
+    column = next((c for c in DOMAIN_COLUMNS if c in table.columns), None)
+    if column is None:
+        raise LabelFileError(path, f"expected a 'domain' column (columns: {table.columns[:-1]})")
+    hosts = (normalize_host(value or "") for value in table[column].to_list())
+    return {h for h in hosts if h}
 
 
 class OutletResolver:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +27,7 @@ import scipy.sparse as sp
 from jobs.infra.clock import now_utc
 from jobs.infra.terminal import advance
 from jobs.infra.version import code_version
-from jobs.readers.labels import load_labels
+from jobs.readers.labels import load_labels_counted
 from jobs.readers.outlets import OutletResolver
 from jobs.stages.model_inputs import (
     ESTIMATOR,
@@ -40,8 +41,9 @@ from jobs.stages.model_inputs import (
 )
 from jobs.stages.window import feature_versions
 from jobs.store.runs import failure_recorded, finish_run, start_run
+from scorer.combine import conformal_min_n
 from scorer.cues import CITED_RATING
-from scorer.cv import coverage, grouped_splits, mae, spearman
+from scorer.cv import MIN_OUTLETS, coverage, fold_count, grouped_splits, mae, spearman
 from scorer.grades import SCORE_THRESHOLDS
 from scorer.inputs import DEFAULT_MIN_ARTICLES, training_frame
 from scorer.text import SOURCE_ANALYZERS, group_stats, hashed_counts, text_sample
@@ -52,7 +54,24 @@ log = logging.getLogger(__name__)
 MIN_LABELLED_OUTLETS = 30
 """Below this many labelled training outlets the fit warns (log and runs.counts.warnings): with 5-fold CV on
 fewer outlets the reported Spearman's 90% interval is wider than +-0.3 (Fisher z, n=30), so a number like
-"Spearman 0.90 on 5 outlets" says next to nothing. 3 is the hard minimum (an error)."""
+"Spearman 0.90 on 5 outlets" says next to nothing. `scorer.cv.MIN_OUTLETS` (3) is the hard minimum
+(TooFewOutlets); below 5 the CV is leave-one-outlet-out."""
+
+CV_FOLDS = 5
+"""Folds of the outlet-grouped CV, or one per training outlet when there are fewer (`scorer.cv.fold_count`)."""
+
+DEFAULT_MIN_CV_SPEARMAN = 0.2
+"""The floor on a model's outlet-grouped CV Spearman below which the nightly and `score` do not publish it
+(`--min-cv-spearman`; `--allow-weak-model` publishes anyway): a ranking that agrees this little with the labels,
+or inversely, is no reliability score. The embedded sample's own window (`make run`) gives 0.57."""
+
+
+class TooFewOutlets(ValueError):
+    """Fewer labelled outlets with enough articles than a fit needs (scorer.cv.MIN_OUTLETS): the input's fault."""
+
+
+class WeakModel(RuntimeError):
+    """The model to publish cross-validates below the floor (`check_model_strength`): nothing is published."""
 
 
 def cross_validate(
@@ -68,17 +87,20 @@ def cross_validate(
     source: str = "title",
     weight: float | None = PUBLISHED_WEIGHT,
 ) -> tuple[dict[str, float], list[TwoLayerModel], dict[str, int]]:
-    """Outlet-grouped CV (5 folds x `repeats`) of the same two-layer fit on the training outlets.
+    """Outlet-grouped CV (`CV_FOLDS` folds, or leave-one-outlet-out on fewer outlets, x `repeats`) of the same
+    two-layer fit on the training outlets.
 
     `counts` / `group`: the hashed text of the training outlets' text sample and each row's outlet (index in
-    y_frame), as `fit` built them. Returns the metrics (a quick check stored with the model; docs/evaluation.md
-    has the full evaluation on every shared corpus), and the first repeat's five fold models with each training
-    outlet's fold: the cross-fitted models that publish the training outlets' scores without seeing their labels.
+    y_frame), as `fit` built them. Returns the metrics (a quick check stored with the model, with `cv_folds`;
+    docs/evaluation.md has the full evaluation on every shared corpus), and the first repeat's fold models with
+    each training outlet's fold: the cross-fitted models that publish the training outlets' scores without seeing
+    their labels.
     """
     outlets = y_frame["outlet"].to_list()
     y = y_frame["label_score"].to_numpy()
     rows = outlet_rows(english, outlets, features)
-    splits = grouped_splits(outlets, n_splits=5, n_repeats=repeats, seed=seed)
+    n_folds = fold_count(len(outlets), CV_FOLDS)
+    splits = grouped_splits(outlets, n_splits=n_folds, n_repeats=repeats, seed=seed)
     oof = np.full((repeats, len(y)), np.nan)
     low, high = np.full_like(oof, np.nan), np.full_like(oof, np.nan)
     folds: list[TwoLayerModel] = []
@@ -121,6 +143,7 @@ def cross_validate(
     advance(len(splits), len(splits))
     metrics = {
         "outlets": float(len(y)),
+        "cv_folds": float(n_folds),
         "spearman_mean": float(np.nanmean([spearman(row, y) for row in oof])),
         "mae_mean": float(np.nanmean([mae(row, y) for row in oof])),
         "interval_coverage": float(np.nanmean([coverage(a, b, y) for a, b in zip(low, high, strict=True)])),
@@ -137,14 +160,20 @@ class FitSummary:
     metrics: dict[str, float]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)  # the label file's LabelCounts
 
     def line(self) -> str:
         line = (
-            f"fit run {self.run_id}: model {self.model_id} on {self.outlets} labelled outlets; outlet-grouped CV "
+            f"fit run {self.run_id}: model {self.model_id} on {self.outlets} labelled outlets; {self.cv_name} "
             f"Spearman {self.metrics['spearman_mean']:.2f}, MAE {100 * self.metrics['mae_mean']:.1f} points (0-100) "
             f"in {self.seconds:.1f}s"
         )
         return line + "".join(f"; WARNING: {w}" for w in self.warnings)
+
+    @property
+    def cv_name(self) -> str:
+        folds = int(self.metrics.get("cv_folds", CV_FOLDS))
+        return "leave-one-outlet-out CV" if folds == self.outlets else f"outlet-grouped {folds}-fold CV"
 
 
 def fit(
@@ -176,7 +205,8 @@ def fit(
         articles = window_articles(con, as_of=as_of, window_days=window_days, undated=undated)
         english = articles.filter(is_english())
         features = cue_features(english)
-        train, warnings = _training_outlets(english, load_labels(labels_path, resolver=resolver), min_articles)
+        labels, label_counts = load_labels_counted(labels_path, resolver=resolver)
+        train, warnings = _training_outlets(english, labels, min_articles)
         outlets = train["outlet"].to_list()
         y = train["label_score"].to_numpy()
         ratings = {o: float(v) for o, v in zip(outlets, y, strict=True)}
@@ -205,22 +235,39 @@ def fit(
             f.quantile, f.quantile_cut, f.bin_quantiles = model.quantile, model.quantile_cut, model.bin_quantiles
         model.folds, model.fold_of = folds, fold_of
         metrics["text_weight"] = model.weight
+        if not math.isfinite(model.quantile):
+            warnings.append(
+                f"{len(outlets)} training outlets are too few for a finite {model.coverage:.0%} conformal quantile "
+                f"(it needs {conformal_min_n(model.coverage)}): every interval spans the whole 0-100 scale"
+            )
+            log.warning("fit: %s", warnings[-1])
         model_id = _store_model(
             con, model, run_id=run_id, params=params, outlets=outlets, features=features, metrics=metrics
         )
-    summary = FitSummary(run_id, model_id, len(outlets), metrics, time.perf_counter() - started, warnings)
-    counts_line = {"training_outlets": len(outlets), "model_id": model_id, **metrics, "warnings": warnings}
+    summary = FitSummary(
+        run_id, model_id, len(outlets), metrics, time.perf_counter() - started, warnings, label_counts.as_dict()
+    )
+    counts_line = {
+        "training_outlets": len(outlets),
+        "model_id": model_id,
+        **metrics,
+        "labels": summary.labels,
+        "warnings": warnings,
+    }
     finish_run(con, run_id, status="ok", counts=counts_line)
     return summary
 
 
 def _training_outlets(english: pl.DataFrame, labels: pl.DataFrame, min_articles: int) -> tuple[pl.DataFrame, list[str]]:
     """The labelled outlets with >= min_articles English articles (outlet, n_articles, label_score), and the
-    warning when they are too few for the cross-validated numbers to mean much (ValueError under 3)."""
+    warning when they are too few for the cross-validated numbers to mean much (TooFewOutlets under MIN_OUTLETS)."""
     counts_frame = english.group_by("outlet").agg(pl.len().cast(pl.UInt32).alias("n_articles"))
     train = training_frame(counts_frame, labels, min_articles=min_articles)
-    if train.height < 3:
-        raise ValueError(f"only {train.height} labelled outlets with >= {min_articles} articles: cannot train")
+    if train.height < MIN_OUTLETS:
+        raise TooFewOutlets(
+            f"cannot train: {train.height} labelled outlets with >= {min_articles} English articles in the window, "
+            f"the fit needs at least {MIN_OUTLETS} (docs/research.md)"
+        )
     warnings = []
     if train.height < MIN_LABELLED_OUTLETS:
         warnings.append(
@@ -320,3 +367,30 @@ def needs_refit(
     if text_source is not None and source != text_source:
         return "the text source changed"
     return None
+
+
+def check_model_strength(
+    con: duckdb.DuckDBPyConnection, *, floor: float, allow_weak: bool = False, model_id: str | None = None
+) -> str | None:
+    """Whether the model that would publish (`model_id`, else the latest, as the score stage picks it) may.
+
+    None when its outlet-grouped CV Spearman is at least `floor` (or there is no model: the score stage says so).
+    Below it (or undefined: too few distinct predictions), WeakModel with the CV and the floor, unless
+    `allow_weak`: then the same reason is logged as a warning and returned.
+    """
+    row = con.execute(
+        "SELECT model_id, cv_metrics->>'$.spearman_mean' FROM models WHERE ? IS NULL OR model_id = ? "
+        "ORDER BY trained_at DESC, model_id LIMIT 1",
+        [model_id, model_id],
+    ).fetchall()
+    if not row:
+        return None
+    chosen, value = row[0][0], float("nan") if row[0][1] is None else float(row[0][1])
+    if math.isfinite(value) and value >= floor:
+        return None
+    shown = f"{value:.2f}" if math.isfinite(value) else "undefined"
+    reason = f"model {chosen} has an outlet-grouped CV Spearman of {shown}, below the floor {floor:.2f}"
+    if allow_weak:
+        log.warning("%s: published anyway (--allow-weak-model)", reason)
+        return reason
+    raise WeakModel(f"{reason} (--min-cv-spearman): not published; --allow-weak-model publishes it anyway")

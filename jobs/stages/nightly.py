@@ -23,11 +23,12 @@ import duckdb
 from jobs.engines.base import Engine
 from jobs.infra.exits import EXIT_OK, EXIT_PARTIAL
 from jobs.infra.terminal import advance, progress
+from jobs.readers.labels import check_label_file
 from jobs.readers.outlets import OutletResolver
 from jobs.stages.aggregate import aggregate
 from jobs.stages.corroborate import corroborate
 from jobs.stages.featurize import featurize
-from jobs.stages.fit import fit, needs_refit
+from jobs.stages.fit import DEFAULT_MIN_CV_SPEARMAN, check_model_strength, fit, needs_refit
 from jobs.stages.ingest import IngestOptions, ingest
 from jobs.stages.score import score
 from jobs.stages.window import feature_versions
@@ -52,6 +53,8 @@ class NightlyOptions:
     min_articles: int = 20
     text_source: str = "body"
     allow_shrink: bool = False
+    min_cv_spearman: float = DEFAULT_MIN_CV_SPEARMAN  # the floor a model must reach to publish (WeakModel)
+    allow_weak_model: bool = False  # publish a model below that floor anyway (a warning)
 
     def parameters(self) -> dict[str, str]:
         """What the nightly's `runs` row records: every option as text, the engine by name and master."""
@@ -131,7 +134,18 @@ def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, A
         )
     )
     if reason is None:
-        return {"refit": False}, "fit skipped: the latest model is current (labels, features and code unchanged)", False
+        counts: dict[str, Any] = {"refit": False}
+        line = "fit skipped: the latest model is current (labels, features and code unchanged)"
+    else:
+        counts, line = _refit(con, o, reason)
+    weak = check_model_strength(con, floor=o.min_cv_spearman, allow_weak=o.allow_weak_model)  # WeakModel: no score
+    if weak:
+        counts["weak_model"] = weak
+        line += f"; WARNING: {weak}: published anyway (--allow-weak-model)"
+    return counts, line, False
+
+
+def _refit(con: duckdb.DuckDBPyConnection, o: NightlyOptions, reason: str) -> tuple[dict[str, Any], str]:
     summary = fit(
         con,
         labels_path=o.labels,
@@ -143,7 +157,7 @@ def _fit(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, A
         text_source=o.text_source,
     )
     counts = {"refit": True, "reason": reason, "model_id": summary.model_id, **summary.metrics}
-    return {**counts, "warnings": summary.warnings}, summary.line(), False
+    return {**counts, "labels": summary.labels, "warnings": summary.warnings}, summary.line()
 
 
 def _score(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
@@ -184,7 +198,9 @@ STAGES: list[tuple[str, Stage]] = [
 
 
 def nightly(options: NightlyOptions) -> NightlySummary:
-    """Run every stage under the database's lock; raises LockHeld when another run has it."""
+    """Run every stage under the database's lock; raises LockHeld when another run has it, LabelFileError (before
+    anything runs) when the label file cannot be used, TooFewOutlets and WeakModel from the fit stage."""
+    check_label_file(options.labels)
     with RunLock(options.db_path, job="nightly"):
         con = connect(options.db_path)
         try:

@@ -15,6 +15,7 @@ from scorer.combine import (
     choose_thresholds,
     choose_weight,
     combined_se,
+    conformal_min_n,
     conformal_quantile,
     fast_macro_f1,
     grade_confidence,
@@ -79,3 +80,9 @@ def test_fast_macro_f1_equals_scikit_learn(truth: list[str], rnd: object) -> Non
     rnd.shuffle(pred)  # type: ignore[attr-defined]
     a, b = np.array(pred, dtype=object), np.array(truth, dtype=object)
     assert fast_macro_f1(a, b) == pytest.approx(macro_f1(pred, truth))
+
+
+@given(coverage=st.floats(min_value=0.05, max_value=0.99), residuals=st.integers(min_value=0, max_value=120))
+def test_conformal_quantile_is_finite_from_conformal_min_n_residuals_on(coverage: float, residuals: int) -> None:
+    finite = math.isfinite(conformal_quantile(np.linspace(0.0, 1.0, residuals), coverage))
+    assert finite == (residuals >= conformal_min_n(coverage))

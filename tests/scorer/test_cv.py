@@ -5,7 +5,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scorer.cv import coverage, grade_mae, grouped_splits, macro_f1, mae, out_of_fold, spearman
+from scorer.cv import (
+    MIN_OUTLETS,
+    coverage,
+    fold_count,
+    grade_mae,
+    grouped_splits,
+    macro_f1,
+    mae,
+    out_of_fold,
+    spearman,
+)
 from scorer.grades import grades_of
 from scorer.lean import lean_report
 
@@ -69,3 +79,21 @@ def test_lean_report_detects_a_lean_only_score() -> None:
     assert abs(report["rho_within_right"]) < 0.5 and abs(report["rho_within_other"]) < 0.5
     good = lean_report(labels, labels, right)
     assert good["rho_within_right"] == pytest.approx(1.0) and good["rho_within_other"] == pytest.approx(1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_groups=st.integers(min_value=0, max_value=12), wanted=st.integers(min_value=2, max_value=10))
+def test_fold_count_is_leave_one_outlet_out_below_the_wanted_folds(n_groups: int, wanted: int) -> None:
+    if n_groups < MIN_OUTLETS:
+        with pytest.raises(ValueError, match=f"at least {MIN_OUTLETS}"):
+            fold_count(n_groups, wanted)
+        return
+    folds = fold_count(n_groups, wanted)
+    assert folds == min(wanted, n_groups)
+    outlets = [f"o{i}" for i in range(n_groups)]
+    splits = grouped_splits(outlets, n_splits=folds, n_repeats=2, seed=n_groups)
+    assert len(splits) == 2 * folds
+    for s in splits:
+        assert len(s.train) >= MIN_OUTLETS - 1 and not set(s.train) & set(s.test)  # a slope needs 2 outlets
+    if folds == n_groups:  # leave-one-outlet-out: every test part is one outlet
+        assert all(len(s.test) == 1 for s in splits)

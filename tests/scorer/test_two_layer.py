@@ -119,3 +119,25 @@ def test_models_stored_before_cross_fitting_still_load() -> None:
     assert predict_two_layer(old, inputs, thresholds=(0.4, 0.7)).equals(
         predict_two_layer(model, inputs, thresholds=(0.4, 0.7))
     )
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_a_few_outlets_fit_without_warnings_and_with_an_unbounded_quantile(n: int) -> None:
+    """What a leave-one-outlet-out fold of 3 or 4 labelled outlets trains on: no fold of an inner CV learns from a
+    single outlet (no scikit-learn warning), and the 90% conformal quantile is infinite (it needs 9 residuals)."""
+    import warnings
+
+    y, titles, group, rows = _data()
+    keep = np.isin(group, range(n))
+    counts = hashed_counts([t for t, k in zip(titles, keep, strict=True) if k])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = fit_two_layer(
+            counts, group[keep], y[:n], rows.head(n).select("hedges_per_1k_words", "direct_quotes_per_1k_words")
+        )
+    assert model.quantile == float("inf")
+    mean, se, _ = group_stats(model.text.contributions(counts), group[keep], n)  # type: ignore[union-attr]
+    out = predict_two_layer(
+        model, rows.head(n).with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se)), thresholds=(0.3, 0.6)
+    )
+    assert out["low"].to_list() == [0.0] * n and out["high"].to_list() == [1.0] * n  # the whole scale, not faked

@@ -10,7 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.infra import paths
-from jobs.readers.labels import BALY_GRADE_SCORES, GRADE_COLLAPSE, GRADE_SCORES, LABEL_SCHEMA, load_labels
+from jobs.readers.labels import (
+    BALY_GRADE_SCORES,
+    GRADE_COLLAPSE,
+    GRADE_SCORES,
+    LABEL_SCHEMA,
+    LabelFileError,
+    load_labels,
+    load_labels_counted,
+)
 from jobs.readers.outlets import OutletResolver
 from scorer.grades import GRADE_THRESHOLDS, grade_of
 
@@ -169,3 +177,84 @@ def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path, resolver: O
     path.write_bytes("domain,score\nreuters.com,0.9\n".encode("utf-8-sig"))  # what a spreadsheet saves
     labels = load_labels(path, resolver=resolver)
     assert labels.select("outlet", "label_score").rows() == [("reuters.com", 0.9)]
+
+
+cell = st.one_of(
+    domain,
+    junk,
+    st.sampled_from(["0.5", " 0.25 ", "", "high", "nan", "1e9", "-0.1", "twitter.com/someone", '"', "x,y", "é"]),
+    st.text(max_size=6),
+)
+raw_line = st.lists(cell, min_size=0, max_size=4).map(lambda cells: ",".join(cells))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.sampled_from(["domain,score", "domain,grade", "site,score", "domain", "domain,score,extra", ""]),
+    lines=st.lists(raw_line, max_size=12),
+    tail=st.sampled_from([b"", b"\xff\xfe", b"\n\x00", "caf\u00e9".encode("latin-1")]),
+)
+def test_any_label_file_loads_with_reconciled_counts_or_fails_in_one_line(
+    tmp_path: Path, resolver: OutletResolver, header: str, lines: list[str], tail: bytes
+) -> None:
+    """A label file of random rows (ragged, quotes, junk values, bad bytes) either loads, every data row counted
+    in exactly one place, or raises LabelFileError: one line naming the file; never another exception."""
+    path = tmp_path / "random.csv"
+    path.write_bytes("\n".join([header, *lines]).encode("utf-8") + b"\n" + tail)
+    try:
+        labels, counts = load_labels_counted(path, resolver=resolver)
+    except LabelFileError as exc:
+        message = str(exc)
+        assert message.startswith(str(path)) and "\n" not in message and "\r" not in message
+        return
+    assert counts.rows == counts.used + counts.no_value + counts.sections + counts.no_domain
+    assert counts.outlets == labels.height <= counts.used
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "said"),
+    [
+        (b"domain,score\n# note\nnpr.org,0.9,1\n", 3, "3 fields where the header has 2"),
+        (b"domain,score\nnpr.org,0.9\nb\xfccher.de,0.5\n", 3, "not UTF-8"),
+        (b'domain,score\nnpr.org,"0.9\ncnn.com,0.6\n', 2, "not valid CSV (unexpected end of data, read to line 3)"),
+        (
+            b"domain,score\nnpr.org,0.9\ncnn.com,abc\nfox.com,def\n",
+            3,
+            "2 non-numeric values in 'score': 'abc' (lines 3, 4)",
+        ),
+        (b"domain,score,domain\nnpr.org,0.9,x\n", 1, "'domain' more than once"),
+    ],
+)
+def test_malformed_label_files_name_the_line(
+    tmp_path: Path, resolver: OutletResolver, content: bytes, line: int, said: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(LabelFileError) as raised:
+        load_labels(path, resolver=resolver)
+    assert str(raised.value).startswith(f"{path} line {line}: ") and said in str(raised.value)
+
+
+def test_rows_without_a_score_are_skipped_with_one_warning_naming_their_lines(
+    tmp_path: Path, resolver: OutletResolver, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = "".join(f"site{i}.com,\n" for i in range(12))
+    path = write(tmp_path, "gaps.csv", "domain,score\nnpr.org,0.9\n" + rows + "cnn.com,0.6\n")
+    with caplog.at_level(logging.WARNING, logger="jobs.readers.labels"):
+        labels, counts = load_labels_counted(path, resolver=resolver)
+    assert labels["outlet"].to_list() == ["cnn.com", "npr.org"]
+    assert counts.no_value == 12 and counts.used == 2 and counts.rows == 14
+    (warning,) = [r.getMessage() for r in caplog.records if "without a score" in r.getMessage()]
+    assert "12 label rows without a score skipped (lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, … (2 more))" in warning
+
+
+def test_the_hosts_a_label_file_knows_come_from_csv_tsv_and_parquet_alike(tmp_path: Path) -> None:
+    from jobs.readers.outlets import load_label_domains
+
+    parquet = tmp_path / "labels.parquet"
+    pl.DataFrame({"domain": ["www.abcnews.go.com", None], "score": [0.8, 0.5]}).write_parquet(parquet)
+    tsv = write(tmp_path, "baly.tsv", "source_url_normalized\tfact\nabcnews.go.com\thigh\n")
+    csv_file = write(tmp_path, "labels.csv", "# note\ndomain,score\nhttps://abcnews.go.com/x,0.8\n")
+    assert load_label_domains(parquet) == load_label_domains(tsv) == load_label_domains(csv_file) == {"abcnews.go.com"}
+    with pytest.raises(LabelFileError, match="line 2"):
+        load_label_domains(write(tmp_path, "ragged.csv", "domain,score\nnpr.org,1,2\n"))

@@ -9,7 +9,7 @@ import duckdb
 from click.testing import CliRunner
 
 from jobs.cli import cli
-from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_PARTIAL
+from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_PARTIAL, EXIT_USAGE
 
 from ..conftest import labelled_corpus
 
@@ -108,8 +108,8 @@ def test_other_db_without_corpus_ingests_nothing_and_ends_in_one_line(tmp_path: 
     db = tmp_path / "study.duckdb"  # not the default database: the embedded sample must NOT be loaded into it
     result = CliRunner().invoke(cli, ["nightly", "--db", str(db), *ARGS], catch_exceptions=False)
     assert "no --corpus: nothing new is ingested into" in result.stderr
-    # no articles: the fit cannot train; a data problem is one line and exit 4, never a traceback
-    assert result.exit_code == EXIT_FAILED
+    # no articles: the fit cannot train (fewer than 3 labelled outlets): one line and exit 2, never a traceback
+    assert result.exit_code == EXIT_USAGE
     assert "cannot train" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("presstrust nightly: failed, nothing new published:")
     con = duckdb.connect(str(db), read_only=True)
