@@ -24,7 +24,7 @@ EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_FAILED = 4
-HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -39,16 +39,57 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
+_RECEIVED: list[int] = []  # the signals received within signals_interrupt(), first first
+_SHIELD: list[bool] = []  # non-empty while an interruption is being recorded
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(signum)
+    _RECEIVED.append(signum)
+    if not _SHIELD:
+        raise Interrupted(signum)
+
+
+def received_signal() -> int | None:
+    """The first signal received within signals_interrupt(), if any. A library that turns the interruption into
+    an error of its own (DuckDB raises `RuntimeError: Query interrupted`) still ends as an interruption."""
+    return _RECEIVED[0] if _RECEIVED else None
+
+
+def interruption(exc: BaseException) -> Interrupted | None:
+    """The interruption `exc` stands for: itself (SIGINT's plain KeyboardInterrupt as Interrupted), or any error
+    raised after a signal arrived; None for an ordinary error."""
+    if isinstance(exc, Interrupted):
+        return exc
+    signum = received_signal()
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted(signum or signal.SIGINT)
+    return Interrupted(signum) if signum is not None else None
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Within the block a signal is noted, not raised: the bookkeeping that records an interruption (or a failure)
+    is not cut short by a second signal, or by the same one delivered twice."""
+    _SHIELD.append(True)
+    try:
+        yield
+    finally:
+        _SHIELD.pop()
 
 
 @contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise Interrupted (as SIGINT raises KeyboardInterrupt)."""
+    """Within the block, SIGINT, SIGTERM and SIGHUP raise Interrupted, once per signal.
+
+    SIGINT gets this handler too, not Python's default: under the default one, polars raises a KeyboardInterrupt
+    of its own for a Ctrl-C inside a query and Python then raises a second one at the next line, which could land
+    in the middle of recording the first (a stage left `running`).
+    """
+    _RECEIVED.clear()
     previous = {s: signal.signal(s, _raise) for s in HANDLED_SIGNALS}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        _RECEIVED.clear()

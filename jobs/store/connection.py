@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from jobs.store.errors import DatabaseFault, DatabaseInUse, DatabaseMissing
+from jobs.store.errors import DatabaseError, DatabaseFault, DatabaseInUse, DatabaseMissing
 from jobs.store.schema import applied_migrations, apply_migrations, refuse_newer
 
 # No extension may be fetched at run time: json and parquet are built into the wheel.
@@ -34,17 +34,14 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
     path = Path(path)
     if read_only and not path.exists():
         raise DatabaseMissing(f"database {path} does not exist (run `presstrust nightly --db {path}` first?)")
+    if not read_only and path.exists():
+        refuse_damaged(path)
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only, config=_config())
-    except duckdb.IOException as exc:
-        msg = str(exc)
-        if "lock" in msg.lower():
-            raise DatabaseInUse(f"database {path} is in use by another process: {msg}") from exc
-        raise DatabaseFault(f"cannot open database {path}: {msg}") from exc
-    except (duckdb.Error, OSError) as exc:  # a truncated or foreign file, an unreadable folder
-        raise DatabaseFault(f"cannot open database {path}: {exc}") from exc
+    except (duckdb.Error, OSError) as exc:
+        raise _open_error(path, exc) from exc
     try:
         if migrate and read_only:
             refuse_newer(con)
@@ -55,6 +52,50 @@ def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) 
         con.close()
         raise
     return con
+
+
+def _open_error(path: Path, exc: BaseException) -> DatabaseError:
+    msg = str(exc)
+    if isinstance(exc, duckdb.IOException) and "lock" in msg.lower():
+        return DatabaseInUse(f"database {path} is in use by another process: {msg}")
+    return DatabaseFault(f"cannot open database {path}: {msg}")  # a truncated or foreign file, an unreadable folder
+
+
+_DAMAGED = (
+    "cannot open database {path} for writing: it is damaged ({why}); nothing was written to it: restore it from "
+    "a backup (docs/operations.md, 'Back-up and recovery')"
+)
+_HEADER_BYTES = 3 * 4096  # a DuckDB file: its main header and two database headers, then the blocks
+_PROBE = "SELECT count(*) FROM duckdb_tables()"  # the catalog: every metadata block, checksums checked
+_SIZE = "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+
+
+def refuse_damaged(path: Path) -> None:
+    """Before a database file is opened for writing, check it read-only: it opens (its write-ahead log replays),
+    its catalog and `schema_migrations` read, and the file holds every block its header counts. A damaged file
+    raises DatabaseFault and is never opened for writing (DuckDB would extend a truncated file and write into it).
+
+    What this cannot see, a bad checksum in a data block no catalog read touches, is found by the query that
+    reads it, whose transaction rolls back."""
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=_config())
+    except duckdb.ConnectionException:  # open in this process already, for writing: it was checked then
+        return
+    except (duckdb.Error, OSError) as exc:
+        raise _open_error(path, exc) from exc
+    try:
+        con.execute(_PROBE).fetchall()
+        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'").fetchall()[0][0]:
+            con.execute("SELECT * FROM schema_migrations").fetchall()
+        block_size, blocks = con.execute(_SIZE).fetchall()[0]
+    except duckdb.Error as exc:
+        raise DatabaseFault(_DAMAGED.format(path=path, why=str(exc).splitlines()[0])) from exc
+    finally:
+        con.close()
+    size, expected = path.stat().st_size, _HEADER_BYTES + int(blocks) * int(block_size)
+    if size < expected:
+        why = f"the file has {size:,} bytes, its header counts {blocks} blocks of {block_size:,} ({expected:,} bytes)"
+        raise DatabaseFault(_DAMAGED.format(path=path, why=why))
 
 
 def _tidy_texts(con: duckdb.DuckDBPyConnection) -> None:
