@@ -2,14 +2,19 @@
 
     0  everything ran (the nightly published)
     1  ran, but some input could not be read (the nightly still published); or a lookup found nothing
-       (no such article, outlet, model, or database file)
-    2  usage error (bad option, bad label file, a window that does not fit)
+       (no such article, outlet, model, or database file: `scores --outlet nosuch.com`)
+    2  usage error, before anything is written: a bad option, `query ""`, a missing --corpus path, an empty
+       folder, a label file that cannot be used (a ragged row: its file and line), too few labelled outlets,
+       a window that does not fit
     3  another process holds the database (the nightly's lock, or DuckDB's single writer)
-    4  failed: nothing new was published (a stage failed, the database is damaged, full, or too new)
-  128+N  interrupted by signal N: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP; the run is recorded as
-         'interrupted' in runs and nothing new was published
+    4  failed: nothing new was published (a stage failed, a model too weak to publish without
+       --allow-weak-model; the database is damaged and so never opened for writing, full, unwritable, or
+       too new)
+  128+N  interrupted by signal N: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP; every row of the run is
+         recorded as 'interrupted' in runs and nothing new was published
 
-docs/operations.md has the same table with what to do for each.
+Every failure is one line on stderr (a JSON object under --log-format json, usage errors too).
+docs/operations.md has the same table with what to do for each, and the cases of issue 22 by code.
 """
 
 from __future__ import annotations
