@@ -33,7 +33,7 @@ def _native_slice(wait: str) -> None:
     if wait == "duckdb":
         import duckdb
 
-        duckdb.sql("SELECT sum(range % 7) FROM range(50_000_000)").fetchall()
+        duckdb.execute("SELECT sum(range % 7) FROM range(50_000_000)").fetchall()
     elif wait == "polars":
         import polars as pl
 

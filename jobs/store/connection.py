@@ -66,14 +66,18 @@ _DAMAGED = (
     "a backup (docs/operations.md, 'Back-up and recovery')"
 )
 _HEADER_BYTES = 3 * 4096  # a DuckDB file: its main header and two database headers, then the blocks
-_PROBE = "SELECT count(*) FROM duckdb_tables()"  # the catalog: every metadata block, checksums checked
-_SIZE = "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+_TABLES = "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+_LAST_BLOCK = (
+    "SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) "
+    "FROM pragma_storage_info(?) WHERE persistent"
+)
 
 
 def refuse_damaged(path: Path) -> None:
     """Before a database file is opened for writing, check it read-only: it opens (its write-ahead log replays),
-    its catalog and `schema_migrations` read, and the file holds every block its header counts. A damaged file
-    raises DatabaseFault and is never opened for writing (DuckDB would extend a truncated file and write into it).
+    its catalog and `schema_migrations` read (their blocks' checksums checked), and the file holds every block its
+    tables' segments are stored in. A damaged file raises DatabaseFault and is never opened for writing (DuckDB
+    would extend a truncated file and write into it).
 
     What this cannot see, a bad checksum in a data block no catalog read touches, is found by the query that
     reads it, whose transaction rolls back."""
@@ -84,18 +88,26 @@ def refuse_damaged(path: Path) -> None:
     except (duckdb.Error, OSError) as exc:
         raise _open_error(path, exc) from exc
     try:
-        con.execute(_PROBE).fetchall()
-        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'").fetchall()[0][0]:
+        tables = con.execute(_TABLES).fetchall()
+        if ("main", "schema_migrations") in tables:
             con.execute("SELECT * FROM schema_migrations").fetchall()
-        block_size, blocks = con.execute(_SIZE).fetchall()[0]
+        last = max((_last_block(con, schema, table) for schema, table in tables), default=-1)
+        block_size = int(con.execute("SELECT get_block_size(current_database())").fetchall()[0][0])
     except duckdb.Error as exc:
         raise DatabaseFault(_DAMAGED.format(path=path, why=str(exc).splitlines()[0])) from exc
     finally:
         con.close()
-    size, expected = path.stat().st_size, _HEADER_BYTES + int(blocks) * int(block_size)
-    if size < expected:
-        why = f"the file has {size:,} bytes, its header counts {blocks} blocks of {block_size:,} ({expected:,} bytes)"
+    size, needed = path.stat().st_size, _HEADER_BYTES + (last + 1) * block_size
+    if size < needed:
+        why = f"the file has {size:,} bytes; its tables use blocks up to #{last}, {needed:,} bytes"
         raise DatabaseFault(_DAMAGED.format(path=path, why=why))
+
+
+def _last_block(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """The highest block of the file a table's stored segments use (-1: none)."""
+    quoted = ".".join('"' + name.replace('"', '""') + '"' for name in (schema, table))
+    last = con.execute(_LAST_BLOCK, [quoted]).fetchall()[0][0]
+    return -1 if last is None else int(last)
 
 
 def _tidy_texts(con: duckdb.DuckDBPyConnection) -> None:

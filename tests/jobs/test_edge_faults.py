@@ -271,7 +271,7 @@ def test_a_killed_run_is_closed_as_failed_by_the_next_nightly(
     "size",
     [
         lambda n: 1_000_000,  # the issue's `truncate -s 1000000`: a block the catalog needs is gone
-        lambda n: n - 2 * 262_144,  # whole blocks cut off the end: only the header's block count shows it
+        lambda n: n - 2 * 262_144,  # whole blocks cut off the end: only the blocks its tables use show it
     ],
     ids=["mid-block", "whole-blocks"],
 )
