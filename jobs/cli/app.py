@@ -15,7 +15,7 @@ import click
 from jobs.cli import database, pipeline, reading
 from jobs.cli.options import DB_KEY
 from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_PARTIAL, interruption, signals_interrupt
-from jobs.infra.logs import json_format, report_error
+from jobs.infra.logs import report_error
 from jobs.store.errors import DatabaseError, DatabaseInUse, DatabaseMissing, fault_message, is_database_fault
 
 _ARGS_KEY = "presstrust.args"  # ctx.meta: the command line, to see --log-format before the options are parsed
@@ -23,9 +23,8 @@ _ARGS_KEY = "presstrust.args"  # ctx.meta: the command line, to see --log-format
 
 def json_requested(args: Sequence[str]) -> bool:
     """Whether this command line asks for JSON logs (`--log-format json`, `--log-format=json` or
-    PRESSTRUST_LOG_FORMAT=json), read before its options are parsed: a usage error comes before they are."""
-    if json_format():
-        return True
+    PRESSTRUST_LOG_FORMAT=json), read from the command line itself: a usage error comes before the options are
+    parsed (and a previous command run in this process may have logged JSON)."""
     fmt = os.environ.get("PRESSTRUST_LOG_FORMAT", "text")
     args = list(args)
     for i, arg in enumerate(args):
