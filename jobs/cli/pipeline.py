@@ -414,9 +414,11 @@ def _nightly_failed(db_path: Path, exc: Exception) -> NoReturn:
         log.debug("nightly failed", exc_info=exc)  # the traceback under --verbose only
         report_error(f"presstrust nightly: failed, nothing new published: {error_text(exc)}")
         sys.exit(EXIT_FAILED)
-    cause = fault_message(db_path, exc) if is_database_fault(exc) else error_text(exc)
-    log.error("nightly failed: %s", cause, exc_info=exc)
-    report_error(f"presstrust nightly: failed, nothing new published: {cause}")
+    if is_database_fault(exc):  # one line; the traceback is a JSON field, or a debug line under --verbose
+        report_error(f"presstrust nightly: failed, nothing new published: {fault_message(db_path, exc)}", exc=exc)
+        sys.exit(EXIT_FAILED)
+    log.error("nightly failed: %s", error_text(exc), exc_info=exc)  # not the database's fault: a bug, its traceback
+    report_error(f"presstrust nightly: failed, nothing new published: {error_text(exc)}")
     sys.exit(EXIT_FAILED)
 
 

@@ -4,6 +4,8 @@
 - `--verbose`: debug lines too.
 - `--log-format json`: every stderr line is one JSON object; a successful command ends with exactly one
   `"event": "summary"` line, even under --quiet, so a cron log shows every run (docs/operations.md).
+- A failing command ends with one error line (`report_error`), in JSON too, usage errors included: a traceback
+  is a field of that JSON line, or a debug line in text (--verbose).
 - Each warning is logged once per command run, however often the code path that raises it runs.
 """
 
@@ -65,12 +67,25 @@ class _Stderr(logging.StreamHandler):
         pass
 
 
-def report_error(message: str) -> None:
-    """A command's final error line on stderr: a JSON log line under --log-format json, else plain text."""
-    if _STATE["format"] == "json":
-        logging.getLogger("jobs").error("%s", message)
-    else:
-        click.echo(message, err=True)
+def json_format() -> bool:
+    """Whether this command run logs JSON (--log-format json, once its options are parsed)."""
+    return bool(_STATE["format"] == "json")
+
+
+def report_error(message: str, *, exc: BaseException | None = None, as_json: bool | None = None, **fields: Any) -> None:
+    """A command's final error: one line on stderr, a JSON object under --log-format json (or `as_json`, for an
+    error found before the options were parsed), else plain text, also under --quiet. With `exc`, the JSON line
+    carries its traceback as a field; in text the traceback is a debug line (--verbose), never the error itself.
+    `fields` are extra keys of the JSON line."""
+    if json_format() if as_json is None else as_json:
+        info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+        record = logging.LogRecord("jobs", logging.ERROR, __file__, 0, "%s", (message,), info)
+        record.fields = fields
+        click.echo(_JsonFormatter().format(record), err=True)
+        return
+    if exc is not None:
+        logging.getLogger("jobs").debug("the error's traceback:", exc_info=exc)
+    click.echo(message, err=True)
 
 
 def report_summary(line: str, **fields: Any) -> None:

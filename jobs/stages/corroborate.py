@@ -30,6 +30,7 @@ from features.corroboration import (
     update_stories,
 )
 from jobs.engines.base import Engine
+from jobs.infra.failpoints import failpoint
 from jobs.infra.terminal import advance
 from jobs.store.runs import failure_recorded, finish_run, start_run
 from jobs.store.texts import read_texts
@@ -101,6 +102,7 @@ def corroborate(
             else:  # incremental runs re-cluster the window new articles touch, here with either engine
                 assignments, reclustered = _assign(con, base, previous, new_ids, config=config)
             summary.reclustered = reclustered
+            failpoint("corroborate.before_write")
             _write(con, assignments, meta, run_id=run_id, summary=summary)
     summary.seconds = time.perf_counter() - started
     finish_run(con, run_id, status="ok", counts=summary.counts)

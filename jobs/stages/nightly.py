@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from jobs.engines.base import Engine
-from jobs.infra.exits import EXIT_OK, EXIT_PARTIAL
+from jobs.infra.exits import EXIT_OK, EXIT_PARTIAL, interruption, shielded
 from jobs.infra.terminal import advance, progress
 from jobs.readers.labels import check_label_file
 from jobs.readers.outlets import OutletResolver
@@ -33,8 +33,9 @@ from jobs.stages.ingest import IngestOptions, ingest
 from jobs.stages.score import score
 from jobs.stages.window import feature_versions
 from jobs.store.connection import connect
+from jobs.store.errors import DatabaseError
 from jobs.store.lock import RunLock
-from jobs.store.runs import failure_recorded, finish_run, start_run
+from jobs.store.runs import ABANDONED, close_abandoned, error_text, failure_recorded, finish_run, start_run
 from jobs.store.snapshot import replace_snapshot
 
 log = logging.getLogger(__name__)
@@ -198,28 +199,25 @@ STAGES: list[tuple[str, Stage]] = [
 
 
 def nightly(options: NightlyOptions) -> NightlySummary:
-    """Run every stage under the database's lock; raises LockHeld when another run has it, LabelFileError (before
-    anything runs) when the label file cannot be used, TooFewOutlets and WeakModel from the fit stage."""
+    """Run every stage under the database's lock, then publish; raises LockHeld when another run has it,
+    LabelFileError (before anything runs) when the label file cannot be used, TooFewOutlets and WeakModel from the
+    fit stage.
+
+    The nightly's `runs` row, and every stage's, ends `ok`/`partial`, `failed` or `interrupted` whatever stops
+    the run: a stage's row its stage left open is closed with the nightly's; a publish that fails reopens the
+    database to record it; a run that could not record its end at all (the disk full) is closed as failed by
+    the next nightly (jobs.store.runs.close_abandoned)."""
     check_label_file(options.labels)
     with RunLock(options.db_path, job="nightly"):
-        con = connect(options.db_path)
+        summary = _run_stages(options)
         try:
-            run_id = start_run(con, "nightly", options.parameters())
-            summary = NightlySummary(run_id)
-            with failure_recorded(con, run_id, lambda: _counts(summary)):
-                for name, stage in STAGES:
-                    started = time.perf_counter()
-                    with progress(name):  # shown on a terminal only; the stage reports rows of total
-                        counts, line, partial = stage(con, options)
-                    result = StageResult(name, round(time.perf_counter() - started, 2), counts, line)
-                    summary.stages.append(result)
-                    summary.partial |= partial
-                    log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
-                con.execute("CHECKPOINT")  # the snapshot copies the main file: all committed data must be in it
-            finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
-        finally:
-            con.close()
-        published = replace_snapshot(options.db_path)  # closed above, so checkpointed: readers switch atomically
+            published = replace_snapshot(options.db_path)  # closed, so checkpointed: readers switch atomically
+        except BaseException as exc:
+            _record_unpublished(options.db_path, summary, exc)
+            interrupted = interruption(exc)
+            if interrupted is not None and interrupted is not exc:
+                raise interrupted from exc
+            raise
         summary.snapshot = published.path
         log.info(
             "stage publish: %s",
@@ -227,6 +225,47 @@ def nightly(options: NightlyOptions) -> NightlySummary:
             extra={"fields": {"stage": "publish", "snapshot": str(published.path), "seconds": published.seconds}},
         )
         return summary
+
+
+def _run_stages(options: NightlyOptions) -> NightlySummary:
+    """Open the database, record the nightly's run, run the stages, checkpoint and close the run's row."""
+    con = connect(options.db_path)
+    try:
+        run_id = start_run(con, "nightly", options.parameters())
+        summary = NightlySummary(run_id)
+        with failure_recorded(con, run_id, lambda: _counts(summary), with_later_runs=True):
+            abandoned = close_abandoned(con, run_id)
+            if abandoned:
+                log.warning("closed %d earlier run(s) still marked running as failed: %s", abandoned, ABANDONED)
+            for name, stage in STAGES:
+                started = time.perf_counter()
+                with progress(name):  # shown on a terminal only; the stage reports rows of total
+                    counts, line, partial = stage(con, options)
+                result = StageResult(name, round(time.perf_counter() - started, 2), counts, line)
+                summary.stages.append(result)
+                summary.partial |= partial
+                log.info("stage %s: %s", name, line, extra={"fields": {"stage": name, **asdict(result)}})
+            con.execute("CHECKPOINT")  # the snapshot copies the main file: all committed data must be in it
+            finish_run(con, run_id, status="partial" if summary.partial else "ok", counts=_counts(summary))
+    finally:
+        con.close()
+    return summary
+
+
+def _record_unpublished(db_path: Path, summary: NightlySummary, exc: BaseException) -> None:
+    """The publish failed or was interrupted after the run's row was closed: reopen the database and record it.
+    (A publish on a full disk removes its partial copy first, so the one-row update has room.) When even that
+    fails, the error says so in a note."""
+    status = "interrupted" if interruption(exc) is not None else "failed"
+    try:
+        with shielded():
+            con = connect(db_path, migrate=False)
+            try:
+                finish_run(con, summary.run_id, status=status, counts=_counts(summary), error=error_text(exc))
+            finally:
+                con.close()
+    except (DatabaseError, duckdb.Error, OSError) as bookkeeping:
+        exc.add_note(f"(recording the run as {status} failed too: {bookkeeping})")
 
 
 def _counts(summary: NightlySummary) -> dict[str, Any]:

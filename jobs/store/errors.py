@@ -58,7 +58,9 @@ def fault_message(path: Path | str, exc: BaseException) -> str:
     lowered = text.lower()
     if "no space left" in lowered or "disk full" in lowered:
         hint = "the disk is full: free space, then rerun (the last published tables are intact)"
-    elif "corrupt" in lowered or "checksum" in lowered:
+    elif "read-only file system" in lowered or "permission denied" in lowered:
+        hint = "its folder cannot be written (a read-only mount?): nothing was changed; use a writable --db"
+    elif "corrupt" in lowered or "checksum" in lowered or "damaged" in lowered:
         hint = "the database file is damaged: restore it from a backup (docs/operations.md, 'Recovery')"
     else:
         hint = "see docs/operations.md, 'Errors'"
