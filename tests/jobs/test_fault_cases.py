@@ -29,7 +29,7 @@ from .test_faults import ARGS, LATEST, nightly
 
 def presstrust(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jobs", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+        [sys.executable, "-m", "jobs", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=900
     )
 
 
@@ -131,13 +131,14 @@ def test_ingest_against_a_database_another_process_writes_exits_locked(tmp_path:
             "-c",
             textwrap.dedent(
                 f"""
-                import duckdb, sys, time
+                import duckdb, sys
                 con = duckdb.connect({str(db)!r})
                 print("holding", flush=True)
-                time.sleep(60)
+                sys.stdin.read()  # until the test is done: however long a loaded machine takes
                 """
             ),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )

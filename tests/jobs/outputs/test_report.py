@@ -227,7 +227,7 @@ def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProce
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a browser start on a loaded machine
         check=True,
     )
 
