@@ -26,6 +26,8 @@ from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED
 from .conftest import article, labelled_corpus, write_jsonl
 from .test_faults import ARGS, LATEST, nightly
 
+pytestmark = pytest.mark.slow  # real presstrust processes, a nightly each
+
 
 def presstrust(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -239,6 +239,7 @@ def coloured(pixels: np.ndarray, colour: str, tolerance: int = 12) -> int:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (installed by .ci/run)")
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
     from PIL import Image  # a matplotlib dependency
 

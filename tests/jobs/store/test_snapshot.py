@@ -26,6 +26,8 @@ from jobs.store.snapshot import snapshot_path
 from ..conftest import article, labelled_corpus, write_jsonl
 from ..test_faults import ARGS, LATEST, nightly
 
+pytestmark = pytest.mark.slow  # real presstrust processes: nightlies beside readers, a kill
+
 SAMPLE_ARGS = ["--as-of", "2020-12-31", "--window-days", "3650"]
 
 # A reader process: open the snapshot, read the scores and the articles view in one connection, close, repeat
