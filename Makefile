@@ -10,12 +10,17 @@ DB ?= data/presstrust.duckdb
 SHARED ?= ../shared
 # engines of the per-stage benchmarks (ingest, featurize, corroborate, aggregate); BENCH_ENGINES=local skips Spark
 BENCH_ENGINES ?= local,spark
+# pytest-xdist processes for make test (auto: one per core; 0 runs the suite in pytest's own process). Each test
+# module runs whole on one process (--dist loadscope): its module fixtures (a Spark session, a cluster, a published
+# database) are built once. (--dist loadgroup would group by xdist_group marks, but pytest 9.2 ignores them:
+# pytest-xdist issue 1386.)
+TEST_WORKERS ?= auto
 # The embedded sample's articles date from 2012-2020: aggregate them over a window that holds them.
 AS_OF ?= 2020-12-31
 WINDOW_DAYS ?= 3650
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-spark run test check lint types imports bench evaluate clean constraints
+.PHONY: help setup setup-spark run test test-quick check lint types imports bench evaluate clean constraints
 
 help: ## show this help
 	@echo "presstrust make targets:"
@@ -38,8 +43,11 @@ setup-spark: $(SPARK_STAMP) ## setup + the optional Spark engine (presstrust[spa
 run: setup ## set-up, then `presstrust nightly` on the embedded sample into data/presstrust.duckdb
 	$(BIN)/presstrust nightly --db $(DB) --corpus jobs/data/sample --as-of $(AS_OF) --window-days $(WINDOW_DAYS)
 
-test: setup-spark ## set-up (with the Spark extra), then the whole test suite
-	$(BIN)/pytest -q
+test: setup-spark ## set-up (with the Spark extra), then the whole test suite, slow tests included
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
+
+test-quick: setup-spark ## the suite without the tests marked slow (real processes, Spark): for the edit-test loop
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope -m "not slow"
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -22,3 +22,10 @@ def shared_data() -> Path:
     if not (data / "corpora").is_dir():
         pytest.skip("needs ../shared/data (the full corpora), absent here")
     return data
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every Spark test is a slow one (a JVM, often a nightly on it): `make test-quick` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.slow)

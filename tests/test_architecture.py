@@ -26,7 +26,7 @@ MAX_FUNCTION_LINES = 150
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     """`lint-imports` on the packages under `root`, with the contracts of root/pyproject.toml."""
     return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=300, check=False
+        [str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=900, check=False
     )
 
 

@@ -26,10 +26,12 @@ from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED
 from .conftest import article, labelled_corpus, write_jsonl
 from .test_faults import ARGS, LATEST, nightly
 
+pytestmark = pytest.mark.slow  # real presstrust processes, a nightly each
+
 
 def presstrust(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jobs", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+        [sys.executable, "-m", "jobs", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=900
     )
 
 
@@ -131,13 +133,14 @@ def test_ingest_against_a_database_another_process_writes_exits_locked(tmp_path:
             "-c",
             textwrap.dedent(
                 f"""
-                import duckdb, sys, time
+                import duckdb, sys
                 con = duckdb.connect({str(db)!r})
                 print("holding", flush=True)
-                time.sleep(60)
+                sys.stdin.read()  # until the test is done: however long a loaded machine takes
                 """
             ),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )

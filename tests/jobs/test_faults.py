@@ -13,6 +13,8 @@ import pytest
 
 from .conftest import article, labelled_corpus, write_jsonl
 
+pytestmark = pytest.mark.slow  # real presstrust processes, a nightly each
+
 ARGS = ["--as-of", "2020-06-30", "--window-days", "90"]
 LATEST = "SELECT outlet, score, score_low, score_high, grade, run_id FROM latest_scores ORDER BY outlet"
 

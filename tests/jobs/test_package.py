@@ -11,7 +11,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from jobs.infra import paths
+
+pytestmark = pytest.mark.slow  # builds the wheel, installs it in a fresh venv, runs a nightly
 
 ROOT = paths.PROJECT_ROOT
 SKIP = shutil.ignore_patterns(

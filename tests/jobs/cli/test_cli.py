@@ -233,5 +233,5 @@ def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
     )
     assert reader.stdout is not None and reader.stderr is not None
     reader.stdout.close()  # the reader is gone before presstrust writes
-    assert reader.wait(timeout=120) == 0
+    assert reader.wait(timeout=600) == 0
     assert reader.stderr.read() == b""

@@ -8,6 +8,7 @@ import logging
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -41,7 +42,7 @@ def nightly(db: Path, *args: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def sample_dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, duckdb.DuckDBPyConnection]:
+def sample_dbs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, duckdb.DuckDBPyConnection]:
     """The embedded sample through the whole nightly, once per engine (spark: local[2])."""
     root = tmp_path_factory.mktemp("engines")
     cons = {}
@@ -179,6 +180,7 @@ def test_failed_spark_corroborate_writes_nothing(
 
 @pytest.mark.spark
 @needs_spark
+@pytest.mark.usefixtures("spark")
 def test_failed_spark_job_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = tmp_path / "corpus"
     labelled_corpus(corpus, per_outlet=20)
@@ -255,6 +257,7 @@ INGESTED = [
 
 @pytest.mark.spark
 @needs_spark
+@pytest.mark.usefixtures("spark")
 def test_spark_ingest_loads_what_the_local_engine_loads(tmp_path: Path) -> None:
     """Rejects with their reasons and raw records, duplicates, updates, skipped and failed files, the counts and
     the texts: the same with either engine (Spark reads and normalises; the driver loads each file)."""
@@ -306,6 +309,7 @@ def test_a_featurize_task_streams_its_text_file(tmp_path: Path) -> None:
 
 @pytest.mark.spark
 @needs_spark
+@pytest.mark.usefixtures("spark")
 def test_failed_spark_ingest_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A task that fails (not a bad input: a lost executor, a bug) fails the job before any file is loaded."""
 
@@ -344,6 +348,7 @@ def test_quiet_spark_run_prints_nothing(sample_dbs: dict[str, duckdb.DuckDBPyCon
 @pytest.mark.spark
 @pytest.mark.shared
 @needs_spark
+@pytest.mark.usefixtures("spark")
 def test_spark_stages_on_a_shared_corpus_equal_the_local_ones(shared_data: Path, tmp_path: Path) -> None:
     """The newer shared corpus (6,301 articles: state media, health and conspiracy sites, German outlets) through
     ingest, featurize, corroborate and aggregate with each engine: every table the same (the AllSides corpus was
@@ -368,7 +373,7 @@ def test_spark_stages_on_a_shared_corpus_equal_the_local_ones(shared_data: Path,
 
 @pytest.mark.spark
 @needs_spark
-def test_result_rows_are_written_in_bounded_row_groups(tmp_path: Path) -> None:
+def test_result_rows_are_written_in_bounded_row_groups(spark: Any, tmp_path: Path) -> None:
     """Spark's Parquet writer first checks its buffer after 100 rows: a task's few dozen result rows of MBs each
     stayed in one page in the JVM heap until the task ended. With RESULT_WRITE_OPTIONS it flushes them in row
     groups of at most 16 MB (plus one row), whatever the task's size."""
@@ -381,7 +386,6 @@ def test_result_rows_are_written_in_bounded_row_groups(tmp_path: Path) -> None:
         for _ in range(40):
             yield pa.RecordBatch.from_pydict({"x": [os.urandom(2**20)]})  # incompressible, 1 MB
 
-    spark = spark_session.session("local[2]")
     for name, options in (("default", {}), ("bounded", spark_featurize.RESULT_WRITE_OPTIONS)):
         spark.range(1, numPartitions=1).mapInArrow(rows, "x binary").write.options(**options).parquet(
             str(tmp_path / name)

@@ -229,7 +229,7 @@ def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProce
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a browser start on a loaded machine
         check=True,
     )
 
@@ -241,6 +241,7 @@ def coloured(pixels: np.ndarray, colour: str, tolerance: int = 12) -> int:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (installed by .ci/run)")
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
     from PIL import Image  # a matplotlib dependency
 

@@ -40,10 +40,10 @@ def test_nightly_runs_every_stage_and_records_them(tmp_path: Path) -> None:
 def test_second_nightly_exits_at_once_with_its_own_code(tmp_path: Path) -> None:
     db = tmp_path / "n.duckdb"
     code = (
-        "import time; from pathlib import Path; from jobs.store.lock import RunLock; "
-        f"l = RunLock(Path({str(db)!r})); l.acquire(); print('held', flush=True); time.sleep(60)"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        "import sys; from pathlib import Path; from jobs.store.lock import RunLock; "
+        f"l = RunLock(Path({str(db)!r})); l.acquire(); print('held', flush=True); sys.stdin.read()"
+    )  # holds until the test is done, however long that takes
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         result = CliRunner().invoke(

@@ -14,10 +14,10 @@ from jobs.store.lock import LockHeld, RunLock
 
 def hold_lock(db: Path) -> subprocess.Popen[str]:
     code = (
-        "import sys, time; from pathlib import Path; from jobs.store.lock import RunLock; "
-        f"l = RunLock(Path({str(db)!r})); l.acquire(); print('held', flush=True); time.sleep(60)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        "import sys; from pathlib import Path; from jobs.store.lock import RunLock; "
+        f"l = RunLock(Path({str(db)!r})); l.acquire(); print('held', flush=True); sys.stdin.read()"
+    )  # holds until the test is done, however long that takes
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
 

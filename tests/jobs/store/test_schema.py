@@ -80,8 +80,9 @@ def test_locked_database_gives_clear_error(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)",
-        ],
+            f"import duckdb,sys; c=duckdb.connect({str(path)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],  # holds until the test is done, however long that takes
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -26,6 +26,8 @@ from jobs.store.snapshot import snapshot_path
 from ..conftest import article, labelled_corpus, write_jsonl
 from ..test_faults import ARGS, LATEST, nightly
 
+pytestmark = pytest.mark.slow  # real presstrust processes: nightlies beside readers, a kill
+
 SAMPLE_ARGS = ["--as-of", "2020-12-31", "--window-days", "3650"]
 
 # A reader process: open the snapshot, read the scores and the articles view in one connection, close, repeat
@@ -62,8 +64,12 @@ with open(out, "w") as log:
 """
 
 
-def observations(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def observations(path: Path, *, complete: bool = False) -> list[dict[str, object]]:
+    """The reads logged in `path`; `complete`: only finished lines (the reader may be writing the last one)."""
+    text = path.read_text()
+    if complete:
+        text = text.rpartition("\n")[0]
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def latest(snapshot: Path, sql: str = LATEST) -> list[list[object]]:
@@ -99,7 +105,9 @@ def test_a_reader_looping_through_a_whole_nightly_sees_old_then_new_never_a_mix(
         )  # fmt: skip
         assert run.returncode == 0, run.stderr
         new = latest(snapshot, sql)
-        time.sleep(1.0)  # let the reader read the new snapshot a few times
+        deadline = time.monotonic() + 300  # let the reader read the new snapshot a few times, however loaded
+        while sum(r.get("rows") == new for r in observations(out, complete=True)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         stop.touch()
         reader.wait(timeout=60)

@@ -128,7 +128,7 @@ def test_kill_between_writing_texts_and_commit_loses_nothing(tmp_path: Path) -> 
     orphans = files_in(folder)
     assert orphans
     again = _ingest_process(path, corpus)
-    _, err = again.communicate(timeout=120)
+    _, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT article_id) FROM articles").fetchall() == [(50, 50)]
