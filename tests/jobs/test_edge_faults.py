@@ -30,6 +30,8 @@ from jobs.store.runs import ABANDONED
 
 from .conftest import article, labelled_corpus, write_jsonl
 
+pytestmark = pytest.mark.slow  # real presstrust processes
+
 ARGS = ["--as-of", "2020-06-30", "--window-days", "90"]
 LATEST = "SELECT outlet, score, score_low, score_high, grade, run_id FROM latest_scores ORDER BY outlet"
 INTERRUPTED_LINE = "presstrust: interrupted by SIGINT: the run is recorded as interrupted, nothing new published"

@@ -16,6 +16,8 @@ from jobs.infra.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 from .conftest import LABELLED_OUTLETS, article, labelled_corpus, write_jsonl
 
+pytestmark = pytest.mark.slow  # real presstrust processes
+
 ARGS = ["--as-of", "2020-06-30", "--window-days", "90"]
 WEAK_ALLOWED = {"PRESSTRUST_ALLOW_WEAK_MODEL": "1"}  # for a test about something else: the toy corpora are weak
 LATEST = "SELECT outlet, score, score_low, score_high, grade, run_id FROM latest_scores ORDER BY outlet"

@@ -21,6 +21,8 @@ from .conftest import article, labelled_corpus, write_jsonl
 from .readers.test_warc import html_page, json_ld_article, write_warc
 from .test_faults import ARGS
 
+pytestmark = pytest.mark.slow  # real presstrust processes
+
 IDN = "bücher-nachrichten.de"
 PUNYCODE = "xn--bcher-nachrichten-22b.de"
 SECRET = "s3cr3t"

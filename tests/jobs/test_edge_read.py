@@ -25,6 +25,8 @@ from jobs.infra.paths import PROJECT_ROOT
 
 from .conftest import article, labelled_corpus, write_jsonl
 
+pytestmark = pytest.mark.slow  # real presstrust processes
+
 ARGS = ["--as-of", "2020-06-30", "--window-days", "90"]
 HOSTILE = ['=HYPERLINK("http://example.invalid","x")', "+1+1", "-2+3", "@SUM(A1)"]
 
