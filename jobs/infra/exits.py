@@ -14,7 +14,7 @@
          recorded as 'interrupted' in runs and nothing new was published
 
 Every failure is one line on stderr (a JSON object under --log-format json, usage errors too).
-docs/operations.md has the same table with what to do for each, and the cases of issue 22 by code.
+docs/operations.md has the same table with what to do for each, and the cases an operator meets, by code.
 """
 
 from __future__ import annotations
