@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +93,31 @@ def labelled_corpus(folder: Path, *, per_outlet: int = 20) -> Path:
                 }
             )
     return write_jsonl(folder / "labelled.jsonl", records)
+
+
+PUBLISHED_ARGS = ["--as-of", "2020-06-30", "--window-days", "90"]
+
+
+@pytest.fixture(scope="session")
+def published_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A database with one nightly published by a real process (six labelled outlets, `labelled_corpus`) and its
+    corpus, built once per test process; tests that change it work on a copy (`copy_published`)."""
+    base = tmp_path_factory.mktemp("published-once")
+    db, corpus = base / "p.duckdb", base / "corpus"
+    labelled_corpus(corpus)
+    command = [sys.executable, "-m", "jobs", "nightly", "--db", str(db), "--corpus", str(corpus), *PUBLISHED_ARGS]
+    first = subprocess.run([*command, "--quiet"], capture_output=True, text=True, env=os.environ.copy(), timeout=900)
+    assert first.returncode == 0, first.stderr
+    return db, corpus
+
+
+def copy_published(published_once: tuple[Path, Path], dest: Path) -> tuple[Path, Path]:
+    """A copy of the published database (with its snapshot and texts) and its corpus plus one new article."""
+    db, corpus = published_once
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in db.parent.iterdir():
+        if path.name.startswith(db.stem) and not path.name.endswith(".lock"):
+            (shutil.copytree if path.is_dir() else shutil.copy2)(path, dest / path.name)
+    shutil.copytree(corpus, dest / "corpus")
+    write_jsonl(dest / "corpus" / "new.jsonl", [article(1, url="https://www.nytimes.com/2020/06/29/late")])
+    return dest / db.name, dest / "corpus"

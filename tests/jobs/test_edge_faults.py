@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from jobs.infra.exits import EXIT_FAILED, EXIT_USAGE
 from jobs.store.runs import ABANDONED
 
-from .conftest import article, labelled_corpus, write_jsonl
+from .conftest import copy_published, labelled_corpus
 
 pytestmark = pytest.mark.slow  # real presstrust processes
 
@@ -67,29 +67,6 @@ def last_run(db: Path) -> list[tuple[str, str, bool, str | None]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def published_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A database with one published nightly and its corpus; tests work on copies."""
-    base = tmp_path_factory.mktemp("published")
-    db, corpus = base / "p.duckdb", base / "corpus"
-    labelled_corpus(corpus)
-    first = presstrust("nightly", "--db", str(db), "--corpus", str(corpus), *ARGS, "--quiet")
-    assert first.returncode == 0, first.stderr
-    return db, corpus
-
-
-def copy_published(published_once: tuple[Path, Path], dest: Path) -> tuple[Path, Path]:
-    """A copy of the published database (with its snapshot and texts) and its corpus plus one new article."""
-    db, corpus = published_once
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in db.parent.iterdir():
-        if path.name.startswith(db.stem) and not path.name.endswith(".lock"):
-            (shutil.copytree if path.is_dir() else shutil.copy2)(path, dest / path.name)
-    shutil.copytree(corpus, dest / "corpus")
-    write_jsonl(dest / "corpus" / "new.jsonl", [article(1, url="https://www.nytimes.com/2020/06/29/late")])
-    return dest / db.name, dest / "corpus"
 
 
 # --- case 4: SIGINT --------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED
 
-from .conftest import article, labelled_corpus, write_jsonl
+from .conftest import article, copy_published, labelled_corpus, write_jsonl
 from .test_faults import ARGS, LATEST, nightly
 
 pytestmark = pytest.mark.slow  # real presstrust processes, a nightly each
@@ -36,14 +36,11 @@ def presstrust(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def published(tmp_path: Path) -> tuple[Path, Path, list[tuple[object, ...]]]:
-    db, corpus = tmp_path / "f.duckdb", tmp_path / "corpus"
-    labelled_corpus(corpus)
-    first = nightly(db, corpus)
-    _, err = first.communicate()
-    assert first.returncode == 0, err
-    before = duckdb.connect(str(db), read_only=True).execute(LATEST).fetchall()
-    write_jsonl(corpus / "new.jsonl", [article(1, url="https://www.nytimes.com/2020/06/29/late")])
+def published(published_once: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path, list[tuple[object, ...]]]:
+    """A copy of the once-published database, its corpus with one new article, and the scores it published."""
+    db, corpus = copy_published(published_once, tmp_path / "f")
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute(LATEST).fetchall()
     return db, corpus, before
 
 
@@ -294,17 +291,6 @@ _HOSTILE = st.fixed_dictionaries(
         "published_at": st.one_of(st.none(), _TEXT, st.just("2020-06-20T10:00:00Z"), st.integers()),
     }
 )
-
-
-@pytest.fixture(scope="module")
-def published_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("published-once")
-    db, corpus = base / "f.duckdb", base / "corpus"
-    labelled_corpus(corpus)
-    first = nightly(db, corpus)
-    _, err = first.communicate()
-    assert first.returncode == 0, err
-    return db, corpus
 
 
 @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
