@@ -229,7 +229,7 @@ def usable_labels(command: str, labels: Path) -> None:
 def refuse(command: str, exc: Exception | str, code: int = EXIT_USAGE) -> NoReturn:
     """End the command with one error line (JSON under --log-format json, a usage error's with the event
     `usage_error` as click's own) and `code`."""
-    fields = {"event": "usage_error"} if code == EXIT_USAGE else {}
+    fields: dict[str, Any] = {"event": "usage_error"} if code == EXIT_USAGE else {}
     report_error(f"presstrust {command}: {exc}", exit_code=code, **fields)
     sys.exit(code)
 

@@ -170,11 +170,7 @@ def write_rows(
 
 
 def _write_table(relation: duckdb.DuckDBPyRelation, write: Callable[[str], Any], *, wide: bool, width: int) -> int:
-    rows: list[tuple[Any, ...]] = []
-    for batch in _rows(relation):
-        rows += batch
-        if len(rows) > MAX_TABLE_ROWS:
-            break  # the reader is dropped: DuckDB stops the query
+    rows = relation.limit(MAX_TABLE_ROWS + 1).fetchall()  # no Arrow for a table: a reader needs no pyarrow
     more = len(rows) > MAX_TABLE_ROWS
     rows = rows[:MAX_TABLE_ROWS]
     text = _table(list(relation.columns), [[_text(v) for v in r] for r in rows], wide=wide, width=width)

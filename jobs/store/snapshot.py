@@ -25,7 +25,6 @@ import duckdb
 from jobs.infra.failpoints import failpoint
 from jobs.store.connection import connect
 from jobs.store.errors import DatabaseError, DatabaseMissing
-from jobs.store.texts import fsync_path
 
 
 class SnapshotError(DatabaseError):
@@ -50,6 +49,8 @@ class Published:
 
 def replace_snapshot(db_path: Path) -> Published:
     """Replace the database's snapshot with a copy of it. The caller holds the run lock and no connection."""
+    from jobs.store.texts import fsync_path  # polars and pyarrow: only publishing needs them, never a reader
+
     started = time.perf_counter()
     db_path = Path(db_path).resolve()
     target = snapshot_path(db_path)
