@@ -28,12 +28,17 @@ Spearman would be undefined."""
 
 
 def fold_count(n_groups: int, wanted: int = 5) -> int:
-    """Folds for n_groups outlets: `wanted`, or one per outlet (leave-one-outlet-out) when there are fewer.
+    """Folds for n_groups outlets: `wanted`, or one per outlet (leave-one-outlet-out) when there are fewer; more
+    than `wanted` when its largest test fold would leave fewer than MIN_OUTLETS - 1 outlets to train on (3 outlets
+    in 2 folds: a fold of 1).
 
     Raises ValueError below MIN_OUTLETS."""
     if n_groups < MIN_OUTLETS:
         raise ValueError(f"{n_groups} outlets cannot be cross-validated: at least {MIN_OUTLETS} are needed")
-    return min(wanted, n_groups)
+    folds = min(wanted, n_groups)
+    while n_groups - -(-n_groups // folds) < MIN_OUTLETS - 1:  # n minus the largest test fold (ceil)
+        folds += 1
+    return folds
 
 
 @dataclass(frozen=True)
