@@ -293,18 +293,23 @@ def read_file(path: Path, fmt: str, overrides: Mapping[str, str], batch_size: in
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def _files_of(item: str, fmt: str) -> Iterator[Path]:
+    """The files an input names, in the order found: itself, a folder's files with a known suffix (any file when
+    `fmt` is given), or a glob's matches."""
+    path = Path(item)
+    if path.is_dir():
+        return (p for p in path.rglob("*") if p.is_file() and (fmt != "auto" or detect_format(p)))
+    if path.is_file():
+        return iter([path])
+    return (Path(p) for p in glob.iglob(item, recursive=True) if Path(p).is_file())
+
+
 def expand_paths(paths: Iterable[str], fmt: str) -> tuple[list[Path], list[str]]:
     """Files named, found in folders (recursively, known suffixes) or matched by globs; and inputs matching nothing."""
     files: list[Path] = []
     missing: list[str] = []
     for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and (fmt != "auto" or detect_format(p)))
-        elif path.is_file():
-            found = [path]
-        else:
-            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        found = sorted(_files_of(item, fmt))
         if not found:
             missing.append(item)
         files.extend(found)
@@ -314,14 +319,7 @@ def expand_paths(paths: Iterable[str], fmt: str) -> tuple[list[Path], list[str]]
 
 def unmatched_inputs(paths: Iterable[str], fmt: str) -> list[str]:
     """The inputs `expand_paths` would find no file in, checked cheaply (each input up to its first file)."""
-
-    def matches(item: str) -> bool:
-        path = Path(item)
-        if path.is_dir():
-            return any(p.is_file() and (fmt != "auto" or detect_format(p)) for p in path.rglob("*"))
-        return path.is_file() or any(Path(p).is_file() for p in glob.iglob(item, recursive=True))
-
-    return [item for item in paths if not matches(item)]
+    return [item for item in paths if next(_files_of(item, fmt), None) is None]
 
 
 def unmatched_message(item: str, fmt: str) -> str:

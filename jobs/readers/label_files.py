@@ -31,6 +31,14 @@ class LabelFileError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+def domain_column(table: pl.DataFrame, path: str | Path) -> str:
+    """The first of DOMAIN_COLUMNS the table of `read_label_table` has; LabelFileError when it has none."""
+    column = next((c for c in DOMAIN_COLUMNS if c in table.columns), None)
+    if column is None:
+        raise LabelFileError(path, f"expected a 'domain' column (columns: {[c for c in table.columns if c != LINE]})")
+    return column
+
+
 def is_parquet(path: str | Path) -> bool:
     return "".join(Path(path).suffixes).lower().endswith(".parquet")
 

@@ -49,7 +49,8 @@ from pathlib import Path
 
 import polars as pl
 
-from jobs.readers.label_files import DOMAIN_COLUMNS, LINE, LabelFileError, lines_text, read_label_table, unit_of
+from jobs.readers.label_files import LINE, LabelFileError, lines_text, read_label_table, unit_of
+from jobs.readers.label_files import domain_column as domain_column_of
 from jobs.readers.outlets import OutletResolver
 from scorer.grades import grade_of
 
@@ -199,9 +200,7 @@ def label_values(
     grade_scores: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """domain, label_score, LINE of the rows that have a value (the others skipped with one warning)."""
-    domain = _pick(path, raw.columns, domain_column, DOMAIN_COLUMNS, "domain")
-    if domain is None:
-        raise LabelFileError(path, f"expected a 'domain' column (columns: {_shown(raw.columns)})")
+    domain = _pick(path, raw.columns, domain_column, (), "domain") or domain_column_of(raw, path)
     score_col = _pick(path, raw.columns, score_column, SCORE_COLUMNS, "score") if grade_column is None else None
     grade_col = None if score_col else _pick(path, raw.columns, grade_column, GRADE_COLUMNS, "grade")
     if score_col is not None:

@@ -143,12 +143,10 @@ def load_aliases(path: Path) -> dict[str, str]:
 def load_label_domains(path: Path) -> set[str]:
     """The normalised domain column of a label file (CSV, TSV or Parquet, read as labels are): hosts the labels
     know. LabelFileError when the file cannot be read."""
-    from jobs.readers.label_files import DOMAIN_COLUMNS, LabelFileError, read_label_table
+    from jobs.readers.label_files import domain_column, read_label_table
 
     table = read_label_table(path)
-    column = next((c for c in DOMAIN_COLUMNS if c in table.columns), None)
-    if column is None:
-        raise LabelFileError(path, f"expected a 'domain' column (columns: {table.columns[:-1]})")
+    column = domain_column(table, path)
     hosts = (normalize_host(value or "") for value in table[column].to_list())
     return {h for h in hosts if h}
 
