@@ -1,4 +1,6 @@
-"""The text layer: a ridge on outlet-mean TF-IDF vectors of hashed n-grams, with per-article contributions.
+"""The text layer's TF-IDF ridge: outlet-mean TF-IDF vectors of hashed n-grams, with per-article contributions.
+
+scorer.text_layer averages it with a ridge on the static embedding (scorer.embedding_ridge).
 
 Articles are hashed (`hashed_counts`: scikit-learn's HashingVectorizer, no vocabulary state, the same
 columns on every machine), then weighted: sublinear tf x IDF (fitted on the training articles; columns in
@@ -113,7 +115,7 @@ def group_stats(values: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[
     return mean, se, n
 
 
-class TextLayer:
+class TfidfRidge:
     """Ridge on outlet-mean TF-IDF vectors of hashed n-grams (see the module docstring).
 
     fit(counts, doc_group, y): counts = `hashed_counts` of the training outlets' articles, doc_group = each
@@ -157,7 +159,7 @@ class TextLayer:
         coef[self.columns_] = self.coef_
         return idf, coef
 
-    def fit(self, counts: sp.csr_matrix, doc_group: np.ndarray, y: np.ndarray) -> TextLayer:
+    def fit(self, counts: sp.csr_matrix, doc_group: np.ndarray, y: np.ndarray) -> TfidfRidge:
         counts = sp.csr_matrix(counts)
         y = np.asarray(y, dtype=float)
         doc_group = np.asarray(doc_group, dtype=np.int64)
@@ -177,7 +179,7 @@ class TextLayer:
                 remap = np.full(len(y), -1)
                 remap[train] = np.arange(len(train))
                 docs = np.flatnonzero(np.isin(doc_group, train))
-                inner = TextLayer(min_df=self.min_df, alphas=self.alphas, n_splits=0)
+                inner = TfidfRidge(min_df=self.min_df, alphas=self.alphas, n_splits=0)
                 inner.fit(counts[docs], remap[doc_group[docs]], y[train])
                 test_docs = np.flatnonzero(np.isin(doc_group, test))
                 remap[test] = np.arange(len(test))
@@ -216,7 +218,7 @@ class TextLayer:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TextLayer:
+    def from_dict(cls, data: dict[str, Any]) -> TfidfRidge:
         """Rebuild a fitted layer from `to_dict` output (identical contributions)."""
         if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"not a {FORMAT} v{FORMAT_VERSION} model")

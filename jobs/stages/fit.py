@@ -1,10 +1,10 @@
 """`presstrust fit`: the two-layer reliability scorer, fitted on the window's labelled English outlets.
 
-The window's English articles -> a text layer (scorer.text: ridge on outlet-mean TF-IDF vectors of hashed
-title n-grams) and the cue model (scorer.model: signed ridge over per-outlet cue features, incl. body
-punctuation and the rating of the outlets an outlet cites), combined by a weight chosen on cross-validated
-predictions (scorer.two_layer), trained on labelled outlets with >= min_articles English articles, and stored
-in `models` as data (JSON, never a pickle).
+The window's English articles -> a text layer (scorer.text_layer: a TF-IDF ridge and a ridge on the static
+sentence embedding, averaged) and the cue model (scorer.model: signed ridge over per-outlet cue features, incl.
+body punctuation and the rating of the outlets an outlet cites), combined by a fixed weight and calibrated on
+cross-validated predictions (scorer.two_layer), trained on labelled outlets with >= min_articles English
+articles, and stored in `models` as data (JSON, never a pickle).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
 from jobs.infra.clock import now_utc
 from jobs.infra.terminal import advance
@@ -46,7 +45,8 @@ from scorer.cues import CITED_RATING
 from scorer.cv import MIN_OUTLETS, coverage, fold_count, grouped_splits, mae, spearman
 from scorer.grades import SCORE_THRESHOLDS
 from scorer.inputs import DEFAULT_MIN_ARTICLES, training_frame
-from scorer.text import SOURCE_ANALYZERS, group_stats, hashed_counts, text_sample
+from scorer.text import text_sample
+from scorer.text_layer import TextMatrix, text_matrix
 from scorer.two_layer import PUBLISHED_WEIGHT, TwoLayerModel, cited_rating_rows, fit_two_layer, predict_two_layer
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class WeakModel(RuntimeError):
 
 def cross_validate(
     english: pl.DataFrame,
-    counts: sp.csr_matrix,
+    text: TextMatrix,
     group: np.ndarray,
     cited: pl.DataFrame,
     y_frame: pl.DataFrame,
@@ -90,11 +90,11 @@ def cross_validate(
     """Outlet-grouped CV (`CV_FOLDS` folds, or leave-one-outlet-out on fewer outlets, x `repeats`) of the same
     two-layer fit on the training outlets.
 
-    `counts` / `group`: the hashed text of the training outlets' text sample and each row's outlet (index in
-    y_frame), as `fit` built them. Returns the metrics (a quick check stored with the model, with `cv_folds`;
-    docs/evaluation.md has the full evaluation on every shared corpus), and the first repeat's fold models with
-    each training outlet's fold: the cross-fitted models that publish the training outlets' scores without seeing
-    their labels.
+    `text` / `group`: the text matrix (hashed counts, embedding vectors) of the training outlets' text sample and
+    each row's outlet (index in y_frame), as `fit` built them. Returns the metrics (a quick check stored with the
+    model, with `cv_folds`; docs/evaluation.md has the full evaluation on every shared corpus), and the first
+    repeat's fold models with each training outlet's fold: the cross-fitted models that publish the training
+    outlets' scores without seeing their labels.
     """
     outlets = y_frame["outlet"].to_list()
     y = y_frame["label_score"].to_numpy()
@@ -116,7 +116,7 @@ def cross_validate(
         remap = np.full(len(y), -1)
         remap[s.train] = np.arange(len(s.train))
         model = fit_two_layer(
-            counts[tr_docs],
+            text[tr_docs],
             remap[group[tr_docs]],
             y[s.train],
             tr_rows.select(*features, CITED_RATING),
@@ -131,10 +131,12 @@ def cross_validate(
         te_docs = np.flatnonzero(np.isin(group, s.test))
         remap[s.test] = np.arange(len(s.test))
         assert model.text is not None
-        mean, se, _ = group_stats(model.text.contributions(counts[te_docs]), remap[group[te_docs]], len(s.test))
+        mean, se, distance = model.text.outlet_inputs(text[te_docs], remap[group[te_docs]], len(s.test))
         out = predict_two_layer(
             model,
-            te_rows.with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se)),
+            te_rows.with_columns(
+                pl.Series("text_mean", mean), pl.Series("text_se", se), pl.Series("text_distance", distance)
+            ),
             thresholds=SCORE_THRESHOLDS,
         )
         oof[s.repeat, s.test] = np.clip(out["pred"].to_numpy(), 0, 1)
@@ -214,9 +216,9 @@ def fit(
         rows = outlet_rows(english, outlets, features).join(
             cited_rating_rows(cited, outlets, ratings), on="outlet", how="left", maintain_order="left"
         )
-        counts, group = _text_layer_counts(con, english, outlets, text_source)
+        text, group = _text_layer_matrix(con, english, outlets, text_source)
         model = fit_two_layer(
-            counts,
+            text,
             group,
             y,
             rows.select(*features, CITED_RATING),
@@ -227,12 +229,12 @@ def fit(
         )
         y_frame = train.select("outlet", "label_score")
         metrics, folds, fold_of = cross_validate(
-            english, counts, group, cited, y_frame, features, seed=seed, source=text_source
+            english, text, group, cited, y_frame, features, seed=seed, source=text_source
         )
         # a fold model publishes the scores of the training outlets it left out, with the published model's
         # interval quantile (calibrated on out-of-fold residuals, which is what those scores are)
         for f in folds:
-            f.quantile, f.quantile_cut, f.bin_quantiles = model.quantile, model.quantile_cut, model.bin_quantiles
+            f.share_intervals(model)
         model.folds, model.fold_of = folds, fold_of
         metrics["text_weight"] = model.weight
         if not math.isfinite(model.quantile):
@@ -278,17 +280,17 @@ def _training_outlets(english: pl.DataFrame, labels: pl.DataFrame, min_articles:
     return train, warnings
 
 
-def _text_layer_counts(
+def _text_layer_matrix(
     con: duckdb.DuckDBPyConnection, english: pl.DataFrame, outlets: list[str], text_source: str
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The hashed text of the training outlets' text sample, and each row's outlet (its index in `outlets`)."""
+) -> tuple[TextMatrix, np.ndarray]:
+    """The training outlets' text sample as the text layer reads it (hashed counts, embedding vectors), and each
+    row's outlet (its index in `outlets`)."""
     docs = text_sample(english.filter(pl.col("outlet").is_in(outlets))).select("article_id", "outlet")
     titles = text_layer_texts(con, docs["article_id"].to_list(), text_source)
     docs = docs.join(titles, on="article_id").sort("outlet", "article_id")
     index = {o: i for i, o in enumerate(outlets)}
     group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
-    counts = hashed_counts(docs["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[text_source])
-    return counts, group
+    return text_matrix(docs["title"].fill_null("").to_list(), source=text_source), group
 
 
 def _store_model(
@@ -307,7 +309,16 @@ def _store_model(
     labels_path = Path(params["labels"])
     hyperparameters = {
         "cue": model.cue.get_params(),
-        "text": {"min_df": model.text.min_df if model.text else None, "source": params["text_source"]},
+        "text": None
+        if model.text is None
+        else {
+            "source": params["text_source"],
+            "tfidf_min_df": model.text.tfidf_.min_df,
+            "tfidf_alpha": model.text.tfidf_.alpha_,
+            "embedding_alpha": None if model.text.embedding_ is None else model.text.embedding_.alpha_,
+            "embedding_version": model.text.embedding_version_,
+        },
+        "calibration": list(model.calibration),
     }
     con.execute(
         "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

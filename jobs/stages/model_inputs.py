@@ -23,7 +23,7 @@ from jobs.store.transactions import transaction
 from scorer.cues import PUNCTUATION, article_cues, citation_patterns
 from scorer.inputs import model_feature_columns, with_derived_features
 from scorer.matrix import outlet_matrix
-from scorer.text import SOURCE_ANALYZERS, TextLayer, hashed_counts
+from scorer.text_layer import TextLayer, text_matrix
 
 ESTIMATOR = "two_layer"
 """models.estimator of the models the score stage can use."""
@@ -101,8 +101,9 @@ def ensure_article_cues(con: duckdb.DuckDBPyConnection) -> int:
 def ensure_text_scores(con: duckdb.DuckDBPyConnection, targets: dict[str, tuple[TextLayer, list[str]]]) -> int:
     """Store article_text_scores where missing or stale for each model_id -> (its text layer, its article ids).
 
-    Each batch's texts are read and hashed once, whichever models need them (the published model and the
-    cross-fitted fold models share the source); returns how many rows were written.
+    Each batch's texts are read, hashed and embedded once, whichever models need them (the published model and the
+    cross-fitted fold models share the source); stores each article's contribution and its coordinates (null for
+    a model without an embedding part); returns how many rows were written.
     """
     want = [
         pl.DataFrame({"model_id": model_id, "article_id": ids}, schema={"model_id": pl.String, "article_id": pl.String})
@@ -116,6 +117,7 @@ def ensure_text_scores(con: duckdb.DuckDBPyConnection, targets: dict[str, tuple[
     if len(sources) != 1:
         raise ValueError(f"the text layers read different sources: {sorted(sources)}")
     source = sources.pop()
+    embed = any(layer.embedding_ is not None for layer in layers.values())
     done, total = 0, sum(len(ids) for _, ids in targets.values())
     con.register("_want", pl.concat(want).to_arrow())
     try:
@@ -133,19 +135,26 @@ def ensure_text_scores(con: duckdb.DuckDBPyConnection, targets: dict[str, tuple[
             texts = pl.DataFrame({"article_id": ids}).join(
                 text_layer_texts(con, ids.to_list(), source), on="article_id", how="left", maintain_order="left"
             )
-            counts = hashed_counts(texts["title"].fill_null("").to_list(), analyzer=SOURCE_ANALYZERS[source])
+            matrix = text_matrix(texts["title"].fill_null("").to_list(), source=source, embed=embed)
             row_of = {a: i for i, a in enumerate(ids.to_list())}
             parts = []
             for (model_id,), group in todo.group_by("model_id", maintain_order=True):
                 rows = np.array([row_of[a] for a in group["article_id"].to_list()], dtype=np.int64)
-                contribution = layers[str(model_id)].contributions(counts[rows])
-                parts.append(group.with_columns(contribution=pl.Series(contribution, dtype=pl.Float64)))
+                layer = layers[str(model_id)]
+                coords = layer.coords(matrix[rows])
+                stored = (
+                    pl.lit(None, dtype=pl.List(pl.Float32))
+                    if coords is None
+                    else pl.Series(coords.astype(np.float32).tolist(), dtype=pl.List(pl.Float32))
+                )
+                contribution = pl.Series(layer.contributions(matrix[rows]), dtype=pl.Float64)
+                parts.append(group.with_columns(contribution=contribution, coords=stored))
             with transaction(con):
                 con.register("_text", pl.concat(parts).to_arrow())
                 try:
                     con.execute(
                         "INSERT OR REPLACE INTO article_text_scores BY NAME "
-                        "SELECT model_id, article_id, content_version, contribution FROM _text"
+                        "SELECT model_id, article_id, content_version, contribution, coords FROM _text"
                     )
                 finally:
                     con.unregister("_text")

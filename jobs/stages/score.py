@@ -40,7 +40,8 @@ from jobs.store.runs import failure_recorded, finish_run, start_run
 from jobs.store.transactions import transaction
 from scorer.cues import CITED_RATING
 from scorer.grades import SCORE_THRESHOLDS
-from scorer.text import TextLayer, group_stats, text_sample
+from scorer.text import group_stats, text_sample
+from scorer.text_layer import TextLayer
 from scorer.two_layer import TwoLayerModel, cited_rating_rows, factor_table, predict_two_layer
 
 log = logging.getLogger(__name__)
@@ -130,16 +131,21 @@ def _predict_outlets(
     )
     s = sampled.filter(pl.col("outlet").is_in(outlets))
     s = s.join(text_scores, on="article_id", how="inner", maintain_order="left")
+    mean = se = distance = np.full(len(outlets), np.nan)
     if s.height:
         index = {o: i for i, o in enumerate(outlets)}
-        mean, se, _ = group_stats(
-            s["contribution"].to_numpy(), np.array([index[o] for o in s["outlet"].to_list()]), len(outlets)
-        )
-    else:
-        mean = se = np.full(len(outlets), np.nan)
+        group = np.array([index[o] for o in s["outlet"].to_list()])
+        mean, se, _ = group_stats(s["contribution"].to_numpy(), group, len(outlets))
+        with_coords = s["coords"].is_not_null().to_numpy()
+        if model.text is not None and model.text.has_coords and with_coords.any():
+            coords = np.array(s.filter(pl.Series(with_coords))["coords"].to_list(), dtype=np.float64)
+            distance = model.text.outlet_distance(coords, group[with_coords], len(outlets))
     # the score and its sampling error come from the English articles only
     inputs = rows.with_columns(
-        pl.Series("text_mean", mean), pl.Series("text_se", se), pl.col("n_english").alias("n_articles")
+        pl.Series("text_mean", mean),
+        pl.Series("text_se", se),
+        pl.Series("text_distance", distance),
+        pl.col("n_english").alias("n_articles"),
     )
     out = predict_two_layer(model, inputs, thresholds=thresholds)
     baseline, factors = factor_table(model, inputs)
@@ -160,7 +166,8 @@ def score_frame(
 
     A training outlet is scored by its cross-fitted fold model (`TwoLayerModel.for_outlet`: fitted without its
     label), every other outlet by the published model. `text_scores`: article_id, fold (null for the published
-    model, else the fold model's number), contribution (stored s_i); `cited`: article_id, outlet, cited_outlets.
+    model, else the fold model's number), contribution (stored s_i), coords (stored, or null); `cited`: article_id,
+    outlet, cited_outlets.
     """
     per_outlet = (
         articles.group_by("outlet")
@@ -307,7 +314,7 @@ def score(
 def _text_scores(
     con: duckdb.DuckDBPyConnection, model_id: str, model: TwoLayerModel, english: pl.DataFrame
 ) -> tuple[pl.DataFrame, int]:
-    """(article_id, fold, contribution) of the English articles, each under the model that scores its outlet.
+    """(article_id, fold, contribution, coords) of the English articles, each under the model that scores its outlet.
 
     Stored contributions are reused; missing ones are computed and stored first. Returns them and how many
     were new.
@@ -323,14 +330,15 @@ def _text_scores(
         ids.setdefault(key, (chosen.text, []))[1].extend(group["article_id"].to_list())
     new = ensure_text_scores(con, ids)
     frame = con.sql(
-        "SELECT article_id, model_id, contribution FROM article_text_scores WHERE list_contains($ids, model_id)",
+        "SELECT article_id, model_id, contribution, coords FROM article_text_scores "
+        "WHERE list_contains($ids, model_id)",
         params={"ids": sorted(ids)},
     ).pl()
     mapping = pl.DataFrame(
         {"model_id": list(fold_of_id), "fold": list(fold_of_id.values())},
         schema={"model_id": pl.String, "fold": pl.Int64},
     )
-    frame = frame.join(mapping, on="model_id").select("article_id", "fold", "contribution")
+    frame = frame.join(mapping, on="model_id").select("article_id", "fold", "contribution", "coords")
     return frame, new
 
 

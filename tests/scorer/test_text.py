@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from scorer.text import TextLayer, group_mean_rows, group_stats, hashed_counts
+from scorer.text import TfidfRidge, group_mean_rows, group_stats, hashed_counts
 
 TITLES = [
     "Officials confirm budget figures in report",
@@ -34,7 +34,7 @@ def test_group_stats_hand_computed() -> None:
 
 def test_outlet_prediction_is_intercept_plus_mean_contribution() -> None:
     counts = hashed_counts(TITLES)
-    layer = TextLayer(min_df=1, n_splits=0).fit(counts, GROUP, Y)
+    layer = TfidfRidge(min_df=1, n_splits=0).fit(counts, GROUP, Y)
     s = layer.contributions(counts)
     mean, _, _ = group_stats(s, GROUP, 3)
     # the same as the ridge on the outlet-mean TF-IDF vectors
@@ -50,8 +50,8 @@ def test_outlet_prediction_is_intercept_plus_mean_contribution() -> None:
 
 def test_round_trip_as_json_gives_identical_contributions() -> None:
     counts = hashed_counts(TITLES)
-    layer = TextLayer(min_df=1, n_splits=0).fit(counts, GROUP, Y)
-    again = TextLayer.from_dict(json.loads(json.dumps(layer.to_dict())))
+    layer = TfidfRidge(min_df=1, n_splits=0).fit(counts, GROUP, Y)
+    again = TfidfRidge.from_dict(json.loads(json.dumps(layer.to_dict())))
     assert np.array_equal(again.contributions(counts), layer.contributions(counts))
     assert sp.issparse(counts) and counts.shape[1] == layer.n_features_
 
@@ -60,5 +60,5 @@ def test_inner_out_of_fold_predictions_exist_for_every_outlet() -> None:
     titles = TITLES * 2
     group = np.r_[GROUP, GROUP + 3]
     y = np.r_[Y, Y - 0.05]
-    layer = TextLayer(min_df=1, n_splits=3).fit(hashed_counts(titles), group, y)
+    layer = TfidfRidge(min_df=1, n_splits=3).fit(hashed_counts(titles), group, y)
     assert layer.inner_oof_.shape == (6,) and np.isfinite(layer.inner_oof_).all()

@@ -207,17 +207,20 @@ def test_model_round_trips_from_the_database(sample_db: Path) -> None:
     assert model.cue.is_linear and len(model.cue.coef_) > 5 and model.text is not None
     assert 0.0 <= model.weight <= 1.0 and model.dumps() == parameters  # stored as data, read back exactly
     # the stored per-article text contributions are the model's
-    article_id, stored = con.execute(
-        "SELECT article_id, contribution FROM article_text_scores WHERE model_id = ? ORDER BY article_id LIMIT 1",
+    article_id, stored, coords = con.execute(
+        "SELECT article_id, contribution, coords FROM article_text_scores WHERE model_id = ? "
+        "ORDER BY article_id LIMIT 1",
         [model_id],
     ).fetchall()[0]
     from jobs.stages.model_inputs import text_layer_texts
-    from scorer.text import SOURCE_ANALYZERS, hashed_counts
+    from scorer.text_layer import text_matrix
 
     assert model.text.source == "body"  # the default: title + body without its boilerplate lines
+    assert model.text.embedding_ is not None and model.text.has_coords  # both ridges, and the interval's axes
     text = text_layer_texts(con, [article_id], model.text.source)["title"].to_list()
-    counts = hashed_counts(text, analyzer=SOURCE_ANALYZERS[model.text.source])
-    assert model.text.contributions(counts)[0] == pytest.approx(stored, abs=1e-12)
+    matrix = text_matrix(text, source=model.text.source)
+    assert model.text.contributions(matrix)[0] == pytest.approx(stored, abs=1e-12)
+    assert coords == pytest.approx(model.text.coords(matrix)[0].tolist(), abs=1e-5)  # type: ignore[index]
 
 
 def test_score_without_model_is_a_clear_error(tmp_path: Path) -> None:
