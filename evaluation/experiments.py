@@ -3,7 +3,9 @@
 `measure` loads the corpora and runs, in this order: the text representations and layers compared, the
 two-layer scorer as shipped, the baselines (predict-the-mean, topic mix, lean alone, whole-text TF-IDF), the
 language audit (English + German), the boilerplate audit (repeated lines kept), the learning curve (k articles
-per held-out outlet), the cost of each text representation, and the final model on every labelled outlet.
+per held-out outlet), the cost of each text representation, the final model on every labelled outlet, the
+scorer with extra training outlets whose labels are mapped from MBFC / Baly levels, and the training-size
+learning curve (--quick: its first two repeats).
 It returns a `Measured` for evaluation.report to write up. Deterministic for a given seed.
 """
 
@@ -77,6 +79,7 @@ class Settings:
     tfidf: bool
     model_out: Path | None
     quick: bool = False
+    extra_labels: bool = False  # also cross-validate the scorer with the extra mapped-label outlets
 
 
 @dataclass
@@ -163,7 +166,7 @@ def measure(settings: Settings) -> Measured:
     costs = representation_cost(english.sort("article_id"), {k: text_builders()[k] for k in kept})
     final = fit_final(data, seed=s.seed, model_out=s.model_out)
     labels_map = {o: float(v) for o, v in corpora.labels.select("outlet", "label_score").iter_rows()}
-    extra = extra_labels(union, target_idx, extras, sources, labels_map, splits, seed=s.seed)
+    extra = extra_labels(union, target_idx, extras, sources, labels_map, splits, seed=s.seed, run=s.extra_labels)
     train_curve = training_curve(data, SCORER, splits[: s.folds * (2 if s.quick else s.repeats)], seed=s.seed)
     return Measured(
         s, started, corpora, ev, compared, results, language, boilerplate, curve, costs, final, extra, train_curve
@@ -195,15 +198,16 @@ def extra_labels(
     splits: Sequence[Any],
     *,
     seed: int,
+    run: bool = True,
 ) -> ExtraLabels:
-    """The extra training outlets (mapped labels) and the scorer trained with them, on the same splits."""
+    """The extra training outlets (mapped labels) and (`run`) the scorer trained with them, on the same splits."""
     extra_idx = np.flatnonzero(~np.isfinite(union.ev.y))
     level_maps = fitted_maps(sources, labels)
     names = [union.ev.outlets[i] for i in extra_idx]
     mapped = dict(zip(names, mapped_labels(sources, level_maps, names).tolist(), strict=True))
     rows = (
         extra_label_rows(union, target_idx, extra_idx, sources, labels, SCORER, splits, seed=seed)
-        if len(extra_idx)
+        if run and len(extra_idx)
         else []
     )
     return ExtraLabels(extras, level_maps, rows, mapped)

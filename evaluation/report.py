@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from evaluation.crossval import Result, Scored
+from evaluation.crossval import Result, Scored, metrics
 from evaluation.data import EvalSet
 from evaluation.experiments import TOPIC_MIX, Measured
 from evaluation.inputs import REPRESENTATION_NAMES
@@ -62,6 +62,7 @@ def command_line(m: Measured) -> str:
         f"Command: `python -m evaluation --shared {s.shared} --folds {s.folds} --repeats {s.repeats} --seed {s.seed}"
         + (" --quick" if s.quick else "")
         + (" --no-tfidf" if not s.tfidf else "")
+        + (" --extra-labels" if s.extra_labels else "")
         + "` "
         f"({time.time() - m.started:.0f} s on this machine)."
     )
@@ -251,7 +252,14 @@ def training_curve_section(m: Measured) -> list[str]:
     if not m.train_curve:
         return []
     n_rep = m.train_curve[0][1][0].oof.shape[0]
-    first = Result(chosen[0].name, chosen[0].oof[:n_rep], None, None)
+    full = chosen[0]
+    first = Result(
+        full.name,
+        full.oof[:n_rep],
+        None if full.low is None else full.low[:n_rep],
+        None if full.high is None else full.high[:n_rep],
+        grades=None if full.grades is None else full.grades[:n_rep],
+    )
     full_n = int(round(len(ev.y) * (1 - 1 / m.settings.folds)))
     lines = [
         "### Learning curve: how many training outlets",
@@ -264,7 +272,7 @@ def training_curve_section(m: Measured) -> list[str]:
         "| training outlets | Spearman | MAE | macro-F1 vs MBFC | coverage (median width) | Spearman difference |",
         "|---|---|---|---|---|---|",
     ]
-    rows = [(n, res, met) for n, (res, met) in m.train_curve] + [(full_n, chosen[0], chosen[1])]
+    rows = [(n, res, met) for n, (res, met) in m.train_curve] + [(full_n, first, metrics(first, ev))]
     for n, res, met in rows:
         diff = paired_difference(Result(res.name, res.oof[:n_rep]), first, ev)
         lines.append(
@@ -304,7 +312,9 @@ def extra_labels_section(m: Measured) -> list[str]:
         + ".",
         "",
     ]
-    if x.rows:
+    if not x.rows:
+        lines.append("The scorer with these outlets is measured with `--extra-labels` (not in this run).")
+    else:
         lines += results_table(
             [m.chosen, *x.rows],
             lean_labels=float("nan"),

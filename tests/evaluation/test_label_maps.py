@@ -187,3 +187,27 @@ def test_corpus_groups_pool_the_extra_corpora_and_the_pac_outlets() -> None:
     assert groups["with PAC articles"] == [True, False, False, False, False]
     assert groups["all"] == [True] * 5
     assert sum(1 for name in groups if name.startswith("extra:")) == 2
+
+
+def test_restrict_outlets_keeps_their_articles_and_renumbers_them() -> None:
+    import scipy.sparse as sp
+
+    from evaluation.inputs import Data, restrict_outlets
+
+    ev = _ev(np.array([0.1, np.nan, 0.3]), ["a", "x", "c"])
+    counts = sp.csr_matrix(np.arange(10, dtype=float).reshape(5, 2))
+    data = Data(
+        ev=ev,
+        rows=pl.DataFrame({"outlet": ["a", "x", "c"], "n_articles": [2, 1, 2]}),
+        cue_features=[],
+        cues=pl.DataFrame({"article_id": list("pqrst"), "outlet": ["a", "x", "c", "a", "c"]}),
+        counts={"word_body": counts},
+        doc_group=np.array([0, 1, 2, 0, 2]),
+        article_ids=list("pqrst"),
+    )
+    sub = restrict_outlets(data, np.array([0, 2]))
+    assert sub.ev.outlets == ["a", "c"] and sub.rows["outlet"].to_list() == ["a", "c"]
+    assert sub.doc_group.tolist() == [0, 1, 0, 1]
+    assert sub.article_ids == list("prst")
+    assert sub.counts["word_body"].toarray()[:, 0].tolist() == [0, 4, 6, 8]
+    assert set(sub.cues["outlet"]) == {"a", "c"}
