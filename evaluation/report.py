@@ -202,7 +202,16 @@ def confound_sections(m: Measured, *, lean_labels: float, covid_labels: float) -
             paired=None,
         )[:-1],
         "",
-        *["  " + line if line else "" for line in corpus_section(language.rows[0][0], language.ev, title="en + de")],
+        "  Per corpus (en + de model; outlets by the corpus most of their articles come from):",
+        "",
+        *[
+            "  " + line
+            for line in [
+                "| corpus | outlets | Spearman | MAE | coverage | median width |",
+                "|---|---|---|---|---|---|",
+                *corpus_rows(language.rows[0][0], language.ev),
+            ]
+        ],
         "",
         "  German outlets' out-of-fold predictions (en + de model) vs labels: "
         + ", ".join(f"{o} {100 * p:.0f} (label {100 * y:.0f})" for o, y, p in language.german_preds)
