@@ -13,6 +13,8 @@ Modules, by role:
 - `data`: the shared corpora and label files, and the evaluation set (the labelled outlets);
 - `inputs`: what the cross-validation reads: per-article features, cues and the hashed text representations;
 - `crossval`: out-of-fold predictions and their metrics, for the two-layer scorer's variants and the baselines;
+- `label_maps`: MBFC / Baly levels mapped onto the target scale by monotone maps fitted inside the folds;
+- `training_sets`: what the folds train on: extra outlets with mapped labels, subsamples of the training outlets;
 - `experiments`: the run, step by step: layers and representations, baselines, confounds (language,
   boilerplate), the learning curve, representation cost, the final model;
 - `report`: the Markdown tables and `replace_generated` of docs/evaluation.md;

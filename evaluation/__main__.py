@@ -12,8 +12,11 @@ a topic-mix-only model, a language-only model and lean alone:
 - macro-F1 and the confusion matrix against MBFC 2026 grades collapsed to high / mixed / low (evaluation only);
 - coverage and median width of the ~90% intervals on held-out outlets;
 - confounds: political lean (AllSides `allsides_bias`), topic (COVID pages), language (German outlets);
-- boilerplate on/off, a per-corpus breakdown, the learning curve (5/10/20/50 articles per outlet), and the
-  cost (articles/s, memory) of each text representation.
+- boilerplate on/off, a per-corpus breakdown (Spearman, MAE, coverage, width), the learning curves (5/10/20/50
+  articles per outlet; a quarter, half, three quarters of the training outlets), and the cost (articles/s,
+  memory) of each text representation;
+- extra training outlets: those only MBFC or Baly rate, with labels mapped onto the target scale inside each
+  fold (evaluation.label_maps), with vs without (`--extra-labels`; the outlets and maps are always listed).
 
 The Markdown report goes to stdout (and --report FILE; --doc FILE replaces the generated part of that file);
 progress goes to stderr. Deterministic for a given --seed. Lean is read only to audit, never as a feature.
@@ -62,6 +65,12 @@ from jobs.infra import paths
     help="Leave out the two slow alternative text representations (char n-grams of titles, title + lead).",
 )
 @click.option(
+    "--extra-labels",
+    is_flag=True,
+    help="Also measure the scorer with extra training outlets whose labels are mapped from MBFC / Baly levels "
+    "(two more cross-validations; measured not to help, so off by default).",
+)
+@click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -89,6 +98,7 @@ def main(
     seed: int,
     no_tfidf: bool,
     quick: bool,
+    extra_labels: bool,
     report: Path | None,
     doc: Path | None,
     model_out: Path | None,
@@ -110,6 +120,7 @@ def main(
         tfidf=not no_tfidf,
         model_out=model_out,
         quick=quick,
+        extra_labels=extra_labels,
     )
     text = render(measure(settings))
     sys.stdout.write(text)

@@ -8,8 +8,8 @@ predictions (n_repeats x n_outlets) to mean ± sd over the repeats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -164,10 +164,24 @@ def _cue_columns(data: Data, variant: Variant) -> list[str]:
     return list(data.cue_features)
 
 
+FoldTrain = Callable[[Any], tuple[np.ndarray, np.ndarray]]
+"""Given a split: the outlets the fold trains on (indices) and the label of every outlet (the fold's own
+labels for outlets that have none in the evaluation set, e.g. mapped from another label set)."""
+
+
 def cv_two_layer(
-    data: Data, variant: Variant, splits: Sequence[Any], *, seed: int, keep_models: bool = False
+    data: Data,
+    variant: Variant,
+    splits: Sequence[Any],
+    *,
+    seed: int,
+    keep_models: bool = False,
+    fold_train: FoldTrain | None = None,
 ) -> tuple[Result, list[Any]]:
-    """Out-of-fold predictions, intervals and grades of one variant; optionally the fold models."""
+    """Out-of-fold predictions, intervals and grades of one variant; optionally the fold models.
+
+    `fold_train` changes what a fold trains on (default: the split's training outlets and their labels): extra
+    training outlets with labels of the fold's own making, or a subsample of the training outlets."""
     from scorer.two_layer import predict_two_layer
 
     ev = data.ev
@@ -178,10 +192,14 @@ def cv_two_layer(
     grades = np.full(shape, None, dtype=object)
     weights, thresholds_seen, models = [], [], []
     for s in splits:
-        model, thresholds = fit_fold(data, variant, s.train, seed=seed)
+        fold_data, train = data, s.train
+        if fold_train is not None:
+            train, y = fold_train(s)
+            fold_data = replace(data, ev=replace(ev, y=y))
+        model, thresholds = fit_fold(fold_data, variant, train, seed=seed)
         counts = data.counts[variant.text] if variant.text else None
-        ratings = {ev.outlets[i]: float(ev.y[i]) for i in s.train}
-        inputs = fold_inputs(data, model, s.test, counts, ratings)
+        ratings = {ev.outlets[i]: float(fold_data.ev.y[i]) for i in train}
+        inputs = fold_inputs(fold_data, model, s.test, counts, ratings)
         out = predict_two_layer(model, inputs, thresholds=thresholds)
         oof[s.repeat, s.test] = np.clip(out["pred"].to_numpy(), 0, 1)
         low[s.repeat, s.test] = out["low"].to_numpy()

@@ -8,7 +8,7 @@ jobs/data/outlet_aliases.csv). MBFC and Baly grades are read for evaluation only
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +159,7 @@ class EvalSet:
     covid_share: np.ndarray | None = None  # share of the outlet's articles about COVID-19 (topic audit)
     german_share: np.ndarray | None = None  # share of German articles (language audit)
     main_corpus: list[str] = field(default_factory=list)  # the corpus most of its articles come from
+    corpora: list[tuple[str, ...]] = field(default_factory=list)  # every corpus it has articles in (sorted)
 
     @property
     def right(self) -> np.ndarray:
@@ -180,6 +181,7 @@ def build_eval_set(
         aggs.append((pl.col("language") == "de").cast(pl.Float64).mean().alias("german_share"))
     if "corpus" in articles.columns:
         aggs.append(pl.col("corpus").mode().sort().first().alias("main_corpus"))
+        aggs.append(pl.col("corpus").unique().sort().alias("corpora"))
     per_outlet = articles.group_by("outlet").agg(aggs)
     table = (
         per_outlet.join(labels.select("outlet", "label_score"), on="outlet", how="inner")
@@ -209,4 +211,19 @@ def build_eval_set(
         covid_share=arr("covid_share"),
         german_share=arr("german_share"),
         main_corpus=table["main_corpus"].to_list() if "main_corpus" in table.columns else [],
+        corpora=[tuple(c) for c in table["corpora"].to_list()] if "corpora" in table.columns else [],
     )
+
+
+def subset_eval_set(ev: EvalSet, idx: np.ndarray) -> EvalSet:
+    """The outlets `idx` of `ev` (in that order), every per-outlet field with them."""
+    picked: dict[str, object] = {}
+    for f in fields(ev):
+        value = getattr(ev, f.name)
+        if isinstance(value, np.ndarray):
+            picked[f.name] = value[idx]
+        elif isinstance(value, list) and len(value) == len(ev.outlets):
+            picked[f.name] = [value[i] for i in idx]
+        else:
+            picked[f.name] = value
+    return EvalSet(**picked)  # type: ignore[arg-type]

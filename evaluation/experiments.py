@@ -3,7 +3,9 @@
 `measure` loads the corpora and runs, in this order: the text representations and layers compared, the
 two-layer scorer as shipped, the baselines (predict-the-mean, topic mix, lean alone, whole-text TF-IDF), the
 language audit (English + German), the boilerplate audit (repeated lines kept), the learning curve (k articles
-per held-out outlet), the cost of each text representation, and the final model on every labelled outlet.
+per held-out outlet), the cost of each text representation, the final model on every labelled outlet, the
+scorer with extra training outlets whose labels are mapped from MBFC / Baly levels, and the training-size
+learning curve (--quick: its first two repeats).
 It returns a `Measured` for evaluation.report to write up. Deterministic for a given seed.
 """
 
@@ -34,16 +36,20 @@ from evaluation.crossval import (
     metrics,
     topic_mix,
 )
-from evaluation.data import Corpora, EvalSet, load_corpora
+from evaluation.data import Corpora, EvalSet, data_dir, load_corpora
 from evaluation.inputs import (
     CHOSEN_TEXT,
     REPRESENTATION_NAMES,
     Data,
     prepare,
     representations,
+    restrict_outlets,
     subset_data,
     text_builders,
 )
+from evaluation.label_maps import extra_outlets, fitted_maps, load_sources, mapped_labels
+from evaluation.training_sets import ExtraLabels, extra_label_rows, training_curve
+from jobs.readers.outlets import OutletResolver
 from scorer.two_layer import PUBLISHED_WEIGHT
 
 log = logging.getLogger("evaluation")
@@ -73,6 +79,7 @@ class Settings:
     tfidf: bool
     model_out: Path | None
     quick: bool = False
+    extra_labels: bool = False  # also cross-validate the scorer with the extra mapped-label outlets
 
 
 @dataclass
@@ -107,6 +114,8 @@ class Measured:
     curve: list[dict[str, Any]]  # the learning curve, one row per k
     costs: dict[str, tuple[float, float, float]]  # representation_cost
     final: FinalModel
+    extra: ExtraLabels  # extra training outlets with labels mapped from other label sets
+    train_curve: list[tuple[int, Scored]]  # the scorer trained on subsamples of the training outlets
 
     @property
     def chosen(self) -> Scored:
@@ -127,9 +136,20 @@ def measure(settings: Settings) -> Measured:
     corpora = load_corpora(s.shared, labels_path=s.labels_path, score_column=s.score_column)
     english = corpora.english
     kept = representations(quick=s.quick)
-    data, feats = prepare(
-        english, corpora.labels, corpora.mbfc, corpora.baly, min_articles=s.min_articles, representations=kept
+    sources = load_sources(data_dir(s.shared), OutletResolver.default())
+    extras = extra_outlets(
+        sources, outlet_counts(english), corpora.labels["outlet"].to_list(), min_articles=s.min_articles
     )
+    union, feats = prepare(
+        english,
+        with_unlabelled(corpora.labels, extras["outlet"].to_list()),
+        corpora.mbfc,
+        corpora.baly,
+        min_articles=s.min_articles,
+        representations=kept,
+    )
+    target_idx = np.flatnonzero(np.isfinite(union.ev.y))
+    data = restrict_outlets(union, target_idx)
     ev = data.ev
     log.info(
         "%d English articles; %d labelled outlets with >= %d articles", english.height, len(ev.outlets), s.min_articles
@@ -145,7 +165,52 @@ def measure(settings: Settings) -> Measured:
     curve = learning_curve(data, feats, SCORER, chosen, fold_models, splits, seed=s.seed)
     costs = representation_cost(english.sort("article_id"), {k: text_builders()[k] for k in kept})
     final = fit_final(data, seed=s.seed, model_out=s.model_out)
-    return Measured(s, started, corpora, ev, compared, results, language, boilerplate, curve, costs, final)
+    labels_map = {o: float(v) for o, v in corpora.labels.select("outlet", "label_score").iter_rows()}
+    extra = extra_labels(union, target_idx, extras, sources, labels_map, splits, seed=s.seed, run=s.extra_labels)
+    train_curve = training_curve(data, SCORER, splits[: s.folds * (2 if s.quick else s.repeats)], seed=s.seed)
+    return Measured(
+        s, started, corpora, ev, compared, results, language, boilerplate, curve, costs, final, extra, train_curve
+    )
+
+
+def outlet_counts(articles: pl.DataFrame) -> pl.DataFrame:
+    """Per outlet: n (articles), main_corpus (the corpus most of them come from)."""
+    return articles.group_by("outlet").agg(
+        pl.len().alias("n"), pl.col("corpus").mode().sort().first().alias("main_corpus")
+    )
+
+
+def with_unlabelled(labels: pl.DataFrame, outlets: Sequence[str]) -> pl.DataFrame:
+    """`labels` plus `outlets` without a label (null score and grade): the evaluation set keeps them, the
+    cross-validation trains on them only with labels of a fold's own making."""
+    extra = pl.DataFrame({"outlet": list(outlets)}, schema={"outlet": pl.String}).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("label_score"), pl.lit(None, dtype=pl.String).alias("label_grade")
+    )
+    return pl.concat([labels, extra.select(labels.columns)], how="vertical_relaxed")
+
+
+def extra_labels(
+    union: Data,
+    target_idx: np.ndarray,
+    extras: pl.DataFrame,
+    sources: dict[str, pl.DataFrame],
+    labels: dict[str, float],
+    splits: Sequence[Any],
+    *,
+    seed: int,
+    run: bool = True,
+) -> ExtraLabels:
+    """The extra training outlets (mapped labels) and (`run`) the scorer trained with them, on the same splits."""
+    extra_idx = np.flatnonzero(~np.isfinite(union.ev.y))
+    level_maps = fitted_maps(sources, labels)
+    names = [union.ev.outlets[i] for i in extra_idx]
+    mapped = dict(zip(names, mapped_labels(sources, level_maps, names).tolist(), strict=True))
+    rows = (
+        extra_label_rows(union, target_idx, extra_idx, sources, labels, SCORER, splits, seed=seed)
+        if run and len(extra_idx)
+        else []
+    )
+    return ExtraLabels(extras, level_maps, rows, mapped)
 
 
 def compare_layers(data: Data, kept: Sequence[str], splits: Sequence[Any], *, seed: int) -> list[Scored]:

@@ -179,6 +179,26 @@ def subset_data(data: Data, sub: pl.DataFrame) -> Data:
     )
 
 
+def restrict_outlets(data: Data, idx: np.ndarray) -> Data:
+    """`data` for the outlets `idx` only (in that order): their rows, cues, articles and evaluation set."""
+    from evaluation.data import subset_eval_set
+
+    idx = np.asarray(idx, dtype=np.int64)
+    names = [data.ev.outlets[i] for i in idx]
+    remap = np.full(len(data.ev.outlets), -1, dtype=np.int64)
+    remap[idx] = np.arange(len(idx))
+    docs = np.flatnonzero(remap[data.doc_group] >= 0)
+    return Data(
+        ev=subset_eval_set(data.ev, idx),
+        rows=data.rows[idx.tolist()],
+        cue_features=data.cue_features,
+        cues=data.cues.filter(pl.col("outlet").is_in(names)),
+        counts={k: v[docs] for k, v in data.counts.items()},
+        doc_group=remap[data.doc_group[docs]],
+        article_ids=[data.article_ids[i] for i in docs],
+    )
+
+
 def outlet_rows(feats: pl.DataFrame, outlets: Sequence[str], features: Sequence[str]) -> pl.DataFrame:
     """Per outlet (in `outlets` order): n_articles, shrunk means and `{f}__sd` of the per-article features."""
     from scorer.matrix import outlet_matrix
