@@ -87,27 +87,39 @@ class Variant:
     text: str | None = "word_title"  # key of Data.counts, None: cue model only
     cue_features: str = "all"  # "all" (with the new cues), "old" (the 19 cue features only)
     weight: float | None = PUBLISHED_WEIGHT  # None: chosen in the fold; 1.0: text only; 0.0: cue only
-    mondrian: bool = False  # True: conformal quantile per prediction half (measured wider, not used)
+    text_parts: tuple[str, ...] = ("tfidf", "embedding")  # the text layer's ridges (scorer.text_layer.PARTS)
+    within: bool = True  # the embedding ridge weights articles once per outlet (False: ridge on outlet means)
+    calibrate: bool = True  # the linear stretch fitted on inner out-of-fold predictions
+    local_intervals: bool = True  # sigma(d) by distance from the training outlets (False: one quantile)
 
 
-def fold_inputs(
-    data: Data, model: Any, idx: np.ndarray, counts: sp.csr_matrix | None, ratings: dict[str, float]
-) -> pl.DataFrame:
+def variant_text(data: Data, variant: Variant) -> Any:
+    """The TextMatrix a variant's text layer reads (None for the cue model alone)."""
+    from scorer.text_layer import TextMatrix
+
+    if not variant.text:
+        return None
+    return TextMatrix(data.counts[variant.text], data.vectors if "embedding" in variant.text_parts else None)
+
+
+def fold_inputs(data: Data, model: Any, idx: np.ndarray, x: Any, ratings: dict[str, float]) -> pl.DataFrame:
     """The per-outlet inputs of the outlets `idx`: cue rows with their cited-outlet rating (from `ratings`), and
-    the mean and se of the text layer's article contributions when `model` has a text layer and `counts`."""
-    from scorer.text import group_stats
+    the mean and se of the text layer's article contributions and the outlets' distance from the training outlets
+    when `model` has a text layer and `x` (a scorer.text_layer.TextMatrix)."""
     from scorer.two_layer import cited_rating_rows
 
     outlets = [data.ev.outlets[i] for i in idx]
     rows = data.rows[idx.tolist()]
     cited = cited_rating_rows(data.cues.filter(pl.col("outlet").is_in(outlets)), outlets, ratings)
     rows = rows.join(cited, on="outlet", how="left", maintain_order="left")
-    if model.text is not None and counts is not None:
+    if model.text is not None and x is not None:
         docs = np.flatnonzero(np.isin(data.doc_group, idx))
         remap = np.full(len(data.ev.y), -1)
         remap[idx] = np.arange(len(idx))
-        mean, se, _ = group_stats(model.text.contributions(counts[docs]), remap[data.doc_group[docs]], len(idx))
-        rows = rows.with_columns(pl.Series("text_mean", mean), pl.Series("text_se", se))
+        mean, se, distance = model.text.outlet_inputs(x[docs], remap[data.doc_group[docs]], len(idx))
+        rows = rows.with_columns(
+            pl.Series("text_mean", mean), pl.Series("text_se", se), pl.Series("text_distance", distance)
+        )
     return rows
 
 
@@ -122,32 +134,24 @@ def fit_fold(data: Data, variant: Variant, train: np.ndarray, *, seed: int) -> t
     cols = (
         [*_cue_columns(data, variant), "cited_rating"] if variant.cue_features == "all" else _cue_columns(data, variant)
     )
-    counts = data.counts[variant.text] if variant.text else None
-    if counts is not None:
+    x = variant_text(data, variant)
+    options = {
+        "ratings": ratings,
+        "seed": seed,
+        "calibrate": variant.calibrate,
+        "local_intervals": variant.local_intervals,
+        "text_parts": variant.text_parts,
+        "within": variant.within,
+    }
+    if x is not None:
         docs = np.flatnonzero(np.isin(data.doc_group, train))
         remap = np.full(len(ev.y), -1)
         remap[train] = np.arange(len(train))
         model = fit_two_layer(
-            counts[docs],
-            remap[data.doc_group[docs]],
-            ev.y[train],
-            rows.select(cols),
-            ratings=ratings,
-            seed=seed,
-            weight=variant.weight,
-            mondrian=variant.mondrian,
+            x[docs], remap[data.doc_group[docs]], ev.y[train], rows.select(cols), weight=variant.weight, **options
         )
     else:
-        model = fit_two_layer(
-            None,
-            None,
-            ev.y[train],
-            rows.select(cols),
-            ratings=ratings,
-            seed=seed,
-            weight=0.0,
-            mondrian=variant.mondrian,
-        )
+        model = fit_two_layer(None, None, ev.y[train], rows.select(cols), weight=0.0, **options)
     thresholds = choose_thresholds(model.inner_oof, [ev.mbfc_grade[i] for i in train])
     return model, thresholds
 
@@ -197,9 +201,8 @@ def cv_two_layer(
             train, y = fold_train(s)
             fold_data = replace(data, ev=replace(ev, y=y))
         model, thresholds = fit_fold(fold_data, variant, train, seed=seed)
-        counts = data.counts[variant.text] if variant.text else None
         ratings = {ev.outlets[i]: float(fold_data.ev.y[i]) for i in train}
-        inputs = fold_inputs(fold_data, model, s.test, counts, ratings)
+        inputs = fold_inputs(fold_data, model, s.test, variant_text(data, variant), ratings)
         out = predict_two_layer(model, inputs, thresholds=thresholds)
         oof[s.repeat, s.test] = np.clip(out["pred"].to_numpy(), 0, 1)
         low[s.repeat, s.test] = out["low"].to_numpy()

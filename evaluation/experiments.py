@@ -35,6 +35,7 @@ from evaluation.crossval import (
     fold_inputs,
     metrics,
     topic_mix,
+    variant_text,
 )
 from evaluation.data import Corpora, EvalSet, data_dir, load_corpora
 from evaluation.inputs import (
@@ -63,6 +64,10 @@ SCORER = Variant(
 """The two-layer scorer as the product ships it."""
 TOPIC_MIX = "topic mix only (COVID share + AllSides/PAC topics + corpus)"
 CUE_MODEL = "cue model only, + punctuation + cited-outlet rating"
+TFIDF = ("tfidf",)
+EMBEDDING_ALONE = "text layer only, static-embedding ridge alone (each outlet once)"
+TEXT_LAYER = "text layer only, TF-IDF and embedding ridges averaged (the product's)"
+ONE_QUANTILE = "two-layer, one conformal quantile for every outlet (no distance scaling)"
 
 
 @dataclass(frozen=True)
@@ -215,7 +220,19 @@ def extra_labels(
 
 def compare_layers(data: Data, kept: Sequence[str], splits: Sequence[Any], *, seed: int) -> list[Scored]:
     """Each text representation's text layer alone, the cue model alone, and other two-layer variants."""
-    variants = [Variant(f"text layer only: {REPRESENTATION_NAMES[k]}", text=k, weight=1.0) for k in kept] + [
+    variants = [
+        Variant(f"text layer only, TF-IDF ridge alone: {REPRESENTATION_NAMES[k]}", text=k, weight=1.0, text_parts=TFIDF)
+        for k in kept
+    ] + [
+        Variant(EMBEDDING_ALONE, text=CHOSEN_TEXT, weight=1.0, text_parts=("embedding",)),
+        Variant(
+            "text layer only, embedding ridge on outlet-mean vectors",
+            text=CHOSEN_TEXT,
+            weight=1.0,
+            text_parts=("embedding",),
+            within=False,
+        ),
+        Variant(TEXT_LAYER, text=CHOSEN_TEXT, weight=1.0),
         Variant("cue model only, the 19 cue features (as before)", text=None, cue_features="old", weight=0.0),
         Variant(CUE_MODEL, text=None, weight=0.0),
         Variant(
@@ -224,11 +241,9 @@ def compare_layers(data: Data, kept: Sequence[str], splits: Sequence[Any], *, se
             weight=None,
         ),
         Variant("two-layer with the TITLE text layer (`--text-source title`)", text="word_title"),
-        Variant(
-            "two-layer, Mondrian conformal (a quantile below and one above the median prediction)",
-            text=CHOSEN_TEXT,
-            mondrian=True,
-        ),
+        Variant("two-layer, TF-IDF text layer alone (before the embedding)", text=CHOSEN_TEXT, text_parts=TFIDF),
+        Variant("two-layer, not calibrated", text=CHOSEN_TEXT, calibrate=False),
+        Variant(ONE_QUANTILE, text=CHOSEN_TEXT, local_intervals=False),
     ]
     compared: list[Scored] = []
     for v in variants:
@@ -336,10 +351,8 @@ def learning_curve(
                 if not len(test):
                     continue
                 ratings = {ev.outlets[i]: float(ev.y[i]) for i in s.train}
-                counts = sub_data.counts[variant.text] if variant.text else None
-                out = predict_two_layer(
-                    model, fold_inputs(sub_data, model, test, counts, ratings), thresholds=thresholds
-                )
+                x = variant_text(sub_data, variant)
+                out = predict_two_layer(model, fold_inputs(sub_data, model, test, x, ratings), thresholds=thresholds)
                 pred[test] = np.clip(out["pred"].to_numpy(), 0, 1)
                 lo[test], hi[test] = out["low"].to_numpy(), out["high"].to_numpy()
             e = eligible
@@ -386,7 +399,7 @@ def fit_final(data: Data, *, seed: int, model_out: Path | None) -> FinalModel:
         cited_rating_rows(data.cues, ev.outlets, ratings), on="outlet", how="left", maintain_order="left"
     )
     final = fit_two_layer(
-        data.counts[CHOSEN_TEXT],
+        variant_text(data, SCORER),
         data.doc_group,
         ev.y,
         rows.select([*data.cue_features, "cited_rating"]),

@@ -47,6 +47,7 @@ class Data:
     counts: dict[str, sp.csr_matrix]  # text representation -> hashed counts of the outlets' articles
     doc_group: np.ndarray  # article row -> outlet index
     article_ids: list[str]
+    vectors: np.ndarray | None = None  # static embedding of each article's body text (the product's text layer)
 
 
 def boilerplate_table(articles: pl.DataFrame) -> pl.LazyFrame:
@@ -114,11 +115,12 @@ def prepare(
     index = {o: i for i, o in enumerate(ev.outlets)}
     doc_group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
     counts = text_counts(docs, bp, representations)
+    vectors = body_vectors(docs, bp)
     rows = outlet_rows(feats, ev.outlets, features)
     per_article_cues = cues.join(articles.select("article_id", "outlet"), on="article_id").select(
         "article_id", "outlet", "cited_outlets"
     )
-    data = Data(ev, rows, features, per_article_cues, counts, doc_group, docs["article_id"].to_list())
+    data = Data(ev, rows, features, per_article_cues, counts, doc_group, docs["article_id"].to_list(), vectors)
     return data, feats
 
 
@@ -152,6 +154,19 @@ def text_counts(docs: pl.DataFrame, bp: pl.LazyFrame, representations: Sequence[
     return counts
 
 
+def body_vectors(docs: pl.DataFrame, bp: pl.LazyFrame) -> np.ndarray:
+    """The static embedding of each doc's title + body without boilerplate lines, as the product's text layer reads
+    it (scorer.text_layer.text_matrix)."""
+    from features.embedding import load_static_embedding
+    from scorer.text_layer import EMBED_WORDS
+
+    t = time.time()
+    body = (docs["title"] + " \n " + kept_texts(docs, bp)).to_list()
+    vectors = load_static_embedding().embed(body, max_words=EMBED_WORDS)
+    log.info("embedded %d articles in %.0f s", len(body), time.time() - t)
+    return vectors
+
+
 def text_builders() -> dict[str, Callable[[pl.DataFrame], sp.csr_matrix]]:
     from scorer.text import hashed_counts, text_of
 
@@ -176,6 +191,7 @@ def subset_data(data: Data, sub: pl.DataFrame) -> Data:
         counts={k: v[np.flatnonzero(mask)] for k, v in data.counts.items()},
         doc_group=data.doc_group[mask],
         article_ids=[a for a, m in zip(data.article_ids, mask, strict=True) if m],
+        vectors=None if data.vectors is None else data.vectors[mask],
     )
 
 
@@ -196,6 +212,7 @@ def restrict_outlets(data: Data, idx: np.ndarray) -> Data:
         counts={k: v[docs] for k, v in data.counts.items()},
         doc_group=remap[data.doc_group[docs]],
         article_ids=[data.article_ids[i] for i in docs],
+        vectors=None if data.vectors is None else data.vectors[docs],
     )
 
 

@@ -11,9 +11,10 @@ per article and model, as before. Averaging the two measured best in ../shared/n
 .56 / .57 alone, 82 outlets).
 
 The layer also places outlets in a small space for the intervals (scorer.two_layer): the top `n_axes` principal
-axes of the training articles' embedding vectors (each outlet weighted once). An article's coordinates (`coords`) are linear in its vector,
-so an outlet's coordinates are the mean of its articles' stored coordinates, and `distance` (mean distance to the
-`k_neighbours` nearest training outlets) says how unlike the training outlets an outlet's wording is.
+axes of the training articles' embedding vectors (each outlet weighted once). An article's coordinates (`coords`)
+are linear in its vector, so an outlet's coordinates are the mean of its articles' stored coordinates, and
+`distance` (mean distance to the `k_neighbours` nearest training outlets) says how unlike the training outlets an
+outlet's wording is.
 """
 
 from __future__ import annotations
@@ -71,8 +72,14 @@ def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2), 0.0))
 
 
+PARTS = ("tfidf", "embedding")
+
+
 class TextLayer:
-    """The averaged TF-IDF and embedding ridges (module docstring). `embedding=False` keeps the TF-IDF ridge alone."""
+    """The averaged TF-IDF and embedding ridges (module docstring).
+
+    `parts`: which ridges (both by default; one alone for comparisons: the embedding one is used only when the
+    matrix has vectors); `within`: the embedding ridge weights articles (True) or fits outlet means (False)."""
 
     def __init__(
         self,
@@ -80,29 +87,37 @@ class TextLayer:
         source: str = "body",
         n_splits: int = 5,
         random_state: int = 0,
-        embedding: bool = True,
+        parts: tuple[str, ...] = PARTS,
+        within: bool = True,
         n_axes: int = N_AXES,
         k_neighbours: int = K_NEIGHBOURS,
     ) -> None:
         self.source = source
         self.n_splits = n_splits
         self.random_state = random_state
-        self.embedding = embedding
+        self.parts = parts
+        self.within = within
         self.n_axes = n_axes
         self.k_neighbours = k_neighbours
 
     def fit(self, x: TextMatrix, doc_group: np.ndarray, y: np.ndarray) -> TextLayer:
         y = np.asarray(y, dtype=float)
         doc_group = np.asarray(doc_group, dtype=np.int64)
-        self.tfidf_ = TfidfRidge(n_splits=self.n_splits, random_state=self.random_state, source=self.source)
-        self.tfidf_.fit(x.counts, doc_group, y)
+        if not set(self.parts) <= set(PARTS) or not self.parts:
+            raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {self.parts!r}")
+        if "embedding" in self.parts and x.vectors is None and "tfidf" not in self.parts:
+            raise ValueError("an embedding-only text layer needs the articles' vectors (text_matrix(embed=True))")
+        self.tfidf_: TfidfRidge | None = None
+        if "tfidf" in self.parts:
+            self.tfidf_ = TfidfRidge(n_splits=self.n_splits, random_state=self.random_state, source=self.source)
+            self.tfidf_.fit(x.counts, doc_group, y)
         self.embedding_: EmbeddingRidge | None = None
         self.embedding_version_: str | None = None
         self.center_: np.ndarray | None = None
         self.axes_: np.ndarray | None = None
         self.train_coords_: np.ndarray | None = None
-        if self.embedding and x.vectors is not None:
-            self.embedding_ = EmbeddingRidge(n_splits=self.n_splits, random_state=self.random_state)
+        if "embedding" in self.parts and x.vectors is not None:
+            self.embedding_ = EmbeddingRidge(n_splits=self.n_splits, random_state=self.random_state, within=self.within)
             self.embedding_.fit(x.vectors, doc_group, y)
             self.embedding_version_ = load_static_embedding().version
             self._fit_axes(x.vectors, doc_group, len(y))
@@ -128,7 +143,7 @@ class TextLayer:
         self.center_, self.axes_, self.train_coords_ = center, axes, (means - center) @ axes
 
     def _parts(self) -> list[Any]:
-        return [self.tfidf_] if self.embedding_ is None else [self.tfidf_, self.embedding_]
+        return [p for p in (self.tfidf_, self.embedding_) if p is not None]
 
     @property
     def has_coords(self) -> bool:
@@ -143,7 +158,7 @@ class TextLayer:
 
     def contributions(self, x: TextMatrix) -> np.ndarray:
         """s_i per article (label units): the mean of the parts' contributions; intercept_ + mean s_i per outlet."""
-        parts = [self.tfidf_.contributions(x.counts)]
+        parts = [] if self.tfidf_ is None else [self.tfidf_.contributions(x.counts)]
         if self.embedding_ is not None:
             self._check_embedding()
             if x.vectors is None:
@@ -194,7 +209,7 @@ class TextLayer:
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "source": self.source,
-            "tfidf": self.tfidf_.to_dict(),
+            "tfidf": None if self.tfidf_ is None else self.tfidf_.to_dict(),
             "embedding": None if self.embedding_ is None else self.embedding_.to_dict(),
             "embedding_version": self.embedding_version_,
             "intercept": self.intercept_,
@@ -213,7 +228,7 @@ class TextLayer:
         elif data.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"not a {FORMAT} v{FORMAT_VERSION} model")
         layer = cls(source=str(data["source"]), k_neighbours=int(data.get("k_neighbours", K_NEIGHBOURS)))
-        layer.tfidf_ = TfidfRidge.from_dict(data["tfidf"])
+        layer.tfidf_ = None if data["tfidf"] is None else TfidfRidge.from_dict(data["tfidf"])
         layer.embedding_ = None if data["embedding"] is None else EmbeddingRidge.from_dict(data["embedding"])
         layer.embedding_version_ = data.get("embedding_version")
         layer.intercept_ = float(data["intercept"])

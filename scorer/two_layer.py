@@ -45,7 +45,7 @@ from scorer.cv import MIN_OUTLETS
 from scorer.model import ReliabilityModel
 from scorer.persist import model_from_dict, model_to_dict
 from scorer.text import group_stats
-from scorer.text_layer import TextLayer, TextMatrix
+from scorer.text_layer import PARTS, TextLayer, TextMatrix
 
 FORMAT = "presstrust.scorer.two_layer"
 FORMAT_VERSION = 3  # 2 adds the cross-fitted fold models, 3 the calibration and the distance-scaled intervals
@@ -200,12 +200,14 @@ def fit_two_layer(
     source: str = "body",
     calibrate: bool = True,
     local_intervals: bool = True,
+    text_parts: tuple[str, ...] = PARTS,
+    within: bool = True,
 ) -> TwoLayerModel:
     """Fit both layers on the training outlets (rows of cue_rows and y; articles in x / doc_group).
 
     The text layer is skipped when x is None (weight 0). `weight` fixes a instead of choosing it. `calibrate`:
     the linear stretch (else identity); `local_intervals`: sigma(d) from the text layer's distances (else one
-    quantile for every outlet).
+    quantile for every outlet); `text_parts`, `within`: scorer.text_layer.TextLayer's (for comparisons).
     """
     y = np.asarray(y, dtype=float)
     cue = ReliabilityModel(random_state=seed, coverage=coverage, n_splits=n_splits).fit(cue_rows, y)
@@ -214,7 +216,8 @@ def fit_two_layer(
     text_oof = np.full(len(y), np.nan)
     text_baseline = float("nan")
     if x is not None and doc_group is not None:
-        text = TextLayer(random_state=seed, n_splits=n_splits, source=source).fit(x, doc_group, y)
+        text = TextLayer(random_state=seed, n_splits=n_splits, source=source, parts=text_parts, within=within)
+        text.fit(x, doc_group, y)
         text_oof = text.inner_oof_
         mean, _, _ = group_stats(text.contributions(x), np.asarray(doc_group), len(y))
         text_baseline = float(np.mean(text.intercept_ + mean))

@@ -313,8 +313,7 @@ def _store_model(
         if model.text is None
         else {
             "source": params["text_source"],
-            "tfidf_min_df": model.text.tfidf_.min_df,
-            "tfidf_alpha": model.text.tfidf_.alpha_,
+            "tfidf_alpha": None if model.text.tfidf_ is None else model.text.tfidf_.alpha_,
             "embedding_alpha": None if model.text.embedding_ is None else model.text.embedding_.alpha_,
             "embedding_version": model.text.embedding_version_,
         },
