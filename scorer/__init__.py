@@ -1,11 +1,12 @@
 """presstrust's reliability scorer: pure code (Polars, NumPy, scikit-learn), no I/O.
 
-The published model is two layers (scorer.two_layer): a text layer (scorer.text: ridge on outlet-mean TF-IDF
-vectors of hashed title n-grams, with per-article contributions stored once) and the cue model below
-(signed ridge over per-outlet cue features, incl. scorer.cues), combined by a weight chosen in
-cross-validation (scorer.combine, which also holds the interval and the grade rules):
+The published model is two layers (scorer.two_layer): a text layer (scorer.text_layer: a ridge on TF-IDF vectors
+(scorer.text) and a ridge on the static sentence embedding (scorer.embedding_ridge, features.embedding), averaged,
+with per-article contributions stored once) and the cue model below (signed ridge over per-outlet cue features,
+incl. scorer.cues), combined with a fixed weight and calibrated on cross-validated predictions (scorer.combine
+holds the interval and the grade rules):
 
-    model = fit_two_layer(hashed_counts(titles), doc_group, y, cue_rows, ratings=..., seed=0)
+    model = fit_two_layer(text_matrix(texts, source="body"), doc_group, y, cue_rows, ratings=..., seed=0)
     frame = predict_two_layer(model, outlet_inputs, thresholds=SCORE_THRESHOLDS)
     baseline, factors = factor_table(model, outlet_inputs)   # baseline + factors = 100 x prediction
 

@@ -2,13 +2,14 @@
 
 - **Combination**: published prediction = a x text + (1 - a) x cue, with the weight `a` in [0, 1] chosen on
   the training outlets' inner out-of-fold predictions (lowest mean absolute error; `choose_weight`).
-- **Interval** (`interval_bounds`): pred +- sqrt(q^2 + (z x se)^2). q = split-conformal quantile of the
-  combined inner out-of-fold residuals (model error, `conformal_quantile`; optionally one per prediction
-  half, Mondrian conformal, `TwoLayerModel.quantile_of`: measured wider, so off); se = the outlet's sampling
-  standard error: for the text layer sd(s_i) / sqrt(n) of its stored per-article contributions, for the cue
-  model a delta-method propagation of each feature's sd / sqrt(n) through the fitted model
-  (`cue_standard_error`); combined as sqrt((a se_text)^2 + ((1 - a) se_cue)^2). z = the normal quantile of
-  the coverage (1.645 for 90%). No resampling: the cost is one pass over stored numbers.
+- **Interval** (`interval_bounds`): pred +- sqrt((q sigma)^2 + (z x se)^2). q sigma = the model error: q is the
+  split-conformal quantile (`conformal_quantile`) of the training outlets' inner out-of-fold residuals, each
+  divided by sigma(d), and sigma(d) = s0 + s1 x d grows with the outlet's distance d from the training outlets
+  (locally weighted conformal; `scorer.two_layer.fit_spread`, sigma = 1 when it does not rise); se = the outlet's
+  sampling standard error: for the text layer sd(s_i) / sqrt(n) of its stored per-article contributions, for the
+  cue model a delta-method propagation of each feature's sd / sqrt(n) through the fitted model
+  (`cue_standard_error`); combined as sqrt((a se_text)^2 + ((1 - a) se_cue)^2) and stretched by the calibration.
+  z = the normal quantile of the coverage (1.645 for 90%). No resampling: one pass over stored numbers.
 - **Grades** (`grade_scores`): high / mixed / low from two score thresholds chosen so that grades agree with
   MBFC's collapsed grades on the training outlets' out-of-fold predictions (`choose_thresholds`, in
   evaluation only: MBFC is never shipped; the chosen numbers are `scorer.grades.SCORE_THRESHOLDS`).
@@ -78,7 +79,8 @@ def combined_se(weight: float, se_text: np.ndarray, se_cue: np.ndarray) -> np.nd
 def interval_bounds(
     pred: np.ndarray, *, quantile: float | np.ndarray, se: np.ndarray, coverage: float = 0.9
 ) -> tuple[np.ndarray, np.ndarray]:
-    """pred -+ sqrt(quantile^2 + (z se)^2) on the label scale (se NaN counts as 0; quantile per row or one)."""
+    """pred -+ sqrt(quantile^2 + (z se)^2) on the label scale (se NaN counts as 0; quantile per row or one: the
+    model error q x sigma(d) of scorer.two_layer)."""
     pred = np.asarray(pred, dtype=float)
     se = np.nan_to_num(np.asarray(se, dtype=float), nan=0.0)
     half = np.sqrt(quantile**2 + (z_of(coverage) * se) ** 2)
