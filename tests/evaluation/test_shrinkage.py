@@ -41,3 +41,20 @@ def test_simulated_mission_feature_is_not_erased_among_many_one_article_outlets(
     assert got["outlets"] == 40 and not got["erased"]
     assert got["shrunk_values"] == 40 and got["mean_shrinkage"] < 0.2
     assert markdown(article_shrinkage(feats, ["rate"]))[0].startswith("No feature")
+
+
+def test_simulation_prints_every_estimator_in_every_scenario() -> None:
+    from click.testing import CliRunner
+
+    from evaluation.shrinkage_simulation import ESTIMATORS, SCENARIOS, main
+
+    result = CliRunner().invoke(main, ["--reps", "2", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(ESTIMATORS) * len(SCENARIOS) * 2
+
+    def ratio(estimator: str) -> list[float]:
+        cells = [r.split("|") for r in rows if "tiny outlets less noisy" in r and f"| {estimator} |" in r]
+        return [float(c[4]) for c in cells]
+
+    assert max(ratio("moments (former)")) < 0.2 and min(ratio("REML")) > 0.5
