@@ -56,7 +56,9 @@ def articles_in_window(
 
 def exact_sum(expr: pl.Expr, scale: float) -> pl.Expr:
     """Sum of expr quantised to 1/scale, added as 128-bit integers: exact, so independent of summation order."""
-    return (expr * scale).round(0).cast(pl.Int128).sum().cast(pl.Float64) / scale
+    # times the reciprocal, not "/ scale": Polars divides by a constant either way depending on the data's
+    # layout (x * (1 / c) or x / c, an ulp apart); a product is the same on every path
+    return (expr * scale).round(0).cast(pl.Int128).sum().cast(pl.Float64) * (1 / scale)
 
 
 FEATURES_PER_PASS = 8
@@ -99,15 +101,83 @@ def outlet_feature_moments(article_features: pl.LazyFrame, *, features: Sequence
     return moments.select(list(OUTLET_MOMENTS_SCHEMA)).sort("outlet", "feature")
 
 
-@feature(version="1", output_schema=OUTLET_FEATURE_SCHEMA)
+REML_MAX_ITERATIONS = 200
+REML_TOLERANCE = 1e-10  # relative to tau2 + within_var
+
+
+def _target_weight(tau2: pl.Expr) -> pl.Expr:
+    """v, proportional to 1 / (tau2 + se2) with se2 = within_var / n: v = n (1 + r) / (n r + 1), r = tau2 / within_var.
+
+    In [1, n]: n (the article count) when tau2 = 0, 1 (every outlet alike) when within_var = 0 or unknown.
+    """
+    n = pl.col("n").cast(pl.Float64)
+    within = pl.col("within_var")
+    r = tau2 / within
+    return pl.when(within > 0).then(n * (1 + r) / (n * r + 1)).otherwise(1.0)
+
+
+def _reml_step(with_se: pl.DataFrame, tau2: pl.DataFrame) -> pl.DataFrame:
+    """One REML fixed-point step per feature: tau2 <- sum w^2 ((mean - mu)^2 - se2) / sum w^2 + 1 / sum w, clamped
+    at 0, with w = 1 / (tau2 + se2) and mu the w-weighted mean (Viechtbauer 2005); also returns mu as pop_mean.
+
+    Written with v = w (tau2 + within_var) (`_target_weight`), which stays in [1, n]. Every sum is an exact
+    integer sum of quantised terms, so the step does not depend on the row order."""
+    v = _target_weight(pl.col("tau2"))
+    frame = with_se.join(tau2, on="feature", how="left").with_columns(v=v)
+    v = pl.col("v")
+    centred = frame.join(
+        frame.group_by("feature").agg(
+            pop_mean=exact_sum(v * pl.col("mean"), INTERNAL_SCALE) / exact_sum(v, INTERNAL_SCALE)
+        ),
+        on="feature",
+        how="left",
+    )
+    sq = v * v * ((pl.col("mean") - pl.col("pop_mean")) ** 2 - pl.col("se2"))
+    step = exact_sum(sq, INTERNAL_SCALE) / exact_sum(v * v, INTERNAL_SCALE) + (
+        pl.col("tau2").first() + pl.col("within_var").first()
+    ) / exact_sum(v, INTERNAL_SCALE)
+    return (
+        centred.group_by("feature")
+        .agg(
+            tau2=pl.when((pl.len() > 1) & (pl.col("within_var").first() > 0)).then(pl.max_horizontal(step, 0.0)),
+            pop_mean=pl.col("pop_mean").first(),
+        )
+        .with_columns(pl.col("tau2").fill_null(0.0))
+        .sort("feature")
+    )
+
+
+def _population(with_se: pl.DataFrame) -> pl.DataFrame:
+    """Per feature: tau2, the between-outlet variance (REML), and pop_mean, the shrinkage target.
+
+    Each outlet mean has sampling noise se2 = within_var / n. REML weights every outlet by 1 / (tau2 + se2):
+    the many outlets with one or a few articles count little, and once tau2 exceeds their noise the large
+    outlets count alike (a few outlets with thousands of articles do not decide it either). An unweighted
+    variance of the outlet means minus their average noise is driven by the tiny outlets and hits 0 as soon
+    as they are a little less noisy than the pooled within_var says. Iterated from tau2 = 0 (a fixed number of
+    steps at most, the same sums each time: deterministic). The target is the 1 / (tau2 + se2)-weighted mean
+    of the outlet means (`_reml_step`). tau2 = 0 with one outlet, or without a within-outlet variance."""
+    tau2 = with_se.select("feature").unique().sort("feature").with_columns(tau2=pl.lit(0.0))
+    for _ in range(REML_MAX_ITERATIONS):
+        new = _reml_step(with_se, tau2.select("feature", "tau2"))
+        scale = new.join(with_se.group_by("feature").agg(pl.col("within_var").first()), on="feature", how="left")
+        change = (new["tau2"] - tau2["tau2"]).abs() / (scale["tau2"] + scale["within_var"].fill_null(0.0) + 1e-300)
+        tau2 = new
+        if change.max() is None or change.max() <= REML_TOLERANCE:  # type: ignore[operator]
+            break
+    return tau2
+
+
+@feature(version="2", output_schema=OUTLET_FEATURE_SCHEMA)
 def pooled_outlet_stats(moments: pl.LazyFrame, *, z: float = 1.6449, min_n_for_ci: int = 2) -> pl.LazyFrame:
     """From every outlet's moments: mean, sd, a normal ~90% CI of the mean and an empirical-Bayes mean per feature."""
     n = pl.col("n").cast(pl.Float64)
     n_int = pl.col("n").cast(pl.Int128)
     numerator = (n_int * pl.col("value_sq_sum_q") - pl.col("value_sum_q") * pl.col("value_sum_q")).cast(pl.Float64)
     stats = moments.with_columns(
-        mean=pl.col("value_sum_q").cast(pl.Float64) / n / VALUE_SCALE,
-        sd=pl.when(pl.col("n") >= 2).then((numerator / (n * (n - 1))).sqrt() / VALUE_SCALE),
+        # no division by a constant (see exact_sum): the same result whatever the row order
+        mean=pl.col("value_sum_q").cast(pl.Float64) / (n * VALUE_SCALE),
+        sd=pl.when(pl.col("n") >= 2).then((numerator / (n * (n - 1))).sqrt() * VALUE_RESOLUTION),
     )
     # Pooled within-outlet variance per feature: the sampling noise of an outlet's mean is within_var / n.
     pooled = stats.group_by("feature").agg(
@@ -115,34 +185,15 @@ def pooled_outlet_stats(moments: pl.LazyFrame, *, z: float = 1.6449, min_n_for_c
             exact_sum((n - 1) * pl.col("sd").fill_null(0) ** 2, INTERNAL_SCALE) / (n - 1).sum()
         ),
     )
-    with_se = stats.join(pooled, on="feature", how="left").with_columns(se2=pl.col("within_var") / n)
-    # Between-outlet variance by the method of moments: variance of outlet means minus average noise.
-    k = pl.len().cast(pl.Float64)
-    centre = with_se.group_by("feature").agg(pop_mean=exact_sum(pl.col("mean"), INTERNAL_SCALE) / k)
-    population = (
-        with_se.join(centre, on="feature", how="left")
-        .group_by("feature")
-        .agg(
-            pl.col("pop_mean").first(),
-            tau2=pl.when(k > 1)
-            .then(
-                pl.max_horizontal(
-                    exact_sum((pl.col("mean") - pl.col("pop_mean")) ** 2, INTERNAL_SCALE) / (k - 1)
-                    - exact_sum(pl.col("se2"), INTERNAL_SCALE) / k,
-                    pl.lit(0.0),
-                )
-            )
-            .otherwise(0.0)
-            .fill_null(0.0),
-        )
-    )
+    with_se = stats.join(pooled, on="feature", how="left").with_columns(se2=pl.col("within_var") / n).collect()
     half = z * pl.col("sd") / n.sqrt()
     is_share = pl.col("feature").str.ends_with("_share")
     low = pl.col("mean") - half
     high = pl.col("mean") + half
     weight = pl.when(pl.col("tau2") + pl.col("se2") > 0).then(pl.col("tau2") / (pl.col("tau2") + pl.col("se2")))
     return (
-        with_se.join(population, on="feature", how="left")
+        with_se.lazy()
+        .join(_population(with_se).lazy(), on="feature", how="left")
         .with_columns(
             ci_low=pl.when(pl.col("n") >= min_n_for_ci).then(pl.when(is_share).then(low.clip(0, 1)).otherwise(low)),
             ci_high=pl.when(pl.col("n") >= min_n_for_ci).then(pl.when(is_share).then(high.clip(0, 1)).otherwise(high)),
@@ -154,7 +205,7 @@ def pooled_outlet_stats(moments: pl.LazyFrame, *, z: float = 1.6449, min_n_for_c
     )
 
 
-@feature(version="3", output_schema=OUTLET_FEATURE_SCHEMA)
+@feature(version="4", output_schema=OUTLET_FEATURE_SCHEMA)
 def outlet_feature_stats(
     article_features: pl.LazyFrame, *, features: Sequence[str], z: float = 1.6449, min_n_for_ci: int = 2
 ) -> pl.LazyFrame:
