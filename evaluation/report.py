@@ -341,14 +341,21 @@ def final_model_section(m: Measured) -> list[str]:
     """The final model's weight, quantile, thresholds and cue coefficients; the training outlets out of fold."""
     ev, chosen = m.ev, m.chosen[0]
     final, final_thresholds = m.final.model, m.final.thresholds
+    text = final.text
+    tfidf = None if text is None else text.tfidf_
+    embedding = None if text is None else text.embedding_
+    spread = "none (one quantile: |residual| does not rise with the distance)"
+    if final.spread is not None:
+        spread = f"sigma(d) = {final.spread[0]:.3f} + {final.spread[1]:.3f} d (floor {final.spread_floor:.3f})"
     return [
         "### Final model (all labelled outlets)",
         "",
-        f"- text layer weight a = {final.weight:.2f}; conformal 90% quantile of the combined inner out-of-fold "
-        f"residuals {final.quantile:.3f}; baseline score {100 * final.baseline:.1f}; text ridge alpha "
-        f"{final.text.alpha_ if final.text else float('nan'):.3g} over "
-        f"{len(final.text.columns_) if final.text else 0:,} "
-        f"hashed columns; grade thresholds (inner out-of-fold predictions vs MBFC) low/mixed "
+        f"- text layer weight a = {final.weight:.2f}; calibration {100 * final.calibration[0]:.1f} + "
+        f"{final.calibration[1]:.2f} x the combined prediction; conformal 90% quantile of the inner out-of-fold "
+        f"residuals / sigma {final.quantile:.3f}, {spread}; baseline score {100 * final.baseline:.1f}; TF-IDF ridge "
+        f"alpha {tfidf.alpha_ if tfidf else float('nan'):.3g} over {len(tfidf.columns_) if tfidf else 0:,} hashed "
+        f"columns; embedding ridge alpha {embedding.alpha_ if embedding else float('nan'):.3g}; grade thresholds "
+        "(inner out-of-fold predictions vs MBFC) low/mixed "
         f"{final_thresholds[0]:.2f}, mixed/high {final_thresholds[1]:.2f} (shipped, rounded, as "
         "`scorer.grades.SCORE_THRESHOLDS`).",
         "",
