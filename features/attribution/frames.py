@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from features._text import alternation, cue_spans, masked, only_where
+from features._text import alternation, contains_gated, cue_spans, masked, only_where
 from features.attribution.classify import _classify
 from features.attribution.cues import AttributionCues
 from features.attribution.words import (
@@ -428,7 +428,7 @@ def _no_source() -> pl.Expr:
 
 
 # the features of a frame-less candidate, and of a verb frame (the f_ columns of `_frame_candidates`)
-PATTERN_FEATURES = ("kind", "named", "quote")
+PATTERN_FEATURES = ("kind", "named", "quote", "first", "before", "kind_before")
 VERB_FEATURES = (
     *("kind", "rule", "class", "det", "class_det", "class_kind", "rule_class", "verb", "head", "quote"),
     *("plural", "cap", "cognition", "initial", "poll", "doc_named", "apposition", "clause", "topic"),
@@ -443,8 +443,16 @@ def _pattern_candidates(
     decision's features: f_kind = the pattern's name, f_named = whether the sentence has a named frame (`named`:
     the keys of those sentences), f_quote; undecided."""
     c = pl.col
+    low = c("sentence_lower")
+    # a contains filter first (the "reportedly" rows behind a literal search): cheaper than cue_spans on every
+    # sentence (0.4 s more CPU on 388,000 sentences)
+    hit = pl.any_horizontal([low.str.contains(r) for r in cues.unnamed]) | contains_gated(low, cues.reportedly)
     spans = cue_spans(
-        sentences, text="sentence_lower", regex=cues.frameless, keys=list(keys), carry=["start", "end", "sentence"]
+        sentences.filter(hit),
+        text="sentence_lower",
+        regex=cues.frameless,
+        keys=list(keys),
+        carry=["start", "end", "sentence", "sentence_lower"],
     )
     name = pl.lit(None, dtype=pl.String)
     for pattern, regex in reversed(cues.pattern_names):
@@ -455,10 +463,21 @@ def _pattern_candidates(
             name.fill_null("other").alias("f_kind"),
             c("_named").fill_null(False).cast(pl.String).alias("f_named"),
             c("sentence").str.contains(r"[\"“”]").cast(pl.String).alias("f_quote"),
+            # the match's first word ("debate among ..." is a topic, "consensus among ..." a view) and the word
+            # before it ("would be viewed as" is a hypothetical, "is widely viewed as" a report)
+            c("cue").str.to_lowercase().str.extract(r"^([a-z']+)", 1).fill_null("").alias("f_first"),
+            c("sentence_lower")
+            .str.slice(
+                (c("cue_start") - 20).clip(lower_bound=0), c("cue_start") - (c("cue_start") - 20).clip(lower_bound=0)
+            )
+            .str.extract(r"([a-z']+)\W*$", 1)
+            .fill_null("^")
+            .alias("f_before"),
             c("cue_start").alias("_src_start"),
             c("cue_end").alias("_src_end"),
             pl.lit(None, dtype=pl.String).alias("_head"),
         )
+        .with_columns((c("f_kind") + "|" + c("f_before")).alias("f_kind_before"))
         .drop("_named")
     )
 
