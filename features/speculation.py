@@ -4,7 +4,9 @@ Cues: the hedge lexicons (recasens2013_hedges_hyland2005, words_hedges, words_we
 presstrust_hedge_exclusions, plus presstrust_speculation_cues.tsv (`cue` rows). Non-speculative uses
 (`not` rows: "could not be reached", "in May", "military might", "as soon as possible") are matched first
 at the same position and dropped, so the modal inside them is never counted. Everything is matched on the
-lower-cased sentence. Weight of a cue = (1 - certainty) / 2 in [0, 1], certainty from
+lower-cased sentence. The matches (every "would" too) are candidates: a learned decision (features.detector_models,
+issue 26) over the cue, its word before, modality and "would" context decides which count.
+Weight of a cue = (1 - certainty) / 2 in [0, 1], certainty from
 pattern_epistemic_modality_weights.tsv (-1 doubt .. +1 certain; cue not there: 0, i.e. weight 0.5).
 """
 

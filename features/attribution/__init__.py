@@ -20,6 +20,9 @@ How (vectorised; the frame work runs on the sentences that carry a cue only):
 4. Frame-less unnamed cues (presstrust_anonymity_patterns.tsv): anonymity meta-sentences, agentless epistemic
    passives ("it is believed", "is seen as"), "there were reports", and "reportedly" unless the same sentence
    names a source.
+5. The learned decision (features.detector_models, issue 26): the frames the rules call a source, the rejected
+   frames with a source-noun head or agentless, and every frame-less cue are candidates with categorical features;
+   a logistic regression decides which are unnamed (a rejected candidate keeps the rules' named, else none).
 A sentence is a named attribution if any of its frames is named and an unnamed one if any frame or cue is
 unnamed (both: mixed). The evidence span of an unnamed attribution is its source phrase.
 
