@@ -1,6 +1,7 @@
 """Lexicon files (data with provenance, see features/data/lexicons/MANIFEST.md) loaded into plain Python values.
 
-`read_lexicon` and `read_table` are the only functions in `features` that read files. Everything else
+`read_lexicon` and `read_table` (and `features.detector_models.model_bytes`, the learned detector decisions loaded
+with the lexicons) are the only functions in `features` that read files. Everything else
 here is pure: the `Lexicons` dataclass holds the lists as loaded and derives the cue sets the feature
 functions take (speech verbs with their inflections, the hedge cues, the certainty weights).
 """
@@ -12,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from features.detector_models import LinearModel, model_bytes, model_from_json
 
 # package data (features/data/lexicons/), found through importlib.resources so an installed wheel has it too
 LEXICON_DIR = Path(str(resources.files("features").joinpath("data", "lexicons")))
@@ -165,6 +168,8 @@ class Lexicons:
     superlative_exclusions: frozenset[str]
     function_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fingerprint: str = field(default="")
+    # the learned detector decisions (features.detector_models), by name; empty: the rules decide
+    models: Mapping[str, LinearModel] = field(default_factory=dict)
 
     @property
     def speech_verbs(self) -> tuple[str, ...]:
@@ -236,6 +241,9 @@ def load_lexicons(directory: str | Path | None = None) -> Lexicons:
         raw = (base / name).read_bytes()
         digest.update(name.encode() + b"\0" + raw + b"\0")
         texts[key] = raw.decode("utf-8")
+    models = model_bytes()
+    for name, raw in sorted(models.items()):
+        digest.update(f"model:{name}".encode() + b"\0" + raw + b"\0")
     lists = {k: parse_lexicon(v) for k, v in texts.items() if FILES[k].endswith(".txt")}
     tables = {k: parse_table(v) for k, v in texts.items() if FILES[k].endswith(".tsv")}
     return Lexicons(
@@ -260,4 +268,5 @@ def load_lexicons(directory: str | Path | None = None) -> Lexicons:
         superlative_exclusions=frozenset(w.lower() for w in lists["superlative_exclusions"]),
         function_words={r["language"]: tuple(r["words"].split()) for r in tables["function_words"]},
         fingerprint=digest.hexdigest()[:16],
+        models={name: model_from_json(raw.decode("utf-8")) for name, raw in models.items()},
     )

@@ -4,7 +4,9 @@ Cues: the hedge lexicons (recasens2013_hedges_hyland2005, words_hedges, words_we
 presstrust_hedge_exclusions, plus presstrust_speculation_cues.tsv (`cue` rows). Non-speculative uses
 (`not` rows: "could not be reached", "in May", "military might", "as soon as possible") are matched first
 at the same position and dropped, so the modal inside them is never counted. Everything is matched on the
-lower-cased sentence. Weight of a cue = (1 - certainty) / 2 in [0, 1], certainty from
+lower-cased sentence. The matches (every "would" too) are candidates: a learned decision (features.detector_models,
+issue 26) over the cue, its word before, modality and "would" context decides which count.
+Weight of a cue = (1 - certainty) / 2 in [0, 1], certainty from
 pattern_epistemic_modality_weights.tsv (-1 doubt .. +1 certain; cue not there: 0, i.e. weight 0.5).
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from features._text import CUE_SPAN_SCHEMA, alternation, ascii_boundaries, cue_spans, only_where, per_1k, share
+from features.detector_models import LinearModel
 from features.lexicons import Lexicons
 from features.registry import feature
 
@@ -51,14 +54,17 @@ class SpeculationCues:
     own: tuple[tuple[str, float], ...]  # (anchored regex, weight) of presstrust's own cues
     literal_weights: Mapping[str, float]  # lexicon cue -> weight
     modals: frozenset[str]
+    # the learned decision on the candidates (features.detector_models); None: the rules decide
+    model: LinearModel | None = None
 
 
 def _weight(certainty: float | None) -> float:
     return DEFAULT_WEIGHT if certainty is None else (1.0 - certainty) / 2.0
 
 
-def speculation_cues(lexicons: Lexicons) -> SpeculationCues:
-    """Build the speculation regexes and weights from the lexicons (pure: no I/O)."""
+def speculation_cues(lexicons: Lexicons, *, use_model: bool = True) -> SpeculationCues:
+    """Build the speculation regexes and weights from the lexicons (pure: no I/O). `use_model=False`: the rules
+    decide (the candidates of the learned decision are the same)."""
     literal = set(lexicons.hedge_cues)
     literal |= {c.replace("'", "’") for c in literal if "'" in c}  # curly apostrophes in scraped text
     not_rows = [p for p in lexicons.speculation_cues if p.kind == "not"]
@@ -79,38 +85,75 @@ def speculation_cues(lexicons: Lexicons) -> SpeculationCues:
         own=own,
         literal_weights=weights,
         modals=lexicons.modal_verbs,
+        model=lexicons.models.get("speculation") if use_model else None,
     )
 
 
-@feature(version="2", output_schema=SPECULATION_CUES_SCHEMA)
-def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -> pl.LazyFrame:
-    """One row per speculation cue in a sentence (non-speculative uses dropped), with offsets and weight."""
-    cue = pl.col("cue")
-    weight = cue.replace_strict(dict(cues.literal_weights), default=None, return_dtype=pl.Float64)
-    for regex, w in reversed(cues.own):
-        weight = pl.when(cue.str.contains(regex)).then(pl.lit(w)).otherwise(weight)
+# the candidate's own features only: the sentence's quote, report verb, "if" and "?" (four scans of every cue's
+# sentence) and the word after the cue added no outlet-grouped CV F1 on the tuning part (.793 -> .796, noise)
+SPECULATION_FEATURES = ("cue", "modal", "would_context", "prev", "prev_cue")
+
+
+def speculation_candidates(sentences: pl.LazyFrame, *, cues: SpeculationCues) -> pl.LazyFrame:
+    """One row per cue match that is not an excluded use (every "would" too), with the learned decision's
+    features: the cue, whether it is a modal, "would" in its rules' context, the word right before it."""
+    c = pl.col
+    cue = c("cue")
     spans = cue_spans(
         sentences,
         text="sentence_lower",
         regex=cues.regex,
         keys=["article_id", "sentence_no"],
         carry=["start", "end", "sentence", "sentence_lower"],
+    ).filter(~cue.str.contains(cues.exclusion))
+    low = c("sentence_lower")
+    is_would = cue == "would"
+    would_ok = only_where(is_would, low, lambda text: text.str.contains(ascii_boundaries(WOULD_CONTEXT)))
+    before = low.str.slice(
+        (c("cue_start") - 30).clip(lower_bound=0), c("cue_start") - (c("cue_start") - 30).clip(lower_bound=0)
     )
-    # the context regex runs on the sentences of "would" cues only (the others get an empty input)
-    would_ok = only_where(
-        cue == "would", pl.col("sentence_lower"), lambda text: text.str.contains(ascii_boundaries(WOULD_CONTEXT))
+    return spans.with_columns(
+        cue.alias("f_cue"),
+        cue.is_in(list(cues.modals)).cast(pl.String).alias("f_modal"),
+        pl.when(is_would)
+        .then(would_ok.fill_null(False).cast(pl.String))
+        .otherwise(pl.lit("na"))
+        .alias("f_would_context"),
+        before.str.extract(r"([a-z']+)\W*$", 1).fill_null("^").alias("f_prev"),
+    ).with_columns(
+        (c("f_prev") + "|" + c("f_cue")).alias("f_prev_cue"),
     )
-    return spans.filter(~cue.str.contains(cues.exclusion) & ((cue != "would") | would_ok.fill_null(False))).select(
-        "article_id",
-        "sentence_no",
-        pl.col("start").alias("sentence_start"),
-        pl.col("end").alias("sentence_end"),
-        "sentence",
-        cue,
-        (pl.col("start") + pl.col("cue_start")).alias("cue_start"),
-        (pl.col("start") + pl.col("cue_end")).alias("cue_end"),
-        weight.fill_null(DEFAULT_WEIGHT).alias("weight"),
-        cue.is_in(list(cues.modals)).alias("is_modal"),
+
+
+def _accepted(cues: SpeculationCues) -> pl.Expr:
+    """The learned decision, or (no model) the rules: every cue, "would" only in its context."""
+    if cues.model is None:
+        return pl.col("f_would_context") != "false"
+    return cues.model.accepts(SPECULATION_FEATURES)
+
+
+@feature(version="3", output_schema=SPECULATION_CUES_SCHEMA)
+def speculation_cue_matches(sentences: pl.LazyFrame, *, cues: SpeculationCues) -> pl.LazyFrame:
+    """One row per speculation cue in a sentence (non-speculative uses dropped), with offsets and weight."""
+    cue = pl.col("cue")
+    weight = cue.replace_strict(dict(cues.literal_weights), default=None, return_dtype=pl.Float64)
+    for regex, w in reversed(cues.own):
+        weight = pl.when(cue.str.contains(regex)).then(pl.lit(w)).otherwise(weight)
+    return (
+        speculation_candidates(sentences, cues=cues)
+        .filter(_accepted(cues))
+        .select(
+            "article_id",
+            "sentence_no",
+            pl.col("start").alias("sentence_start"),
+            pl.col("end").alias("sentence_end"),
+            "sentence",
+            cue,
+            (pl.col("start") + pl.col("cue_start")).alias("cue_start"),
+            (pl.col("start") + pl.col("cue_end")).alias("cue_end"),
+            weight.fill_null(DEFAULT_WEIGHT).alias("weight"),
+            cue.is_in(list(cues.modals)).alias("is_modal"),
+        )
     )
 
 

@@ -20,6 +20,9 @@ How (vectorised; the frame work runs on the sentences that carry a cue only):
 4. Frame-less unnamed cues (presstrust_anonymity_patterns.tsv): anonymity meta-sentences, agentless epistemic
    passives ("it is believed", "is seen as"), "there were reports", and "reportedly" unless the same sentence
    names a source.
+5. The learned decision (features.detector_models, issue 26): the frames the rules call a source, the rejected
+   frames with a source-noun head or agentless, and every frame-less cue are candidates with categorical features;
+   a logistic regression decides which are unnamed (a rejected candidate keeps the rules' named, else none).
 A sentence is a named attribution if any of its frames is named and an unnamed one if any frame or cue is
 unnamed (both: mixed). The evidence span of an unnamed attribution is its source phrase.
 
@@ -33,9 +36,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from features._text import contains_gated, per_1k, share
+from features._text import per_1k, share
 from features.attribution.cues import AttributionCues, attribution_cues
-from features.attribution.frames import _pattern_frames, _verb_frames
+from features.attribution.frames import _pattern_accepted, _pattern_candidates, _verb_frames
 from features.attribution.output import (
     ARTICLE_ATTRIBUTION_SCHEMA,
     FRAMES_SCHEMA,
@@ -64,20 +67,19 @@ __all__ = [
 ]
 
 
-@feature(version="2", output_schema=FRAMES_SCHEMA)
+@feature(version="3", output_schema=FRAMES_SCHEMA)
 def attribution_frames(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.LazyFrame:
     """One row per attribution frame or frame-less unnamed cue: source phrase, offsets, head, named/unnamed."""
-    keys = ["article_id", "sentence_no"]
+    keys = ("article_id", "sentence_no")
     verb = _output(_verb_frames(sentences, cues)).cache()
-    patterns = [_output(_pattern_frames(sentences, cues, regex=r, frame="pattern")) for r in cues.unnamed]
-    # "reportedly", "media reports say": unnamed unless the same sentence names a source
-    reportedly = _output(_pattern_frames(sentences, cues, regex=cues.reportedly, frame="reportedly")).join(
-        verb.filter(pl.col("source") == NAMED).select(keys).unique(), on=keys, how="anti"
+    named = verb.filter(pl.col("source") == NAMED).select(keys).unique()
+    patterns = _pattern_candidates(sentences, cues, named=named, keys=keys).filter(_pattern_accepted(cues))
+    return pl.concat(
+        [verb, _output(patterns.with_columns(pl.col("f_kind").alias("_kind"), pl.lit(UNNAMED).alias("source")))]
     )
-    return pl.concat([verb, *patterns, reportedly])
 
 
-@feature(version="2", output_schema=SENTENCE_ATTRIBUTION_SCHEMA, adds_columns=True)
+@feature(version="3", output_schema=SENTENCE_ATTRIBUTION_SCHEMA, adds_columns=True)
 def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.LazyFrame:
     """Add per-sentence booleans `named_attribution` and `unnamed_attribution` (both: a mixed attribution)."""
     unnamed = pl.col("source") == UNNAMED
@@ -96,25 +98,30 @@ def sentence_attribution(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
             unnamed.any().alias("_unnamed_frame"),
             pl.struct("cue_start", "cue_end").filter(unnamed).alias("unnamed_sources"),
         )
-    )
-    low = pl.col("sentence_lower")
+    ).cache()
     # frame-less cues need no span here (unnamed_source_spans finds them in the few unnamed sentences)
-    pattern = pl.any_horizontal([low.str.contains(r) for r in cues.unnamed])
-    # its required literals ("reportedly", "reports", "there") are rare: a literal search first (0.16 -> 0.04 s)
-    reportedly = contains_gated(low, cues.reportedly) & ~pl.col("named_attribution")
+    named = per_sentence.filter(pl.col("named_attribution")).select("_rid")
+    frameless = (
+        _pattern_candidates(sentences, cues, named=named, keys=("_rid",))
+        .filter(_pattern_accepted(cues))
+        .select("_rid")
+        .unique()
+        .with_columns(pl.lit(True).alias("_unnamed_cue"))
+    )
     flags = (
         sentences.select("_rid")
         .join(per_sentence, on="_rid", how="left", maintain_order="left")
-        .select(pl.col("named_attribution", "_unnamed_frame").fill_null(False), "unnamed_sources")
+        .join(frameless, on="_rid", how="left", maintain_order="left")
+        .select(pl.col("named_attribution", "_unnamed_frame", "_unnamed_cue").fill_null(False), "unnamed_sources")
     )
     return (
         pl.concat([sentences, flags], how="horizontal")
-        .with_columns((pl.col("_unnamed_frame") | pattern | reportedly).alias("unnamed_attribution"))
+        .with_columns((pl.col("_unnamed_frame") | pl.col("_unnamed_cue")).alias("unnamed_attribution"))
         .select(*names, *SENTENCE_ATTRIBUTION_SCHEMA)
     )
 
 
-@feature(version="2", output_schema=UNNAMED_SPANS_SCHEMA)
+@feature(version="3", output_schema=UNNAMED_SPANS_SCHEMA)
 def unnamed_source_spans(sentences: pl.LazyFrame, *, cues: AttributionCues) -> pl.LazyFrame:
     """One row per unnamed source phrase or cue (overlaps within a sentence dropped), with offsets into the text."""
     keys = ["article_id", "sentence_no"]
@@ -133,12 +140,11 @@ def unnamed_source_spans(sentences: pl.LazyFrame, *, cues: AttributionCues) -> p
         )
     )
     columns = [*keys, "sentence_start", "sentence_end", "sentence", "cue_start", "cue_end"]
-    patterns = [_output(_pattern_frames(flagged, cues, regex=r, frame="pattern")).select(columns) for r in cues.unnamed]
-    reportedly = _output(
-        _pattern_frames(flagged.filter(~pl.col("named_attribution")), cues, regex=cues.reportedly, frame="reportedly")
-    ).select(columns)
+    named = flagged.filter(pl.col("named_attribution")).select(keys)
+    patterns = _pattern_candidates(flagged, cues, named=named, keys=tuple(keys)).filter(_pattern_accepted(cues))
+    frameless = _output(patterns.with_columns(pl.col("f_kind").alias("_kind"), pl.lit(UNNAMED).alias("source")))
     spans = (
-        pl.concat([frames, *patterns, reportedly])
+        pl.concat([frames, frameless.select(columns)])
         .unique([*keys, "cue_start", "cue_end"], maintain_order=True)
         .sort(*keys, "cue_start", pl.col("cue_end"), descending=[False, False, False, True])
     )

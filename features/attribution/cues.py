@@ -25,6 +25,7 @@ from features.attribution.words import (
     PARTICIPLES,
     PHRASAL_VERBS,
 )
+from features.detector_models import LinearModel
 from features.lexicons import Lexicons, inflect
 
 
@@ -44,6 +45,13 @@ class AttributionCues:
     noun_like: frozenset[str]
     as_verbs: frozenset[str] = frozenset(AS_VERBS)
     according_to: str = r"(?-u:\b)according to(?-u:\b)"
+    # every frame-less cue (both kinds) as one regex, and each pattern's name with its anchored regex (in file
+    # order: a match is named by the first pattern that matches it whole)
+    frameless: str = "(?:$.^)"
+    pattern_names: tuple[tuple[str, str], ...] = ()
+    reportedly_names: frozenset[str] = frozenset()
+    # the learned decision on the candidates (features.detector_models); None: the rules decide
+    model: LinearModel | None = None
 
 
 def _forms(lemmas: tuple[str, ...]) -> set[str]:
@@ -58,8 +66,9 @@ def _finite(verbs: set[str]) -> set[str]:
     return {v for v in verbs if not v.endswith("ing")}
 
 
-def attribution_cues(lexicons: Lexicons) -> AttributionCues:
-    """Build the attribution regexes and word lists from the lexicons (pure: no I/O)."""
+def attribution_cues(lexicons: Lexicons, *, use_model: bool = True) -> AttributionCues:
+    """Build the attribution regexes and word lists from the lexicons (pure: no I/O). `use_model=False`: the
+    rules decide (the candidates of the learned decision are the same)."""
     heads = dict(lexicons.source_heads)
     document = _finite(_forms(DOCUMENT_VERB_LEMMAS))
     verbs = (_finite(set(lexicons.speech_verbs) | set(lexicons.thinking_verbs)) | document) - _forms(NEVER_LEMMAS)
@@ -73,9 +82,11 @@ def attribution_cues(lexicons: Lexicons) -> AttributionCues:
     nouns = [w for w, c in heads.items() if c in ("anon", "collective")]
     groups: dict[str, list[str]] = {}
     reportedly: list[str] = []
+    names: list[tuple[str, str]] = []
     for p in lexicons.anonymity_patterns:
         regex = ascii_boundaries(p.regex.replace("<noun>", alternation(nouns)))
         (reportedly if p.kind == "reportedly" else groups.setdefault(p.group, [])).append(f"(?:{regex})")
+        names.append((p.name, f"^(?:{regex})$"))
     return AttributionCues(
         frame_cue=ascii_boundaries(rf"\b(?:according to|citing|{progressive_cue}|{alternation(verbs)[3:-1]})\b"),
         unnamed=tuple("|".join(g) for g in groups.values()),
@@ -89,4 +100,8 @@ def attribution_cues(lexicons: Lexicons) -> AttributionCues:
         noun_like=frozenset(
             _forms(NOUN_LIKE_LEMMAS) - {v for v in _forms(NOUN_LIKE_LEMMAS) if v.endswith(("ed", "ing"))}
         ),
+        frameless="|".join([*(r for g in groups.values() for r in g), *reportedly]) or "(?:$.^)",
+        pattern_names=tuple(names),
+        reportedly_names=frozenset(p.name for p in lexicons.anonymity_patterns if p.kind == "reportedly"),
+        model=lexicons.models.get("unnamed_source") if use_model else None,
     )

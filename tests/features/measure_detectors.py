@@ -37,7 +37,7 @@ DEVSET = ROOT / "tests" / "fixtures" / "devset"
 SHARED_DEVSET = Path("/work/devset")
 SEALED = DEVSET / "sealed.csv"
 SAMPLE = ROOT / "jobs" / "data" / "sample" / "allsides_sample.parquet"
-TARGETS = {"unnamed_precision": 0.90, "unnamed_recall": 0.85, "speculative_f1": 0.80}
+TARGETS = {"unnamed_precision": 0.90, "unnamed_recall": 0.80, "speculative_f1": 0.85}  # issue 26
 LABEL_COLUMNS = ("sentence_id", "sentence", "attribution", "speculative")
 CATEGORY_COLUMNS = ("att_category", "category", "spec_category", "stratum")
 
