@@ -3,7 +3,7 @@ independent outlet confirms them (docs/claims.md).
 
     claims = article_claims(articles, boilerplate=..., lexicons=load_lexicons(), cited=cited_outlets(names))
     vectors = claim_vectors(load_static_embedding(), claims["sentence"])
-    matches = confirm_claims(claims_with_article_meta, vectors, config=MatchConfig())
+    matches = confirm_claims(claims_with_article_meta, vectors, MatchConfig())
 
 Pure: Polars and NumPy, no I/O, no clock.
 """
@@ -27,23 +27,29 @@ from features.claims.extract import (
     UNNAMED,
     claim_sentences,
 )
+from features.claims.matching import CONFIRMATION_SCHEMA, MATCH_INPUT, MatchConfig, claim_vectors, confirm_claims
 from features.lexicons import Lexicons
 
 __all__ = [
     "ATTRIBUTED",
     "CLAIMS_SCHEMA",
+    "CONFIRMATION_SCHEMA",
     "KINDS",
     "LEAD",
+    "MATCH_INPUT",
     "MIN_WORDS",
     "MIXED",
     "NAMED",
     "SPECULATIVE",
     "UNNAMED",
     "CitedOutlets",
+    "MatchConfig",
     "article_claims",
     "cited_outlet",
     "cited_outlets",
     "claim_sentences",
+    "claim_vectors",
+    "confirm_claims",
 ]
 
 
