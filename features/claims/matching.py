@@ -42,7 +42,7 @@ CENTRE_SHA256 = "cfdb0d868cf057497bc9fcf4ccc7054805dc7e9fcd3ad052a141ca85fc9fe99
 class MatchConfig:
     """Matching parameters; `threshold` was tuned on the tuning part of the claim pairs (docs/claims.md)."""
 
-    threshold: float = 0.80
+    threshold: float = 0.66
     window_days: float = 3.0
     neighbours: int = 10
     block: int = 512  # articles per window product
