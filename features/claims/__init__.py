@@ -28,11 +28,13 @@ from features.claims.extract import (
     claim_sentences,
 )
 from features.claims.matching import CONFIRMATION_SCHEMA, MATCH_INPUT, MatchConfig, claim_vectors, confirm_claims
+from features.claims.origin import CLAIM_UNITS_SCHEMA, ORIGIN_SCHEMA, ORIGINS, claim_origins, claim_units
 from features.lexicons import Lexicons
 
 __all__ = [
     "ATTRIBUTED",
     "CLAIMS_SCHEMA",
+    "CLAIM_UNITS_SCHEMA",
     "CONFIRMATION_SCHEMA",
     "KINDS",
     "LEAD",
@@ -40,6 +42,8 @@ __all__ = [
     "MIN_WORDS",
     "MIXED",
     "NAMED",
+    "ORIGINS",
+    "ORIGIN_SCHEMA",
     "SPECULATIVE",
     "UNNAMED",
     "CitedOutlets",
@@ -47,6 +51,8 @@ __all__ = [
     "article_claims",
     "cited_outlet",
     "cited_outlets",
+    "claim_origins",
+    "claim_units",
     "claim_sentences",
     "claim_vectors",
     "confirm_claims",
