@@ -29,17 +29,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     args = parser.parse_args()
-    corpus = pl.read_parquet(args.shared / "data/corpora/allsides_2012_2020.parquet", columns=["id", "domain", "title", "text"])
+    corpus = pl.read_parquet(
+        args.shared / "data/corpora/allsides_2012_2020.parquet", columns=["id", "domain", "title", "text"]
+    )
     sample = corpus.sort("id").sample(3000, seed=1)
     arts = pl.LazyFrame(
-        {"article_id": sample["id"].cast(pl.String), "outlet": sample["domain"], "title": sample["title"], "text": sample["text"]}
+        {
+            "article_id": sample["id"].cast(pl.String),
+            "outlet": sample["domain"],
+            "title": sample["title"],
+            "text": sample["text"],
+        }
     )
     none = pl.LazyFrame(schema={"outlet": pl.String, "line_norm": pl.String})
     claims = article_claims(arts, boilerplate=none, lexicons=load_lexicons(), cited=cited_outlets({})).collect()
     vectors = load_static_embedding().embed(claims["sentence"].to_list(), max_words=None)
     text = "".join(f"{v:.7f}\n" for v in vectors.mean(axis=0, dtype=np.float64))
     OUT.write_text(text, encoding="utf-8")
-    print(f"{claims.height} claim sentences of {sample.height} articles -> {OUT} sha256 {hashlib.sha256(text.encode()).hexdigest()}")
+    print(
+        f"{claims.height} claim sentences of {sample.height} articles -> {OUT} "
+        f"sha256 {hashlib.sha256(text.encode()).hexdigest()}"
+    )
 
 
 if __name__ == "__main__":

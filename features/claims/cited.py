@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-_BEFORE = r"(?:first reported by|reported by|according to|citing|cited by|told|a report (?:by|from|in)|reports? (?:by|from|in))"
+_BEFORE = (
+    r"(?:first reported by|reported by|according to|citing|cited by|told|a report (?:by|from|in)"
+    r"|reports? (?:by|from|in))"
+)
 _AFTER = r"(?:first reported|reported|reports|said in a report|cited)"
 
 

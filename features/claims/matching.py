@@ -66,8 +66,10 @@ def _codes(series: pl.Series) -> np.ndarray:
 
 
 def _articles(claims: pl.DataFrame, vectors: np.ndarray) -> _Articles:
-    first = claims.with_row_index("_row").group_by("article_id", maintain_order=True).agg(
-        pl.col("_row").first().alias("start"), pl.len().alias("n"), *(pl.col(c).first() for c in MATCH_INPUT[2:])
+    first = (
+        claims.with_row_index("_row")
+        .group_by("article_id", maintain_order=True)
+        .agg(pl.col("_row").first().alias("start"), pl.len().alias("n"), *(pl.col(c).first() for c in MATCH_INPUT[2:]))
     )
     starts = first["start"].to_numpy().astype(np.int64)
     ends = starts + first["n"].to_numpy().astype(np.int64)

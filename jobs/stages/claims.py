@@ -114,7 +114,9 @@ def claims(
     return summary
 
 
-def _extract(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, batch_size: int, lexicons: Lexicons) -> pl.DataFrame:
+def _extract(
+    con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, batch_size: int, lexicons: Lexicons
+) -> pl.DataFrame:
     """CLAIMS_SCHEMA rows of the articles in `todo`, batch by batch."""
     cited = cited_outlets(citation_names())
     parts = [pl.DataFrame(schema=CLAIMS_SCHEMA)]

@@ -44,13 +44,23 @@ def claim_rows(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], tuple[ob
 def corpus(tmp_path: Path) -> list[dict[str, object]]:
     return [
         # the origin: a claim first reported by RIA Novosti, carried by unnamed sources
-        rec(1, "blog.example.com", f"{CLAIM} This was first reported by RIA Novosti, officials said.\n{ANON}", "2021-03-02T08:00:00Z"),
+        rec(
+            1,
+            "blog.example.com",
+            f"{CLAIM} This was first reported by RIA Novosti, officials said.\n{ANON}",
+            "2021-03-02T08:00:00Z",
+        ),
         # an independent outlet states the lead claim a day later (not its unnamed-source sentence)
         rec(2, "reuters.com", f"{REWORDED}\n{OWN}\n{OTHER}", "2021-03-03T09:00:00Z"),
         # ten days later: outside the window
         rec(3, "apnews.com", f"{REWORDED}\n{OWN}", "2021-03-13T09:00:00Z"),
         # a state-media sister outlet: not independent of ria.ru (but of blog.example.com)
-        rec(4, "sputniknews.com", f"{ANON}\nThe weather was fine all week and the market opened on time.", "2021-03-02T11:00:00Z"),
+        rec(
+            4,
+            "sputniknews.com",
+            f"{ANON}\nThe weather was fine all week and the market opened on time.",
+            "2021-03-02T11:00:00Z",
+        ),
     ]
 
 
