@@ -1,6 +1,6 @@
-"""The pipeline's commands: one per stage (ingest, featurize, corroborate, aggregate, fit, score, publish), the
-nightly that runs them all under a lock, and `sample`. Each parses its options, calls its stage and prints the
-stage's one-line summary."""
+"""The pipeline's commands: one per stage (ingest, featurize, corroborate, claims, aggregate, fit, score,
+publish), the nightly that runs them all under a lock, and `sample`. Each parses its options, calls its stage
+and prints the stage's one-line summary."""
 
 from __future__ import annotations
 
@@ -234,6 +234,27 @@ def corroborate(db_path: Path, full: bool, engine: Engine) -> None:
 
     with open_db(db_path) as con, progress("corroborate"):
         result = corroborate_stage.corroborate(con, full=full, engine=engine)
+    summary(result)
+
+
+@click.command()
+@db_option
+@click.option("--full", is_flag=True, help="Extract and match every article again, not only new and changed ones.")
+@logging_options
+def claims(db_path: Path, full: bool) -> None:
+    """Find each article's claims, trace them to their origin and check them for independent confirmation.
+
+    Runs after corroborate (it reads the stories and copies); incremental: only new or changed articles are
+    read, and only the days their claims can confirm are matched again (docs/claims.md).
+
+    Example:
+
+        presstrust claims --db data/presstrust.duckdb
+    """
+    from jobs.stages import claims as claims_stage
+
+    with open_db(db_path) as con, progress("claims"):
+        result = claims_stage.claims(con, full=full)
     summary(result)
 
 
@@ -544,4 +565,4 @@ def sample(dest: Path, force: bool) -> None:
         click.echo(f"  try: presstrust nightly --db study.duckdb --corpus {dest} --as-of 2020-12-31 --window-days 3650")
 
 
-COMMANDS = (ingest, featurize, aggregate, corroborate, fit, score, publish_command, nightly, sample)
+COMMANDS = (ingest, featurize, aggregate, corroborate, claims, fit, score, publish_command, nightly, sample)

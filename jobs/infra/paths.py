@@ -40,5 +40,6 @@ DEFAULT_DB = DATA_DIR / "presstrust.duckdb"
 SHIPPED_DIR = package_data("jobs", "data")
 SAMPLE_DIR = SHIPPED_DIR / "sample"
 ALIASES_FILE = SHIPPED_DIR / "outlet_aliases.csv"
+OWNERS_FILE = SHIPPED_DIR / "outlet_owners.csv"
 PLATFORMS_FILE = SHIPPED_DIR / "platform_domains.txt"
 LABELS_FILE = SHIPPED_DIR / "labels" / "lin2023_domain_pc1.csv"

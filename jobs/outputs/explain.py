@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from jobs.infra import paths
 from jobs.infra.terminal import visible
+from jobs.readers.labels import load_labels
+from jobs.readers.outlets import OutletResolver, citation_names, load_owners
 from jobs.store.texts import read_texts
 from scorer.inputs import FEATURE_DIRECTIONS
 
@@ -30,6 +34,8 @@ class ArticleExplanation:
     features: dict[str, Any] | None
     evidence: list[dict[str, Any]]
     removed: list[dict[str, Any]]
+    claims: list[dict[str, Any]] = field(default_factory=list)  # the claims table's rows, in sentence order
+    origins: list[dict[str, Any]] = field(default_factory=list)  # each other outlet claims are traced to
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,7 +75,40 @@ def explain_article(con: duckdb.DuckDBPyConnection, article_id: str) -> ArticleE
         "SELECT line_start, line_end, line, reason FROM boilerplate_removed WHERE article_id = ? ORDER BY line_start",
         key,
     )
-    return ArticleExplanation(article, features[0] if features else None, evidence, removed)
+    claims = _rows(
+        con,
+        "SELECT sentence_no, kind, source, source_phrase, unnamed, speculative, cited_outlet, origin_outlet, origin, "
+        "confirming_outlets_n, confirmed_by, sentence FROM claims WHERE article_id = ? ORDER BY sentence_no",
+        key,
+    )
+    others = sorted({c["origin_outlet"] for c in claims if c["origin_outlet"] != article["outlet"]})
+    explanation = ArticleExplanation(article, features[0] if features else None, evidence, removed, claims)
+    explanation.origins = [origin_outlet(con, outlet) for outlet in others]
+    return explanation
+
+
+def origin_outlet(con: duckdb.DuckDBPyConnection, outlet: str) -> dict[str, Any]:
+    """What is known of an outlet claims are traced to: its name, owner, label and published score (or None)."""
+    names = {domain: name for name, domain in reversed(list(citation_names().items()))}
+    labels = shipped_labels()
+    label = labels.get(outlet)
+    score = _rows(con, "SELECT score, grade FROM latest_scores WHERE outlet = ?", [outlet])
+    return {
+        "outlet": outlet,
+        "name": names.get(outlet),
+        "owner": load_owners().get(outlet),
+        "label_score": label[0] if label else None,
+        "label_grade": label[1] if label else None,
+        "score": score[0]["score"] if score else None,
+        "grade": score[0]["grade"] if score else None,
+    }
+
+
+@functools.cache
+def shipped_labels() -> dict[str, tuple[float, str]]:
+    """outlet -> (label_score, label_grade) of the shipped label file."""
+    labels = load_labels(paths.LABELS_FILE, resolver=OutletResolver.default(labels=[paths.LABELS_FILE]))
+    return {r["outlet"]: (r["label_score"], r["label_grade"]) for r in labels.iter_rows(named=True)}
 
 
 def _marked_text(text: str, evidence: list[dict[str, Any]], *, color: bool) -> Text:
@@ -123,12 +162,62 @@ def render_article(explanation: ArticleExplanation, *, color: bool) -> Group:
         for e in explanation.evidence:
             table.add_row(Text(e["kind"]), Text(e["cue"]), Text(e["sentence"]))
         parts.append(table)
+    parts += _claims_parts(explanation)
     if explanation.removed:
         table = Table("reason", "removed line", title="Boilerplate removed before features were computed")
         for r in explanation.removed:
             table.add_row(Text(r["reason"]), Text(r["line"]))
         parts.append(table)
     return Group(*parts)
+
+
+def origin_line(origin: dict[str, Any]) -> str:
+    """One outlet claims are traced to, with what is known of it: 'ria.ru (RIA Novosti): owner Russian state; ...'."""
+    name = f" ({origin['name']})" if origin["name"] else ""
+    owner = f"owner {origin['owner']}" if origin["owner"] else "owner not in jobs/data/outlet_owners.csv"
+    if origin["label_score"] is not None:
+        label = f"label {origin['label_grade']} ({origin['label_score']:.2f})"
+    else:
+        label = "no rating in the label file"
+    score = f"; published score {origin['score']:.0f} ({origin['grade']})" if origin["score"] is not None else ""
+    return f"{origin['outlet']}{name}: {owner}; {label}{score}"
+
+
+def claims_summary(explanation: ArticleExplanation) -> list[str]:
+    """The article's claims in words: where they come from, how they are sourced, who confirms them."""
+    claims = explanation.claims
+    if not claims:
+        return ["No claims recorded (run `presstrust claims`), or none found."]
+    n = len(claims)
+    unnamed = sum(1 for c in claims if c["unnamed"])
+    speculative = sum(1 for c in claims if c["speculative"])
+    confirmed = sum(1 for c in claims if c["confirming_outlets_n"] > 0)
+    lines = [f"{n} claims: {unnamed} sourced to unnamed sources, {speculative} speculative."]
+    for origin in explanation.origins:
+        traced = sum(1 for c in claims if c["origin_outlet"] == origin["outlet"])
+        lines.append(f"Origin of {traced} of {n} claims: {origin_line(origin)}.")
+    if confirmed:
+        lines.append(f"Confirmed by an independent outlet in the corpus: {confirmed} of {n} claims.")
+    elif isinstance(explanation.article["published_at"], datetime):
+        lines.append("Confirmed by no independent outlet in the corpus (within 3 days).")
+    else:
+        lines.append("Confirmed by no independent outlet in the corpus (undated: only its story's articles can).")
+    return lines
+
+
+def _claims_parts(explanation: ArticleExplanation) -> list[Any]:
+    parts: list[Any] = [Text("\n".join(claims_summary(explanation)) + "\n", style="bold")]
+    if explanation.claims:
+        table = Table("#", "kind", "source", "speculative", "origin", "confirmed by", "sentence", title="Claims")
+        for c in explanation.claims:
+            source = f"{c['source']}: {c['source_phrase']}" if c["source"] else "-"
+            confirmed = f"{c['confirming_outlets_n']} outlets" if c["confirming_outlets_n"] else "no independent outlet"
+            table.add_row(
+                str(c["sentence_no"]), Text(c["kind"]), Text(source), "yes" if c["speculative"] else "no",
+                Text(c["origin_outlet"]), Text(confirmed), Text(c["sentence"]),
+            )  # fmt: skip
+        parts.append(table)
+    return parts
 
 
 @dataclass

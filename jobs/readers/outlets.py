@@ -231,3 +231,17 @@ def citation_names(aliases: Path = paths.ALIASES_FILE) -> dict[str, str]:
             if domain:
                 names[" ".join(row[0].split())] = domain
     return names
+
+
+def load_owners(path: Path = paths.OWNERS_FILE) -> dict[str, str]:
+    """Canonical outlet domain -> owning group, from the ownership file (jobs/data/outlet_owners.csv). Rows
+    without an owner or with a domain that does not normalise are skipped."""
+    owners: dict[str, str] = {}
+    rows = csv.reader(data_lines(path))
+    next(rows, None)
+    for row in rows:
+        if len(row) >= 2 and row[1].strip():
+            domain = normalize_host(row[0])
+            if domain:
+                owners[domain] = " ".join(row[1].split())
+    return owners

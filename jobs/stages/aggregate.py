@@ -8,26 +8,45 @@ outlet_features in one transaction.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from features.aggregate import CORROBORATION_UNITS_SCHEMA, corroboration_units, pooled_outlet_stats
+from features.claims import CLAIM_UNITS_SCHEMA, claim_units
 from jobs.engines.base import Engine
+from jobs.infra import paths
+from jobs.readers.labels import load_labels
+from jobs.readers.outlets import OutletResolver
 from jobs.stages.window import NUMERIC_FEATURE_COLUMNS, window_features
 from jobs.store.runs import failure_recorded, finish_run, start_run
 from jobs.store.transactions import transaction
 
 CORROBORATION_FEATURES = [c for c in CORROBORATION_UNITS_SCHEMA if c.endswith("_share")]
+CLAIM_FEATURES = [c for c in CLAIM_UNITS_SCHEMA if c != "article_id"]
+_CLAIMS = """
+SELECT c.article_id, a.outlet, c.origin_outlet, c.unnamed, c.speculative, c.confirming_outlets_n
+FROM claims c JOIN article_meta a USING (article_id)
+"""
+
+
+@functools.cache
+def low_rated_outlets(labels: Path = paths.LABELS_FILE) -> frozenset[str]:
+    """Outlets graded low in the label file (the shipped one by default): a claim traced to one of them counts
+    in low_rated_origin_claim_share."""
+    labelled = load_labels(labels, resolver=OutletResolver.default(labels=[labels]))
+    return frozenset(labelled.filter(pl.col("label_grade") == "low")["outlet"].to_list())
 
 
 def article_values(con: duckdb.DuckDBPyConnection, window: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
     """One row per window article: outlet, published_at, language and the value of every aggregated feature
-    (`article_level`'s, then the corroboration units of the clustered articles, null for the others); and the
-    names of those features."""
+    (`article_level`'s, then the corroboration units of the clustered articles and the claim shares of the
+    articles with claims, null for the others); and the names of those features."""
     values, names = article_level(window)
     clustered = (
         con.sql("SELECT * FROM story_articles")
@@ -36,7 +55,10 @@ def article_values(con: duckdb.DuckDBPyConnection, window: pl.LazyFrame) -> tupl
         .join(window.select("article_id"), on="article_id", how="semi")
     )
     units = corroboration_units(clustered).select("article_id", *CORROBORATION_FEATURES)
-    return values.join(units, on="article_id", how="left"), [*names, *CORROBORATION_FEATURES]
+    claimed = con.sql(_CLAIMS).pl().lazy().join(window.select("article_id"), on="article_id", how="semi")
+    claim_shares = claim_units(claimed, low_rated=low_rated_outlets())
+    values = values.join(units, on="article_id", how="left").join(claim_shares, on="article_id", how="left")
+    return values, [*names, *CORROBORATION_FEATURES, *CLAIM_FEATURES]
 
 
 def article_level(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:

@@ -1,6 +1,6 @@
 """`presstrust nightly`: the cron job. One lock per database, every stage recorded, publish last.
 
-Stages: ingest -> featurize -> corroborate -> aggregate -> fit (when needed) -> score -> publish.
+Stages: ingest -> featurize -> corroborate -> claims -> aggregate -> fit (when needed) -> score -> publish.
 Each stage is its own job with its own `runs` row; the nightly run's row lists the stages with their
 counts and seconds. Whatever is killed, only the score stage's transaction changes the tables readers are
 shown (`latest_scores`), and readers query the snapshot (jobs/store/snapshot.py), which the last step
@@ -26,6 +26,7 @@ from jobs.infra.terminal import advance, progress
 from jobs.readers.labels import check_label_file
 from jobs.readers.outlets import OutletResolver
 from jobs.stages.aggregate import aggregate
+from jobs.stages.claims import claims
 from jobs.stages.corroborate import corroborate
 from jobs.stages.featurize import featurize
 from jobs.stages.fit import DEFAULT_MIN_CV_SPEARMAN, check_model_strength, fit, needs_refit
@@ -99,6 +100,11 @@ def _featurize(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[
 
 def _corroborate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     summary = corroborate(con, engine=o.engine)
+    return dict(summary.counts), summary.line(), False
+
+
+def _claims(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    summary = claims(con)
     return dict(summary.counts), summary.line(), False
 
 
@@ -192,6 +198,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("ingest", _ingest),
     ("featurize", _featurize),
     ("corroborate", _corroborate),
+    ("claims", _claims),
     ("aggregate", _aggregate),
     ("fit", _fit),
     ("score", _score),

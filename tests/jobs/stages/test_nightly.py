@@ -31,7 +31,7 @@ def test_nightly_runs_every_stage_and_records_them(tmp_path: Path) -> None:
     assert f"tables in {db}" in result.output
     con = duckdb.connect(str(db), read_only=True)
     jobs = [j for (j,) in con.execute("SELECT job FROM runs ORDER BY run_id").fetchall()]
-    assert jobs == ["nightly", "ingest", "featurize", "corroborate", "aggregate", "fit", "score"]
+    assert jobs == ["nightly", "ingest", "featurize", "corroborate", "claims", "aggregate", "fit", "score"]
     status, counts = con.execute("SELECT status, counts FROM runs WHERE job = 'nightly'").fetchall()[0]
     assert status == "ok" and json.loads(counts)["ingest"]["loaded"] == 120
     assert con.execute("SELECT count(*) FROM latest_scores").fetchall() == [(6,)]
@@ -172,5 +172,5 @@ def test_the_cron_line_of_the_docs_logs_one_summary_line(tmp_path: Path) -> None
     assert result.exit_code == 0 and result.stdout == ""
     [summary] = [json.loads(line) for line in result.stderr.splitlines()]
     assert summary["event"] == "summary" and summary["level"] == "info" and summary["exit_code"] == 0
-    assert set(summary["stages"]) == {"ingest", "featurize", "corroborate", "aggregate", "fit", "score"}
+    assert set(summary["stages"]) == {"ingest", "featurize", "corroborate", "claims", "aggregate", "fit", "score"}
     assert summary["stages"]["ingest"]["loaded"] == 120 and summary["stages"]["fit"]["seconds"] >= 0
