@@ -463,6 +463,14 @@ def _nightly_failed(db_path: Path, exc: Exception) -> NoReturn:
     "status insufficient_data, no grade). A change refits the scorer."
 )
 @text_source_option
+@click.option(
+    "--claims/--no-claims",
+    default=True,
+    show_default=True,
+    envvar="PRESSTRUST_CLAIMS",
+    help="Trace new articles' claims to their origin and check them for independent confirmation (the claims "
+    "stage, docs/claims.md); --no-claims skips it (it costs ~6x featurize per new article).",
+)
 @engine_options
 @logging_options
 def nightly(
@@ -478,9 +486,10 @@ def nightly(
     allow_weak_model: bool,
     min_articles: int,
     text_source: str,
+    claims: bool,
     engine: Engine,
 ) -> None:
-    """The nightly job: ingest, featurize, corroborate, aggregate, fit and score, under a lock.
+    """The nightly job: ingest, featurize, corroborate, claims, aggregate, fit and score, under a lock.
 
     Without --corpus the default database gets the embedded sample, scored over the sample's window (--as-of
     2020-12-31 --window-days 3650) unless --as-of or --window-days is given.
@@ -514,6 +523,7 @@ def nightly(
         allow_shrink=allow_shrink,
         min_cv_spearman=min_cv_spearman,
         allow_weak_model=allow_weak_model,
+        claims=claims,
     )
     try:
         result = nightly_stage.nightly(options)

@@ -57,6 +57,7 @@ class NightlyOptions:
     allow_shrink: bool = False
     min_cv_spearman: float = DEFAULT_MIN_CV_SPEARMAN  # the floor a model must reach to publish (WeakModel)
     allow_weak_model: bool = False  # publish a model below that floor anyway (a warning)
+    claims: bool = True  # the claims stage (--no-claims skips it: it costs ~6x featurize per new article)
 
     def parameters(self) -> dict[str, str]:
         """What the nightly's `runs` row records: every option as text, the engine by name and master."""
@@ -104,6 +105,8 @@ def _corroborate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dic
 
 
 def _claims(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
+    if not o.claims:
+        return {"skipped": True}, "claims skipped (--no-claims): the claims of new articles are not traced", False
     summary = claims(con)
     return dict(summary.counts), summary.line(), False
 

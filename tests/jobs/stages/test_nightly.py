@@ -37,6 +37,19 @@ def test_nightly_runs_every_stage_and_records_them(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM latest_scores").fetchall() == [(6,)]
 
 
+def test_no_claims_skips_the_claims_stage_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    args = ["nightly", "--db", str(db), "--corpus", str(corpus_dir(tmp_path)), "--no-claims", *ARGS]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    jobs = [j for (j,) in con.execute("SELECT job FROM runs ORDER BY run_id").fetchall()]
+    assert "claims" not in jobs and "score" in jobs  # no claims run recorded; the others ran
+    counts = json.loads(con.execute("SELECT counts FROM runs WHERE job = 'nightly'").fetchall()[0][0])
+    assert counts["claims"]["skipped"] is True
+    assert con.execute("SELECT count(*) FROM claims").fetchall() == [(0,)]
+
+
 def test_second_nightly_exits_at_once_with_its_own_code(tmp_path: Path) -> None:
     db = tmp_path / "n.duckdb"
     code = (
