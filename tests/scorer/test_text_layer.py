@@ -34,7 +34,8 @@ def test_contribution_is_the_mean_of_both_ridges_and_adds_up_per_outlet() -> Non
     s = layer.contributions(x)
     assert np.allclose(s, (parts[0] + parts[1]) / 2)
     mean, _, _ = group_stats(s, group, len(y))
-    separate = [p.intercept_ + group_stats(c, group, len(y))[0] for p, c in zip((layer.tfidf_, layer.embedding_), parts)]
+    ridges = (layer.tfidf_, layer.embedding_)
+    separate = [p.intercept_ + group_stats(c, group, len(y))[0] for p, c in zip(ridges, parts, strict=True)]
     assert np.allclose(layer.intercept_ + mean, np.mean(separate, axis=0))
     assert np.allclose(layer.inner_oof_, (layer.tfidf_.inner_oof_ + layer.embedding_.inner_oof_) / 2)
 
