@@ -189,6 +189,7 @@ def test_failed_spark_job_publishes_nothing(tmp_path: Path, monkeypatch: pytest.
     assert nightly(db, *args) == 0
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("SELECT job, parameters FROM runs WHERE job IN ('featurize', 'corroborate')").fetchall()
+        (first_runs,) = con.execute("SELECT max(run_id) FROM runs").fetchall()[0]  # the first nightly's runs
     assert {job: json.loads(parameters)["engine"] for job, parameters in rows} == {
         "featurize": "spark",
         "corroborate": "spark",
@@ -209,7 +210,7 @@ def test_failed_spark_job_publishes_nothing(tmp_path: Path, monkeypatch: pytest.
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM article_meta").fetchall() == [(150,)]  # ingested, then featurize failed
     assert con.execute("SELECT count(*) FROM article_features").fetchall() == [(120,)]
-    status = dict(con.execute("SELECT job, status FROM runs WHERE run_id > 7 ORDER BY run_id").fetchall())
+    status = dict(con.execute("SELECT job, status FROM runs WHERE run_id > ? ORDER BY run_id", [first_runs]).fetchall())
     assert status["featurize"] == "failed" and status["nightly"] == "failed" and "score" not in status
     con.close()
     published = duckdb.connect(str(snapshot_path(db)), read_only=True)
