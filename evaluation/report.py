@@ -356,8 +356,8 @@ def final_model_section(m: Measured) -> list[str]:
         f"alpha {tfidf.alpha_ if tfidf else float('nan'):.3g} over {len(tfidf.columns_) if tfidf else 0:,} hashed "
         f"columns; embedding ridge alpha {embedding.alpha_ if embedding else float('nan'):.3g}; grade thresholds "
         "(inner out-of-fold predictions vs MBFC) low/mixed "
-        f"{final_thresholds[0]:.2f}, mixed/high {final_thresholds[1]:.2f} (shipped, rounded, as "
-        "`scorer.grades.SCORE_THRESHOLDS`).",
+        f"{final_thresholds[0]:.2f}, mixed/high {final_thresholds[1]:.2f} (unstable on "
+        "one fit: the shipped `scorer.grades.SCORE_THRESHOLDS` are the median of the folds' choices, above).",
         "",
         "Cue model coefficients (score points per standard deviation, before the (1 - a) weight):",
         "",
