@@ -72,10 +72,12 @@ class OutletMoments:
         xbar, ybar = m.mean(axis=0), float(y.mean())
         gram = self.part_s[list(parts)].sum(axis=0) - k * np.outer(xbar, xbar)
         rhs = m.T @ y - k * xbar * ybar
-        eye = np.eye(gram.shape[0])
+        # one eigendecomposition of the symmetric gram serves every alpha: (G + aI)^-1 = V diag(1 / (l + a)) V^T
+        values, vectors = np.linalg.eigh(gram)
+        projected = vectors.T @ rhs
         out = []
         for alpha in alphas:
-            coef = np.linalg.solve(gram + alpha * eye, rhs)
+            coef = vectors @ (projected / (np.maximum(values, 0.0) + alpha))
             out.append((coef, ybar - float(xbar @ coef)))
         return out
 
