@@ -77,9 +77,9 @@ def test_every_grade_is_reachable_and_grades_follow_the_labels(sample_db: Path) 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issues 9 and 24 target not met on the sample: out of fold, theepochtimes.com (label 26) scores ~80 "
-    "(high); its text layer rates it 66, its cue layer (named sources, quotes, few title exclamations: the form of "
-    "wire copy) ~83; what it reports and whom it cites is issue 25's",
+    reason="issues 9 and 24 target not met on the sample: out of fold, theepochtimes.com (label 26) scores ~71 "
+    "(high from 70); its text layer rates it 66, its cue layer (named sources, quotes, few title exclamations: the "
+    "form of wire copy) ~83, both stretched by the calibration; what it reports and whom it cites is issue 25's",
 )
 def test_low_rated_outlets_are_not_graded_high(sample_db: Path) -> None:
     with duckdb.connect(str(sample_db), read_only=True) as con:  # closed although the assertion fails (xfail)
