@@ -32,6 +32,15 @@ FORMAT = "presstrust.scorer.embedding_ridge"
 FORMAT_VERSION = 1
 
 
+def group_means(x: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group 0..n_groups-1: the mean row of `x` (0 for an empty group) and the group's row count."""
+    groups = np.asarray(groups, dtype=np.int64)
+    n = np.bincount(groups, minlength=n_groups).astype(float)
+    sums = np.zeros((n_groups, np.asarray(x).shape[1]))
+    np.add.at(sums, groups, np.asarray(x, dtype=np.float64))
+    return sums / np.maximum(n, 1.0)[:, None], n
+
+
 @dataclass(frozen=True)
 class OutletMoments:
     """Per outlet its mean article vector m (K x d) and label y; per part of a partition of the outlets the sum
@@ -48,10 +57,8 @@ class OutletMoments:
     ) -> OutletMoments:
         x = np.asarray(vectors, dtype=np.float64)
         k, d = len(y), x.shape[1]
-        n = np.maximum(np.bincount(doc_group, minlength=k), 1).astype(float)
-        m = np.zeros((k, d))
-        np.add.at(m, doc_group, x)
-        m /= n[:, None]
+        m, n = group_means(x, doc_group, k)
+        n = np.maximum(n, 1.0)
         parts = int(part_of.max()) + 1 if len(part_of) else 0
         part_s = np.zeros((parts, d, d))
         for p in range(parts):

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from features.embedding import load_static_embedding
-from scorer.embedding_ridge import EmbeddingRidge
+from scorer.embedding_ridge import EmbeddingRidge, group_means
 from scorer.text import SOURCE_ANALYZERS, TfidfRidge, group_stats, hashed_counts
 
 FORMAT = "presstrust.scorer.text_layer"
@@ -131,15 +131,12 @@ class TextLayer:
         counts them): the directions in which articles vary most, so an outlet whose wording moves along them is
         far from the training outlets even when no training outlet moved that way."""
         x = np.asarray(vectors, dtype=np.float64)
-        n = np.maximum(np.bincount(doc_group, minlength=n_outlets), 1).astype(float)
-        w = 1.0 / (n[doc_group] * n_outlets)
+        means, n = group_means(x, doc_group, n_outlets)
+        w = 1.0 / (np.maximum(n, 1.0)[doc_group] * n_outlets)
         center = w @ x
         centred = (x - center) * np.sqrt(w)[:, None]
         _, vectors_of = np.linalg.eigh(centred.T @ centred)
         axes = vectors_of[:, ::-1][:, : self.n_axes]
-        means = np.zeros((n_outlets, x.shape[1]))
-        np.add.at(means, doc_group, x)
-        means /= n[:, None]
         self.center_, self.axes_, self.train_coords_ = center, axes, (means - center) @ axes
 
     def _parts(self) -> list[Any]:
@@ -179,13 +176,8 @@ class TextLayer:
 
     def outlet_distance(self, coords: np.ndarray, doc_group: np.ndarray, n_groups: int) -> np.ndarray:
         """`distance` of each group 0..n_groups-1 from its articles' coordinates (NaN for a group without any)."""
-        doc_group = np.asarray(doc_group, dtype=np.int64)
-        n = np.bincount(doc_group, minlength=n_groups).astype(float)
-        sums = np.zeros((n_groups, np.asarray(coords).shape[1]))
-        np.add.at(sums, doc_group, np.asarray(coords, dtype=np.float64))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = self.distance(sums / n[:, None])
-        return np.where(n > 0, out, np.nan)
+        means, n = group_means(coords, doc_group, n_groups)
+        return np.where(n > 0, self.distance(means), np.nan)
 
     def outlet_inputs(
         self, x: TextMatrix, doc_group: np.ndarray, n_groups: int

@@ -145,7 +145,7 @@ def ensure_text_scores(con: duckdb.DuckDBPyConnection, targets: dict[str, tuple[
                 stored = (
                     pl.lit(None, dtype=pl.List(pl.Float32))
                     if coords is None
-                    else pl.Series(coords.astype(np.float32).tolist(), dtype=pl.List(pl.Float32))
+                    else pl.Series(coords.astype(np.float32)).cast(pl.List(pl.Float32))
                 )
                 contribution = pl.Series(layer.contributions(matrix[rows]), dtype=pl.Float64)
                 parts.append(group.with_columns(contribution=contribution, coords=stored))

@@ -138,7 +138,8 @@ def _predict_outlets(
         mean, se, _ = group_stats(s["contribution"].to_numpy(), group, len(outlets))
         with_coords = s["coords"].is_not_null().to_numpy()
         if model.text is not None and model.text.has_coords and with_coords.any():
-            coords = np.array(s.filter(pl.Series(with_coords))["coords"].to_list(), dtype=np.float64)
+            stored = s.filter(pl.Series(with_coords))["coords"]
+            coords = stored.list.to_array(stored.list.len().max()).to_numpy().astype(np.float64)  # type: ignore[arg-type]
             distance = model.text.outlet_distance(coords, group[with_coords], len(outlets))
     # the score and its sampling error come from the English articles only
     inputs = rows.with_columns(
