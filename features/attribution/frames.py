@@ -81,7 +81,7 @@ def _verb_frames(
     rest = _with_stages(mid.filter(~fast & ~_no_source()), stages[len(before) :])
     # a verb inside the source phrase of an earlier "according to" / "citing" ("according to local reports")
     inside = c("_left_raw").str.contains(r"(?:according to|citing)(?: [^\s,.;:!?\"“”]+){0,4} $")
-    candidates = _frame_candidates(_classify(rest.with_columns(inside.alias("_inside")), cues))
+    candidates = _with_previous(_frame_candidates(_classify(rest.with_columns(inside.alias("_inside")), cues)), sentences, keys)
     if not decide:  # the training data of the learned decision: every candidate with its features
         return candidates
     decided = candidates.with_columns(_decision(cues).alias("source")).filter(c("source").is_not_null())
@@ -126,9 +126,52 @@ def _frame_candidates(classified: pl.LazyFrame) -> pl.LazyFrame:
             (rule + "|" + c("f_class")).alias("f_rule_class"),
             c("_verb").str.to_lowercase().alias("f_verb"),
             c("_h").alias("f_head"),
+            c("_h").alias("f_head_emb"),  # the head's static-embedding score, folded into a per-word table
             c("sentence").str.contains(r"[\"“”]").cast(pl.String).alias("f_quote"),
             *(e.fill_null(False).cast(pl.String).alias(f"f_{name}") for name, e in flag.items()),
         )
+    )
+
+
+# the previous sentence mentions a study or its people, or reports speech ("the researchers", "the data", "they"
+# resolve to what it introduced)
+_PREV_DOC = r"\b(?:study|studies|survey|poll|report|researchers|scientists|authors|paper|analysis)\b"
+_PREV_SAID = r"\b(?:said|says|told|according to)\b"
+
+
+def _with_previous(candidates: pl.LazyFrame, sentences: pl.LazyFrame, keys: tuple[str, ...]) -> pl.LazyFrame:
+    """The candidates with context from the previous sentence of their article (spec: it may resolve who a
+    definite description or pronoun is): whether the head word occurs in it, whether it mentions a study or its
+    people, whether it reports speech; "" when there is none. Joined on the candidate rows only (few)."""
+    c = pl.col
+    if keys == ("_rid",):  # a row index of `sentences` (one article's sentences in order)
+        own = sentences.select("_rid", c("article_id").alias("_own_article"))
+        prev = sentences.select(
+            (c("_rid") + 1).alias("_rid"), c("article_id").alias("_prev_article"), c("sentence_lower").alias("_prev")
+        )
+        joined = candidates.join(own, on="_rid", how="left", maintain_order="left").join(
+            prev, on="_rid", how="left", maintain_order="left"
+        )
+        text = pl.when(c("_own_article") == c("_prev_article")).then(c("_prev")).otherwise(pl.lit(""))
+    else:
+        prev = sentences.select(
+            "article_id", (c("sentence_no") + 1).alias("sentence_no"), c("sentence_lower").alias("_prev")
+        )
+        joined = candidates.join(prev, on=["article_id", "sentence_no"], how="left", maintain_order="left")
+        text = c("_prev").fill_null("")
+    words = pl.lit(" ") + text.str.replace_all(r"[^a-z0-9']+", " ") + pl.lit(" ")
+    head_in = words.str.contains(pl.lit(" ") + c("_h").fill_null("") + pl.lit(" "), literal=True)
+    return (
+        joined.with_columns(
+            (head_in & (c("_h").fill_null("").str.len_chars() > 1)).cast(pl.String).alias("f_head_prev"),
+            text.str.contains(_PREV_DOC).cast(pl.String).alias("f_prev_doc"),
+            text.str.contains(_PREV_SAID).cast(pl.String).alias("f_prev_said"),
+        )
+        .with_columns(
+            (c("f_head_prev") + "|" + c("f_class")).alias("f_head_prev_class"),
+            (c("f_prev_doc") + "|" + c("f_class")).alias("f_prev_doc_class"),
+        )
+        .drop("_own_article", "_prev_article", "_prev", strict=False)
     )
 
 
@@ -433,6 +476,7 @@ VERB_FEATURES = (
     *("kind", "rule", "class", "det", "class_det", "class_kind", "rule_class", "verb", "head", "quote"),
     *("plural", "cap", "cognition", "initial", "poll", "doc_named", "apposition", "clause", "topic"),
     "agentless_right",
+    *("head_emb", "head_prev", "prev_doc", "prev_said", "head_prev_class", "prev_doc_class"),
 )
 
 

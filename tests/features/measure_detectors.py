@@ -90,12 +90,27 @@ def load_labels(paths: Sequence[Path]) -> pl.DataFrame:
     )
 
 
+LABELLED = 1  # sentence_no of the labelled sentence in `one_sentence_articles` (its previous sentence: 0)
+
+
 def one_sentence_articles(frame: pl.DataFrame, *, id_column: str = "sentence_id") -> pl.LazyFrame:
-    """Each row's sentence as a one-sentence article, in the shape split_sentences + lowercase_sentences emit."""
+    """Each row's sentence as an article, in the shape split_sentences + lowercase_sentences emit: the sentence is
+    sentence LABELLED, preceded by its `prev_sentence` (sentence 0) when the frame has one (the detectors read the
+    previous sentence as context, as in an article). Keep only sentence LABELLED of what the detectors return."""
+    prev = (
+        pl.col("prev_sentence").fill_null("") if "prev_sentence" in frame.columns else pl.lit("", dtype=pl.String)
+    )
+    rows = frame.lazy().select(pl.col(id_column).alias("article_id"), "sentence", prev.alias("_prev"))
+    previous = rows.filter(pl.col("_prev") != "").select(
+        "article_id", pl.lit(LABELLED - 1, dtype=pl.Int64).alias("sentence_no"), pl.col("_prev").alias("sentence")
+    )
+    labelled = rows.select("article_id", pl.lit(LABELLED, dtype=pl.Int64).alias("sentence_no"), "sentence")
     return lowercase_sentences(
-        frame.lazy().select(
-            pl.col(id_column).alias("article_id"),
-            pl.lit(0, dtype=pl.Int64).alias("sentence_no"),
+        pl.concat([previous, labelled])
+        .sort("article_id", "sentence_no", maintain_order=True)
+        .select(
+            "article_id",
+            "sentence_no",
             pl.lit(0, dtype=pl.Int64).alias("start"),
             pl.col("sentence").str.len_chars().cast(pl.Int64).alias("end"),
             "sentence",
@@ -107,9 +122,11 @@ def one_sentence_articles(frame: pl.DataFrame, *, id_column: str = "sentence_id"
 def predict(labels: pl.DataFrame, lexicons: Lexicons) -> pl.DataFrame:
     """Run the detectors on each labelled sentence; adds `pred_unnamed`, `pred_named`, `pred_speculative`, cues."""
     sentences = one_sentence_articles(labels)
-    attributed = sentence_attribution(sentences, cues=attribution_cues(lexicons)).collect()
+    labelled = pl.col("sentence_no") == LABELLED
+    attributed = sentence_attribution(sentences, cues=attribution_cues(lexicons)).filter(labelled).collect()
     spec = (
         speculation_cue_matches(sentences, cues=speculation_cues(lexicons))
+        .filter(labelled)
         .group_by("article_id")
         .agg(pl.col("cue").str.join("|").alias("spec_cues"))
         .collect()

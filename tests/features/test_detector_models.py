@@ -45,3 +45,59 @@ def test_shipped_models_are_what_the_training_script_writes(tmp_path):
     assert train_detectors.main(["--out", str(tmp_path)]) == 0
     for name in MODEL_NAMES:
         assert (tmp_path / f"{name}.json").read_bytes() == (MODEL_DIR / f"{name}.json").read_bytes(), name
+
+
+def _frames_with_context(sentences: list[tuple[str, int, str]], keys: tuple[str, ...]) -> pl.DataFrame:
+    from features.attribution import attribution_cues
+    from features.attribution.frames import _verb_frames
+    from features.lexicons import load_lexicons
+    from features.sentences import lowercase_sentences
+
+    frame = pl.LazyFrame(
+        [{"article_id": a, "sentence_no": n, "start": 0, "end": len(s), "sentence": s} for a, n, s in sentences]
+    )
+    frame = lowercase_sentences(frame)
+    if keys == ("_rid",):
+        frame = frame.with_row_index("_rid")
+    cues = attribution_cues(load_lexicons(), use_model=False)
+    return _verb_frames(frame, cues, keys=keys, decide=False).collect()
+
+
+@pytest.mark.parametrize("keys", [("article_id", "sentence_no"), ("_rid",)])
+def test_candidates_read_the_previous_sentence_of_their_own_article_only(keys):
+    rows = [
+        ("a", 0, "The study surveyed 2,000 farmers in Iowa."),
+        ("a", 1, "The farmers said prices were falling."),
+        ("b", 0, "The farmers said prices were falling."),
+    ]
+    out = _frames_with_context(rows, keys).filter(pl.col("f_head") == "farmers")
+    got = sorted(out.select("f_head_prev", "f_prev_doc", "f_prev_said").rows())
+    # article a: "farmers" and "study" in its previous sentence; article b: no previous sentence at all
+    assert got == [("false", "false", "false"), ("true", "true", "false")]
+    assert set(out["f_head_emb"].to_list()) == {"farmers"}
+
+
+def test_labelled_sentences_follow_their_previous_sentence():
+    from tests.features.measure_detectors import LABELLED, one_sentence_articles
+
+    frame = pl.DataFrame({"sentence_id": ["x", "y"], "sentence": ["Second one.", "Alone."], "prev_sentence": ["First.", None]})
+    out = one_sentence_articles(frame).collect()
+    assert out.select("article_id", "sentence_no", "sentence").rows() == [
+        ("x", LABELLED - 1, "First."),
+        ("x", LABELLED, "Second one."),
+        ("y", LABELLED, "Alone."),
+    ]
+
+
+def test_the_head_table_folds_the_embedding_weights_into_word_scores():
+    import numpy as np
+
+    from features.embedding import load_static_embedding
+    from tests.fixtures.devset import train_detectors
+
+    dense = np.linspace(-1.0, 1.0, load_static_embedding().dim)
+    table = train_detectors.head_table(dense, ["whistleblowers"])
+    want = float(train_detectors._word_vectors(("critics",))[0].astype(np.float64) @ dense)
+    assert table["critics"] == round(want, 3)
+    assert "whistleblowers" in table  # a training head outside the vocabulary's whole words is kept
+    assert all(abs(v) >= train_detectors.HEAD_TABLE_MIN for v in table.values())

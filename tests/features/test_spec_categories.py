@@ -188,6 +188,23 @@ KNOWN_MISSES = {
         "'the data' is labelled named in about as many development-set sentences (a dataset of the article) as "
         "unnamed; the learned score sits just below its threshold (bare 'Data show' is above it)"
     ),
+    # issue 26, round 2 (the model retrained on 1,927 tuning sentences, 559 of them hard ones): the F0.5 threshold
+    # (+0.41) rejects these canonical collectives; a rule floor that keeps every anonymous or collective head the
+    # rules call unnamed costs outlet-grouped CV precision .785 -> .72 (docs/features.md)
+    "Many farmers complained that the subsidy arrived too late.": (
+        "'farmers' is no source-head noun (class other); indefinite plural subjects of 'complained' are often groups "
+        "acting in the hard sentences; score -0.17 < +0.41"
+    ),
+    "Projections suggest the reservoir will run dry by August.": (
+        "data-class subjects are labelled named about as often (the article's own projections); score +0.30 < +0.41"
+    ),
+    "The Gazette reported, citing two people briefed on the plan, that the bank would be split.": (
+        "'citing two people' with a named outlet in the sentence: score +0.15 < +0.41 (the head's embedding weighs "
+        "'people' down: many 'people' subjects are generic)"
+    ),
+    "Mayor Okafor said the bridge was safe, but engineers say the cracks are widening.": (
+        "'engineers' is no source-head noun (class other), the sentence has a named frame; score -0.38 < +0.41"
+    ),
 }
 
 
