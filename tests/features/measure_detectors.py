@@ -19,6 +19,7 @@ sentence of the embedded sample (sentences/s, articles/s), and the whole `articl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -288,8 +289,11 @@ def main() -> None:
     parser.add_argument("--sample", type=Path, default=SAMPLE, help="articles for the speed measurement")
     parser.add_argument("--errors", action="store_true", help="print the misses and false alarms (not of sealed)")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--rules-only", action="store_true", help="without the learned decisions (the rules decide)")
     args = parser.parse_args()
     lexicons = load_lexicons()
+    if args.rules_only:
+        lexicons = dataclasses.replace(lexicons, models={})
     tune = args.tune if args.tune is not None else default_tune_paths()
     if tune:
         report("tuning part", tune, lexicons, errors=args.errors)

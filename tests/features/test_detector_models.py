@@ -101,3 +101,24 @@ def test_the_head_table_folds_the_embedding_weights_into_word_scores():
     assert table["critics"] == round(want, 3)
     assert "whistleblowers" in table  # a training head outside the vocabulary's whole words is kept
     assert all(abs(v) >= train_detectors.HEAD_TABLE_MIN for v in table.values())
+
+
+def test_kappa_reads_the_second_labels_and_compares_them_per_label(tmp_path, capsys):
+    from tests.fixtures.devset import kappa
+
+    first = tmp_path / "hard2_1.csv"
+    first.write_text(
+        "sentence_id,attribution,speculative,att_category,spec_category,source_phrase,note\n"
+        "a,unnamed,yes,collective,modal,critics,\nb,none,no,none_writer,none,,\n"
+        "c,named,no,named_person,none,he,\nd,unnamed,no,collective,none,some,\n",
+        encoding="utf-8",
+    )
+    second = tmp_path / "second.jsonl"
+    rows = [("a", "unnamed", "yes"), ("b", "none", "no"), ("c", "named", "yes"), ("d", "named", "no")]
+    second.write_text(
+        "".join(json.dumps({"id": i, "attribution": a, "speculative": s}) + "\n" for i, a, s in rows), encoding="utf-8"
+    )
+    assert kappa.main(["--second", str(second), "--first", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert "unnamed or mixed (yes/no): Cohen's kappa 0.500, raw agreement 0.750 (n = 4)" in out
+    assert kappa.main(["--second", str(tmp_path / "absent.jsonl"), "--first", str(first)]) == 2
