@@ -81,7 +81,9 @@ def _verb_frames(
     rest = _with_stages(mid.filter(~fast & ~_no_source()), stages[len(before) :])
     # a verb inside the source phrase of an earlier "according to" / "citing" ("according to local reports")
     inside = c("_left_raw").str.contains(r"(?:according to|citing)(?: [^\s,.;:!?\"“”]+){0,4} $")
-    candidates = _with_previous(_frame_candidates(_classify(rest.with_columns(inside.alias("_inside")), cues)), sentences, keys)
+    candidates = _with_previous(
+        _frame_candidates(_classify(rest.with_columns(inside.alias("_inside")), cues)), sentences, keys
+    )
     if not decide:  # the training data of the learned decision: every candidate with its features
         return candidates
     decided = candidates.with_columns(_decision(cues).alias("source")).filter(c("source").is_not_null())

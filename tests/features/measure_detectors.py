@@ -98,9 +98,7 @@ def one_sentence_articles(frame: pl.DataFrame, *, id_column: str = "sentence_id"
     """Each row's sentence as an article, in the shape split_sentences + lowercase_sentences emit: the sentence is
     sentence LABELLED, preceded by its `prev_sentence` (sentence 0) when the frame has one (the detectors read the
     previous sentence as context, as in an article). Keep only sentence LABELLED of what the detectors return."""
-    prev = (
-        pl.col("prev_sentence").fill_null("") if "prev_sentence" in frame.columns else pl.lit("", dtype=pl.String)
-    )
+    prev = pl.col("prev_sentence").fill_null("") if "prev_sentence" in frame.columns else pl.lit("", dtype=pl.String)
     rows = frame.lazy().select(pl.col(id_column).alias("article_id"), "sentence", prev.alias("_prev"))
     previous = rows.filter(pl.col("_prev") != "").select(
         "article_id", pl.lit(LABELLED - 1, dtype=pl.Int64).alias("sentence_no"), pl.col("_prev").alias("sentence")

@@ -80,7 +80,9 @@ def test_candidates_read_the_previous_sentence_of_their_own_article_only(keys):
 def test_labelled_sentences_follow_their_previous_sentence():
     from tests.features.measure_detectors import LABELLED, one_sentence_articles
 
-    frame = pl.DataFrame({"sentence_id": ["x", "y"], "sentence": ["Second one.", "Alone."], "prev_sentence": ["First.", None]})
+    frame = pl.DataFrame(
+        {"sentence_id": ["x", "y"], "sentence": ["Second one.", "Alone."], "prev_sentence": ["First.", None]}
+    )
     out = one_sentence_articles(frame).collect()
     assert out.select("article_id", "sentence_no", "sentence").rows() == [
         ("x", LABELLED - 1, "First."),
