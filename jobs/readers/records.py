@@ -83,10 +83,12 @@ class RawBatch:
     rejects: list[PreReject] = field(default_factory=list)
     raw_of: Callable[[Sequence[int]], dict[int, str]] = lambda rns: {}
     error: str | None = None  # the file broke off here: the records before are kept, the file is reported
+    skipped: dict[str, int] = field(default_factory=dict)  # records read but not articles, by reason (revisit)
+    tallies: dict[str, int] = field(default_factory=dict)  # how records were read (body:dechunked, ...), by name
 
     @property
     def n_records(self) -> int:
-        return self.frame.height + len(self.rejects)
+        return self.frame.height + len(self.rejects) + sum(self.skipped.values())
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:

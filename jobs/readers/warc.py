@@ -274,17 +274,48 @@ def _brotli(body: bytes) -> bytes:
     return result
 
 
-def _dechunk(body: bytes) -> bytes:
-    from resiliparse.parse.http import iterate_http_chunks
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 
-    return b"".join(iterate_http_chunks(io.BytesIO(body)))
+
+def dechunk(body: bytes) -> bytes | None:
+    """The body with its HTTP chunked transfer coding undone, or None when it is not chunked (a chunk-size line
+    first, each chunk followed by its line end, a last chunk of size 0). Many crawlers store the payload already
+    de-chunked but keep the `Transfer-Encoding: chunked` header: such a body is not touched."""
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        match = _CHUNK_SIZE.match(body, pos)
+        if match is None:
+            return None
+        size = int(match.group(1), 16)
+        pos = match.end()
+        if size == 0:
+            return b"".join(out)  # trailers after the last chunk are HTTP headers, not body
+        if pos + size > len(body):
+            return None
+        out.append(body[pos : pos + size])
+        pos += size
+        if body.startswith(b"\r\n", pos):
+            pos += 2
+        elif body.startswith(b"\n", pos):
+            pos += 1
+        elif pos < len(body):
+            return None
+
+
+def _transfer_decoded(body: bytes, headers: Mapping[str, str | None], tallies: dict[str, int]) -> bytes:
+    """The body without its chunked transfer coding, when it really has one; which way it went is tallied."""
+    if "chunked" not in (headers.get("transfer-encoding") or "").lower():
+        return body
+    plain = dechunk(body)
+    way = "body:dechunked" if plain is not None else "body:chunked_header_not_chunked"
+    tallies[way] = tallies.get(way, 0) + 1
+    return body if plain is None else plain
 
 
 def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
-    """The HTML as text: transfer and content encodings undone, then the declared, meta or detected charset."""
-    transfer = (headers.get("transfer-encoding") or "").lower()
-    if "chunked" in transfer:
-        body = _dechunk(body)
+    """The HTML as text: content encodings undone (the transfer coding is undone before), then the declared,
+    meta or detected charset."""
     for coding in reversed([c.strip().lower() for c in (headers.get("content-encoding") or "").split(",") if c]):
         decoder = _DECODERS.get(coding)
         if decoder is None:
@@ -335,7 +366,9 @@ def _http_headers(record: WarcRecord) -> dict[str, str | None]:
     }
 
 
-def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, PreReject | None, bool]:
+def _record(
+    record: WarcRecord, offset: int, tallies: dict[str, int]
+) -> tuple[dict[str, Any] | None, PreReject | None, bool]:
     """One response record as (canonical record, None) or (None, reject); the flag is True when truncated."""
     status = record.http_headers.status_code if record.is_http else None
     mime = (record.http_content_type or "").split(";")[0].strip().lower() or None if record.is_http else None
@@ -348,7 +381,7 @@ def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, Pre
         raw = _summary(record, offset, status, mime, **extra)
         return None, PreReject(offset, reason, raw), reason == "truncated_record"
 
-    if size < expected:
+    if size < expected or record.headers.get("Content-Length") is None:  # cut in its body or in its headers
         return reject("truncated_record", bytes_read=size)
     if not record.is_http or status is None:
         return reject("not_an_http_response")
@@ -359,7 +392,7 @@ def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, Pre
     if len(body) > MAX_BODY_BYTES:
         return reject("body_too_large", bytes_read=size)
     try:
-        html = _decode_body(body, headers)
+        html = _decode_body(_transfer_decoded(body, headers, tallies), headers)
     except (zlib.error, OSError, ValueError) as exc:
         return reject(f"undecodable_body:{type(exc).__name__}")
     if html is None:
@@ -411,33 +444,136 @@ def _member_per_record(path: Path) -> bool:
         return bool(inflate.unused_data or stream.read(1))
 
 
+class _CutTolerantGzip(io.RawIOBase):
+    """A file gzipped as one stream (members one after another), decompressed up to where it breaks off (then
+    `cut` is True) instead of failing: the records before the break are read, the record it cuts is reported."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed with this stream
+        self._inflate = zlib.decompressobj(31)
+        self._pending = b""
+        self._pos = 0
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (whence, offset) not in ((io.SEEK_CUR, 0), (io.SEEK_SET, self._pos)):
+            raise io.UnsupportedOperation("seek")
+        return self._pos
+
+    def _fill(self, size: int) -> None:
+        while len(self._pending) < size and not self.cut:
+            if self._inflate.eof:
+                rest = self._inflate.unused_data
+                self._inflate = zlib.decompressobj(31)
+                chunk = rest or self._file.read(1 << 16)
+                if not chunk:
+                    return  # the end, after a whole member
+            else:
+                chunk = self._inflate.unconsumed_tail or self._file.read(1 << 16)
+                if not chunk:
+                    self.cut = True  # the stream stops inside a member
+                    return
+            try:
+                self._pending += self._inflate.decompress(chunk, max(size, 1 << 16))
+            except zlib.error:
+                self.cut = True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        self._fill(len(view))
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def _open_warc(path: Path) -> IO[bytes]:
     """The file; a .warc.gz gzipped as one stream is read decompressed, so record offsets are in the WARC data."""
     stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
     if stream.read(2) == b"\x1f\x8b" and not _member_per_record(path):
         stream.close()
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+        return io.BufferedReader(_CutTolerantGzip(path))  # type: ignore[return-value]  # a binary IO
     stream.seek(0)
     return stream
 
 
+def _unread_record(path: Path, after: int | None) -> int | None:
+    """The offset of a record that starts after the last record read (`after`; None: none was read) but that the
+    reader never gave: one cut inside its own headers. Checked for files with a gzip member per record (the next
+    member after the last one read) and for plain WARC files (a further `WARC/` header line)."""
+    with open(path, "rb") as stream:
+        data_start = stream.read(2)
+        size = path.stat().st_size
+        if data_start != b"\x1f\x8b":
+            stream.seek(after or 0)
+            rest = stream.read()
+            if after is None:
+                return 0 if rest.startswith(b"WARC/") else None
+            found = rest.find(b"\r\n\r\nWARC/", 1)
+            return None if found < 0 else after + found + 4
+        if after is None:
+            stream.seek(0)
+            head = zlib.decompressobj(31).decompress(stream.read(1 << 16), 64)
+            return 0 if head.startswith(b"WARC/") else None
+        stream.seek(after)
+        inflate = zlib.decompressobj(31)
+        consumed = 0
+        while not inflate.eof:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                return None  # the last member read is itself cut: its record says so
+            try:
+                inflate.decompress(chunk)
+            except zlib.error:
+                return None
+            consumed += len(chunk)
+        following = after + consumed - len(inflate.unused_data)
+        return following if following < size else None
+
+
 def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
-    """Response records of a WARC (.warc, .warc.gz) in batches; a broken stream ends the file with `error` set."""
+    """Response records of a WARC (.warc, .warc.gz) in batches; a broken stream ends the file with `error` set.
+    Revisit records (a page seen before, stored without its body) are counted as skipped."""
     records: list[dict[str, Any]] = []
     rejects: list[PreReject] = []
     summaries: dict[int, str] = {}
+    skipped: dict[str, int] = {}
+    tallies: dict[str, int] = {}
     seen = 0
-    offset = 0
+    offset: int | None = None
     error: str | None = None
+
+    def batch(**extra: Any) -> RawBatch:
+        return RawBatch(records_frame(records), rejects, raw_lookup(summaries), skipped=skipped, tallies=tallies, **extra)
+
     try:
         with _open_warc(path) as stream:
             for record in ArchiveIterator(stream, parse_http=True):
                 seen += 1
                 offset = record.stream_pos
+                if record.headers.get("Content-Length") is None:  # cut inside its WARC headers
+                    rejects.append(PreReject(offset, "truncated_record", _summary(record, offset, None, None)))
+                    error = f"{path}: truncated: the record at byte offset {offset} ends inside its headers"
+                    continue
+                if record.record_type == WarcRecordType.revisit:
+                    record.reader.consume()
+                    skipped["skipped:revisit"] = skipped.get("skipped:revisit", 0) + 1
+                    continue
                 if record.record_type != WarcRecordType.response:
                     record.reader.consume()
                     continue
-                good, bad, truncated = _record(record, offset)
+                good, bad, truncated = _record(record, offset, tallies)
                 if bad is not None:
                     rejects.append(bad)
                     if truncated:
@@ -445,13 +581,23 @@ def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
                 elif good is not None:
                     records.append(good)
                     summaries[offset] = _summary(record, offset, 200, "text/html")
-                if len(records) + len(rejects) >= batch_size:
-                    yield RawBatch(records_frame(records), rejects, raw_lookup(summaries))
-                    records, rejects, summaries = [], [], {}
+                if len(records) + len(rejects) + sum(skipped.values()) >= batch_size:
+                    yield batch()
+                    records, rejects, summaries, skipped, tallies = [], [], {}, {}, {}
+            raw = getattr(stream, "raw", None)
+            cut = isinstance(raw, _CutTolerantGzip) and raw.cut
     except (OSError, EOFError, zlib.error) as exc:  # a broken gzip member or stream, an unreadable file
         if seen == 0:
             raise ReadError(f"{path}: cannot read: {exc}") from exc
         error = f"{path}: unreadable after the record at byte offset {offset} ({exc}); records before it are loaded"
+    else:
+        unread = _unread_record(path, offset)
+        if unread is not None:
+            seen += 1
+            rejects.append(PreReject(unread, "truncated_record", json.dumps({"warc_offset": unread})))
+            error = f"{path}: truncated: the record at byte offset {unread} ends inside its headers"
+        elif cut and error is None:
+            error = f"{path}: truncated: the gzip stream ends early, after the record at byte offset {offset}"
     if seen == 0 and path.stat().st_size > 0:
         raise ReadError(f"{path}: not a WARC file (no WARC record found)")
-    yield RawBatch(records_frame(records), rejects, raw_lookup(summaries), error=error)
+    yield batch(error=error)

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import socket
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ from warcio.warcwriter import WARCWriter
 
 from jobs.cli import cli
 from jobs.readers.files import ReadError, detect_format
-from jobs.readers.warc import MIN_WORDS, extract_page, not_an_article, read_warc
+from jobs.readers.warc import MIN_WORDS, dechunk, extract_page, not_an_article, read_warc
 from tests.jobs.conftest import reconciles
 
 CRAWLED = "2024-03-05T10:20:30Z"
@@ -373,3 +374,81 @@ def test_crawl_time_from_other_formats(load, con, tmp_path: Path) -> None:
     assert load(path).counts["loaded"] == 2
     rows = con.execute("SELECT source_id, crawled_at::VARCHAR FROM articles ORDER BY source_id").fetchall()
     assert rows == [("a1", "2024-03-05 10:20:30"), ("a2", None)]
+
+
+# Real crawls (issue 27): how other crawlers write their records.
+
+
+def _chunked(body: bytes, size: int = 700) -> bytes:
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+def test_a_dechunked_payload_with_the_chunked_header_kept_is_read_as_it_is(load, con, tmp_path: Path) -> None:
+    html = json_ld_article("Council expands bus network", "2024-03-04T09:15:00+01:00", ["Jane Doe"]).encode()
+    pages: list[Page] = [
+        ("https://www.example-news.com/a", 200, "text/html", html, [("Transfer-Encoding", "chunked")]),
+        ("https://www.example-news.com/b", 200, "text/html", _chunked(html), [("Transfer-Encoding", "chunked")]),
+    ]
+    write_warc(tmp_path / "chunks.warc.gz", pages)
+    summary = load(tmp_path / "chunks.warc.gz")
+    assert summary.counts["loaded"] == 2 and summary.counts["rejected"] == 0 and reconciles(summary)
+    assert summary.counts["body:dechunked"] == 1 and summary.counts["body:chunked_header_not_chunked"] == 1
+    texts = con.execute("SELECT text FROM articles ORDER BY url").fetchall()
+    assert texts[0] == texts[1] and "bus network into three new districts" in texts[0][0]
+
+
+@given(body=st.binary(max_size=3000), size=st.integers(1, 500))
+def test_dechunk_undoes_any_chunking_and_refuses_a_body_that_is_not_chunked(body: bytes, size: int) -> None:
+    assert dechunk(_chunked(body, size)) == body
+    html = b"<!DOCTYPE html><html>" + body
+    assert dechunk(html) is None
+
+
+def test_a_revisit_record_is_counted_as_skipped(load, con, tmp_path: Path) -> None:
+    path = tmp_path / "revisit.warc.gz"
+    write_warc(path, news_pages()[:1])
+    with open(path, "ab") as out:
+        writer = WARCWriter(out, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_revisit_record(
+                "https://www.example-news.com/2024/03/04/council-bus-plan",
+                "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "https://www.example-news.com/2024/03/04/council-bus-plan",
+                CRAWLED,
+                http_headers=http,
+            )
+        )
+    summary = load(path)
+    assert summary.ok and summary.counts["records_read"] == 2 and summary.counts["skipped"] == 1
+    assert summary.counts["skipped:revisit"] == 1 and reconciles(summary)
+    assert "skipped 1" in summary.line()
+    assert con.execute("SELECT records_read, loaded, skipped FROM ingest_files").fetchall() == [(2, 1, 1)]
+
+
+@pytest.mark.parametrize("compress", [True, False])
+@pytest.mark.parametrize("cut_at", [30, 120, 250])  # bytes into the response record: inside its WARC headers
+def test_a_record_cut_inside_its_headers_is_a_truncated_record(load, con, tmp_path: Path, compress: bool, cut_at: int) -> None:
+    path = tmp_path / ("cut.warc.gz" if compress else "cut.warc")
+    offsets = write_warc(path, news_pages()[:2], compress=compress)
+    last = offsets["https://example-daily.com/news/fares?utm_source=x"]
+    path.write_bytes(path.read_bytes()[: last + cut_at])
+    summary = load(path)
+    assert summary.counts["files_partial"] == 1 and summary.counts["loaded"] == 1 and reconciles(summary)
+    assert con.execute("SELECT record_number, reason FROM ingest_rejects").fetchall() == [(last, "truncated_record")]
+
+
+def test_a_warc_gzipped_as_one_stream_and_cut_short_keeps_its_records_and_rejects_the_cut_one(
+    load, con, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.warc"
+    offsets = write_warc(plain, news_pages()[:3], compress=False)
+    data = plain.read_bytes()
+    last = offsets["https://www.example-post.com/local/stations"]
+    path = tmp_path / "cc-news.warc.gz"
+    deflate = zlib.compressobj(wbits=31)  # one gzip stream, ended (the download stopped) inside the last record
+    path.write_bytes(deflate.compress(data[: last + 900]) + deflate.flush(zlib.Z_SYNC_FLUSH))
+    summary = load(path)
+    assert summary.counts["files_partial"] == 1 and summary.counts["loaded"] == 2 and reconciles(summary)
+    assert con.execute("SELECT record_number, reason FROM ingest_rejects").fetchall() == [(last, "truncated_record")]
