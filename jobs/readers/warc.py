@@ -170,14 +170,29 @@ def _language(doc: DocumentNode, meta: Mapping[str, str], header: str | None, te
     return None
 
 
+# Han, kana, hangul and other scripts written without spaces between words
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_UNSPACED_CHARS_PER_WORD = 2  # about two characters a word in Chinese and Japanese text
+
+
+def count_words(text: str) -> int:
+    """Words of a text: whitespace-separated tokens, and in scripts written without spaces (Chinese, Japanese,
+    Thai) one word per two characters, so a Japanese article is not `too_little_text`."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    spaced = sum(1 for token in text.split() if not _UNSPACED.search(token))
+    return spaced + unspaced // _UNSPACED_CHARS_PER_WORD
+
+
 def _link_share(tree: HTMLTree) -> float:
     """Share of the page's words that sit inside <a> elements: the page's text with and without its links
     (two linear passes in C, whatever the markup)."""
     options: dict[str, Any] = {"main_content": False, "alt_texts": False, "list_bullets": False}
-    total = len(extract_plain_text(tree, **options).split())
+    total = count_words(extract_plain_text(tree, **options))
     if not total:
         return 0.0
-    unlinked = len(extract_plain_text(tree, skip_elements=["a"], **options).split())
+    unlinked = count_words(extract_plain_text(tree, skip_elements=["a"], **options))
     return max(0.0, (total - unlinked) / total)
 
 
@@ -225,7 +240,7 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
     if title and lines and _clean(lines[0]) == title:
         text = "\n".join(lines[1:]).strip()  # the headline is the title, not the body
     declared = bool(article_ld) or (meta.get("og:type") or "").lower() == "article"
-    words = len(text.split())
+    words = count_words(text)
     return Extracted(
         title=title,
         text=text,
@@ -313,6 +328,30 @@ def _transfer_decoded(body: bytes, headers: Mapping[str, str | None], tallies: d
     return body if plain is None else plain
 
 
+# Charset labels that old pages declare but Python's codecs do not know, and labels whose WHATWG decoder is a
+# superset of the codec of the same name (browsers decode them so, and so did the pages' authors' tools)
+_CHARSET_LABELS = {
+    "x-sjis": "cp932", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "windows-31j": "cp932",
+    "ms_kanji": "cp932", "x-euc-jp": "euc_jp",
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254",
+    "tis-620": "cp874", "x-mac-roman": "mac_roman", "unicode-1-1-utf-8": "utf-8", "big5": "big5hkscs",
+    "win-1251": "cp1251", "cp-1251": "cp1251", "windows-1251": "cp1251",
+}  # fmt: skip
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([\w.:-]{2,40})", re.IGNORECASE)
+
+
+def _charset_label(label: str | None) -> str:
+    label = (label or "").strip().strip("\"'").lower()
+    return _CHARSET_LABELS.get(label, label)
+
+
+def _meta_charset(body: bytes) -> str | None:
+    """The charset a <meta charset> or <meta http-equiv content="...; charset=..."> declares near the top."""
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
 def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
     """The HTML as text: content encodings undone (the transfer coding is undone before), then the declared,
     meta or detected charset."""
@@ -322,13 +361,14 @@ def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
             return None
         body = decoder(body)
     tried: set[str] = set()
-    for guess in (
+    for guess in (  # what the server declared, then what the page declares, then detection
         lambda: headers.get("charset"),
+        lambda: _meta_charset(body),
         lambda: detect_encoding(body, from_html_meta=True),
         lambda: detect_encoding(body),
         lambda: "utf-8",
     ):
-        charset = (guess() or "").lower()
+        charset = _charset_label(guess())
         if not charset or charset in tried:
             continue
         tried.add(charset)
@@ -339,7 +379,16 @@ def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
     return None
 
 
-def _summary(record: WarcRecord, offset: int, status: int | None, mime: str | None, **extra: object) -> str:
+_HTML_MARKS = re.compile(r"<(?:html|!doctype\s+html|head|body|title|meta|div|p)[\s>]", re.IGNORECASE)
+
+
+def _looks_like_html(text: str) -> bool:
+    """A body without a Content-Type that is HTML: an HTML tag in its first 16 KB (pages often begin with long
+    comments, scripts or a byte-order mark)."""
+    return _HTML_MARKS.search(text[:16384]) is not None
+
+
+def _summary(record: WarcRecord | ArcRecord, offset: int, status: int | None, mime: str | None, **extra: object) -> str:
     """What ingest_rejects keeps of a rejected record instead of its body: where it is and what it was."""
     headers = record.headers
     fields: dict[str, object] = {
@@ -355,7 +404,7 @@ def _summary(record: WarcRecord, offset: int, status: int | None, mime: str | No
     return json.dumps(fields, ensure_ascii=False)
 
 
-def _http_headers(record: WarcRecord) -> dict[str, str | None]:
+def _http_headers(record: WarcRecord | ArcRecord) -> dict[str, str | None]:
     http = record.http_headers
     return {
         "charset": record.http_charset,
@@ -367,7 +416,7 @@ def _http_headers(record: WarcRecord) -> dict[str, str | None]:
 
 
 def _record(
-    record: WarcRecord, offset: int, tallies: dict[str, int]
+    record: WarcRecord | ArcRecord, offset: int, tallies: dict[str, int]
 ) -> tuple[dict[str, Any] | None, PreReject | None, bool]:
     """One response record as (canonical record, None) or (None, reject); the flag is True when truncated."""
     status = record.http_headers.status_code if record.is_http else None
@@ -397,7 +446,7 @@ def _record(
         return reject(f"undecodable_body:{type(exc).__name__}")
     if html is None:
         return reject("undecodable_body")
-    if mime is None and "<html" not in html[:2048].lower():
+    if mime is None and not _looks_like_html(html):
         return reject("non_html:unknown")
     try:
         page = extract_page(html, content_language=headers.get("content-language"))
@@ -542,9 +591,89 @@ def _unread_record(path: Path, after: int | None) -> int | None:
         return following if following < size else None
 
 
+class _ArcHttpHeaders:
+    def __init__(self, http: Any) -> None:
+        self._http = http
+        self.status_code: int | None = None
+        if http is not None:
+            try:
+                self.status_code = int(http.get_statuscode())
+            except (TypeError, ValueError):
+                self.status_code = None
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._http.get_header(name) if self._http is not None else None
+        return default if value is None else str(value)
+
+
+class _ArcHeaders:
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._headers.get_header(name)
+        return default if value is None else str(value)
+
+
+class _ArcReader:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._stream.read(size)
+        return data
+
+    def consume(self) -> int:
+        total = 0
+        while chunk := self._stream.read(1 << 16):
+            total += len(chunk)
+        return total
+
+
+class ArcRecord:
+    """An ARC record as warcio reads it (turned into a WARC response record), with the attributes of a FastWARC
+    record that `_record` reads, so ARC and WARC records go through the same rules."""
+
+    def __init__(self, record: Any, offset: int) -> None:
+        self.stream_pos = offset
+        self.headers = _ArcHeaders(record.rec_headers)
+        self.record_type = WarcRecordType.response if record.rec_type == "response" else WarcRecordType.unknown
+        self.is_http = record.http_headers is not None
+        self.http_headers = _ArcHttpHeaders(record.http_headers)
+        self.http_content_type = self.http_headers.get("Content-Type")
+        charset = re.search(r"charset=[\"']?([\w.:-]+)", self.http_content_type or "", re.IGNORECASE)
+        self.http_charset = charset.group(1) if charset else None
+        self.content_length = int(getattr(record.raw_stream, "limit", 0) or 0)  # the payload's declared length
+        self.reader = _ArcReader(record.raw_stream)
+
+
+def _is_arc(path: Path) -> bool:
+    """An ARC file (plain or gzipped) begins with its `filedesc://` header record."""
+    with open(path, "rb") as stream:
+        head = stream.read(1 << 12)
+    if head.startswith(b"\x1f\x8b"):
+        head = zlib.decompressobj(31).decompress(head, 16)
+    return head.startswith(b"filedesc:")
+
+
+def _arc_records(stream: IO[bytes]) -> Iterator[ArcRecord]:
+    """The records of an ARC file, read by warcio (FastWARC reads WARC only); each at its byte offset (of its
+    gzip member in an .arc.gz)."""
+    from warcio.archiveiterator import ArchiveIterator as ArcIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    records = ArcIterator(stream, arc2warc=True)
+    try:
+        for record in records:
+            yield ArcRecord(record, int(records.offset))  # where this record starts (set before it is read)
+    except ArchiveLoadFailed as exc:
+        raise OSError(f"ARC record: {exc}") from exc
+
+
 def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
-    """Response records of a WARC (.warc, .warc.gz) in batches; a broken stream ends the file with `error` set.
-    Revisit records (a page seen before, stored without its body) are counted as skipped."""
+    """Response records of a WARC (.warc, .warc.gz) or ARC file (.arc, .arc.gz, told by its content) in batches; a
+    broken stream ends the file with `error` set. Revisit records (a page seen before, stored without its body)
+    are counted as skipped."""
     records: list[dict[str, Any]] = []
     rejects: list[PreReject] = []
     summaries: dict[int, str] = {}
@@ -557,9 +686,13 @@ def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
     def batch(**extra: Any) -> RawBatch:
         return RawBatch(records_frame(records), rejects, raw_lookup(summaries), skipped=skipped, tallies=tallies, **extra)
 
+    arc = _is_arc(path)
     try:
-        with _open_warc(path) as stream:
-            for record in ArchiveIterator(stream, parse_http=True):
+        with open(path, "rb") if arc else _open_warc(path) as stream:
+            source: Iterator[WarcRecord | ArcRecord] = (
+                _arc_records(stream) if arc else iter(ArchiveIterator(stream, parse_http=True))
+            )
+            for record in source:
                 seen += 1
                 offset = record.stream_pos
                 if record.headers.get("Content-Length") is None:  # cut inside its WARC headers
@@ -591,7 +724,7 @@ def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
             raise ReadError(f"{path}: cannot read: {exc}") from exc
         error = f"{path}: unreadable after the record at byte offset {offset} ({exc}); records before it are loaded"
     else:
-        unread = _unread_record(path, offset)
+        unread = None if arc else _unread_record(path, offset)
         if unread is not None:
             seen += 1
             rejects.append(PreReject(unread, "truncated_record", json.dumps({"warc_offset": unread})))
