@@ -37,7 +37,9 @@ def write_both(folder: Path, pages: int) -> tuple[Path, Path]:
     arc, warc = folder / "bench.arc.gz", folder / "bench.warc.gz"
     version = b"1 0 bench\nURL IP-address Archive-date Content-type Archive-length\n"
     with open(arc, "wb") as out:
-        out.write(gzip.compress(b"filedesc://bench.arc 0.0.0.0 20080430204825 text/plain %d\n%s\n" % (len(version), version)))
+        out.write(
+            gzip.compress(b"filedesc://bench.arc 0.0.0.0 20080430204825 text/plain %d\n%s\n" % (len(version), version))
+        )
         for i in range(pages):
             http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + _page(i)
             head = f"http://example-news.com/{i} 192.0.2.1 20080430204826 text/html {len(http)}\n".encode()
@@ -72,7 +74,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         arc, warc = write_both(Path(tmp), args.pages)
         a, w = cpu_per_1000(arc, args.pages, args.repeat), cpu_per_1000(warc, args.pages, args.repeat)
-    print(f"pages {args.pages}: ARC (warcio) {a:.3f} CPU s / 1000 pages, WARC (FastWARC) {w:.3f}; ARC/WARC {a / w:.2f}x")
+    print(
+        f"pages {args.pages}: ARC (warcio) {a:.3f} CPU s / 1000 pages, WARC (FastWARC) {w:.3f}; ARC/WARC {a / w:.2f}x"
+    )
 
 
 if __name__ == "__main__":

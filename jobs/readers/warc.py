@@ -14,7 +14,6 @@ A file whose compressed stream breaks off keeps the records read before the brea
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
@@ -552,7 +551,7 @@ def _open_warc(path: Path) -> IO[bytes]:
     stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
     if stream.read(2) == b"\x1f\x8b" and not _member_per_record(path):
         stream.close()
-        return io.BufferedReader(_CutTolerantGzip(path))  # type: ignore[return-value]  # a binary IO
+        return io.BufferedReader(_CutTolerantGzip(path))
     stream.seek(0)
     return stream
 
@@ -684,7 +683,9 @@ def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
     error: str | None = None
 
     def batch(**extra: Any) -> RawBatch:
-        return RawBatch(records_frame(records), rejects, raw_lookup(summaries), skipped=skipped, tallies=tallies, **extra)
+        return RawBatch(
+            records_frame(records), rejects, raw_lookup(summaries), skipped=skipped, tallies=tallies, **extra
+        )
 
     arc = _is_arc(path)
     try:

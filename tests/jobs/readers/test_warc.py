@@ -429,7 +429,9 @@ def test_a_revisit_record_is_counted_as_skipped(load, con, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("cut_at", [30, 120, 250])  # bytes into the response record: inside its WARC headers
-def test_a_record_cut_inside_its_headers_is_a_truncated_record(load, con, tmp_path: Path, compress: bool, cut_at: int) -> None:
+def test_a_record_cut_inside_its_headers_is_a_truncated_record(
+    load, con, tmp_path: Path, compress: bool, cut_at: int
+) -> None:
     path = tmp_path / ("cut.warc.gz" if compress else "cut.warc")
     offsets = write_warc(path, news_pages()[:2], compress=compress)
     last = offsets["https://example-daily.com/news/fares?utm_source=x"]
@@ -511,7 +513,10 @@ def test_arc_files_are_read(load, con, tmp_path: Path, compress: bool) -> None:
     path = tmp_path / ("crawl.arc.gz" if compress else "crawl.arc")
     assert detect_format(path) == "warc"
     pages = [
-        ("http://www.example-news.com/2008/04/30/bus", json_ld_article("Council expands bus network", "2008-04-30", ["Jane Doe"])),
+        (
+            "http://www.example-news.com/2008/04/30/bus",
+            json_ld_article("Council expands bus network", "2008-04-30", ["Jane Doe"]),
+        ),
         ("http://www.example-news.com/local/", index_page()),
     ]
     offsets = write_arc(path, pages, compress=compress)
@@ -520,3 +525,21 @@ def test_arc_files_are_read(load, con, tmp_path: Path, compress: bool) -> None:
     row = con.execute("SELECT record_number, title, crawled_at FROM articles").fetchall()[0]
     assert row[0] == offsets[0] and row[1] == "Council expands bus network" and row[2].year == 2008
     assert con.execute("SELECT record_number FROM ingest_rejects").fetchall() == [(offsets[1],)]
+
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "warc"
+
+
+def test_the_real_archive_fixtures_load_their_article_and_account_for_every_record(load, con) -> None:
+    summary = load(FIXTURES)
+    assert summary.counts["files"] == 4 and reconciles(summary)
+    assert summary.counts["skipped:revisit"] == 1 and summary.counts["body:chunked_header_not_chunked"] == 2
+    assert summary.counts["body:dechunked"] == 1
+    assert con.execute("SELECT reason FROM ingest_rejects").fetchall() == [("truncated_record",)]
+    files = dict(con.execute("SELECT regexp_extract(path, '[^/]+$'), loaded + duplicates FROM ingest_files").fetchall())
+    assert files["legacy.arc.gz"] == 2 and files["crawler-dechunked.warc.gz"] >= 1
+    title, authors, text = con.execute(
+        "SELECT title, authors, text FROM articles WHERE url LIKE '%fivethirtyeight%'"
+    ).fetchall()[0]
+    assert title == "Could Manchin Actually Leave The Democratic Party?" and authors == ["Geoffrey Skelley"]
+    assert len(text) >= 500
