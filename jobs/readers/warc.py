@@ -29,10 +29,23 @@ from resiliparse.parse.encoding import detect_encoding
 from resiliparse.parse.html import DocumentNode, HTMLTree
 from resiliparse.parse.lang import detect_fast
 
+from jobs.readers.pages import (
+    LISTING,
+    LIVE_POSTS,
+    OTHER,
+    Shape,
+    best_published,
+    clean_authors,
+    clean_title,
+    count_words,
+    page_type,
+    prose_share,
+    strip_boilerplate,
+    visible_date,
+)
 from jobs.readers.records import PreReject, RawBatch, ReadError, raw_lookup, records_frame
 
 MIN_WORDS = 80  # fewer words of main text: a photo page, a stub, a paywall teaser
-MAX_LINK_SHARE = 0.25  # more of the page's words inside links: an index page (section front, tag page, search)
 MAX_BODY_BYTES = 5_000_000  # larger HTML bodies are not news articles (and would cost memory)
 LANG_MAX_RANK = 1200  # Resiliparse: ranks above this are "usually false results"
 _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
@@ -53,10 +66,6 @@ _DATE_META = (
 )
 _AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "byl", "parsely-author")
 _TITLE_META = ("og:title", "twitter:title", "headline")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_VISIBLE_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTHS}) \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
-)
 _BYLINE = re.compile(r"^\s*(?:by|von)\s+(.{2,200}?)\s*$", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bund\b|&)\s*")
 
@@ -71,6 +80,8 @@ class Extracted:
     declared_article: bool = False  # JSON-LD @type or og:type says it is an article
     link_share: float = 0.0  # share of the page's words inside <a> elements (0 when not needed to decide)
     words: int = 0
+    page_type: str = OTHER  # article, listing, live_blog or other (jobs/readers/pages.py)
+    page_type_reason: str = "empty"  # the structural fact that decided it
 
 
 def _clean(value: str | None) -> str | None:
@@ -169,21 +180,6 @@ def _language(doc: DocumentNode, meta: Mapping[str, str], header: str | None, te
     return None
 
 
-# Han, kana, hangul and other scripts written without spaces between words
-_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_UNSPACED_CHARS_PER_WORD = 2  # about two characters a word in Chinese and Japanese text
-
-
-def count_words(text: str) -> int:
-    """Words of a text: whitespace-separated tokens, and in scripts written without spaces (Chinese, Japanese,
-    Thai) one word per two characters, so a Japanese article is not `too_little_text`."""
-    unspaced = len(_UNSPACED.findall(text))
-    if not unspaced:
-        return len(text.split())
-    spaced = sum(1 for token in text.split() if not _UNSPACED.search(token))
-    return spaced + unspaced // _UNSPACED_CHARS_PER_WORD
-
-
 def _link_share(tree: HTMLTree) -> float:
     """Share of the page's words that sit inside <a> elements: the page's text with and without its links
     (two linear passes in C, whatever the markup)."""
@@ -195,8 +191,98 @@ def _link_share(tree: HTMLTree) -> float:
     return max(0.0, (total - unlinked) / total)
 
 
+_LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "qapage", "discussionforumposting"}
+_HEADLINE_LINKS = "h2 a, h3 a, h4 a, a h2, a h3, a h4"
+_PAGING = 'a[rel="next"], link[rel="next"], [class*="pagination"], [class*="pager"]'
+_POST_BLOCKS = 'article, li, div[class*="post"], div[class*="entry"], div[class*="update"], div[class*="event"]'
+
+
+def _title(doc: DocumentNode, tree: HTMLTree, article_ld: list[dict[str, Any]], meta: Mapping[str, str]) -> str | None:
+    title = None
+    for obj in article_ld:
+        title = title or _clean(obj.get("headline") if isinstance(obj.get("headline"), str) else None)
+    for key in _TITLE_META:
+        title = title or _clean(meta.get(key))
+    h1 = doc.query_selector("h1")
+    heading = _clean(h1.text if h1 is not None else None)
+    page_title = _clean(tree.title)
+    if heading and page_title and len(heading.split()) <= 2 and heading not in page_title:
+        heading = None  # a section header ("Blogs") above the article, not its headline
+    return title or heading or page_title
+
+
+def _published(doc: DocumentNode, article_ld: list[dict[str, Any]], meta: Mapping[str, str], text: str) -> str | None:
+    """JSON-LD, then <meta>, then <time datetime>, a date-only value giving way to one with the time of the same
+    day; else the first date written near the top of the text, in any of several languages."""
+    declared: list[str | None] = []
+    for obj in article_ld:
+        value = obj.get("datePublished")
+        declared.append(_clean(value) if isinstance(value, str) else None)
+    declared += [_clean(meta.get(key)) for key in _DATE_META]
+    declared += [_clean(node.getattr("datetime")) for node in doc.query_selector_all("time[datetime]")[:1]]
+    return best_published(declared) or visible_date(text[:600])
+
+
+def _site_names(ld: list[dict[str, Any]], meta: Mapping[str, str], url: str | None) -> list[str]:
+    """The site's and publisher's names (og:site_name, JSON-LD publisher and WebSite names, the host)."""
+    names = [meta.get("og:site_name") or "", meta.get("application-name") or ""]
+    for obj in ld:
+        names += _ld_names(obj.get("publisher"))
+        if "website" in _ld_types(obj) or "organization" in _ld_types(obj) or "newsmediaorganization" in _ld_types(obj):
+            names += _ld_names(obj)
+    if url:
+        host = url.split("/")[2] if "://" in url else ""
+        names += [host, host.split(":")[0].removeprefix("www.")]
+    return [n for n in names if n]
+
+
+def _live_posts(ld: list[dict[str, Any]], doc: DocumentNode) -> list[str]:
+    """A live blog's posts in time order: its JSON-LD liveBlogUpdate entries, else blocks of its markup that
+    each hold one <time> and mostly their own text (not a teaser's link); empty for other pages."""
+    for obj in ld:
+        updates = obj.get("liveBlogUpdate") if "liveblogposting" in _ld_types(obj) else None
+        if isinstance(updates, list) and updates:
+            entries = sorted(
+                (u for u in updates if isinstance(u, dict)), key=lambda u: str(u.get("datePublished") or "")
+            )
+            texts = [
+                "\n".join(v for v in (u.get("headline"), u.get("articleBody")) if isinstance(v, str) and v.strip())
+                for u in entries
+            ]
+            return [t for t in texts if t]
+    if len(doc.query_selector_all("time")) < LIVE_POSTS:
+        return []
+    posts: list[tuple[str, str]] = []
+    for node in doc.query_selector_all(_POST_BLOCKS):
+        times = node.query_selector_all("time")
+        text = _clean(node.text) or ""
+        if len(times) != 1 or count_words(text) < 15:
+            continue
+        linked = sum(len(a.text or "") for a in node.query_selector_all("a"))
+        if linked < 0.3 * len(text) and all(text not in p and p not in text for _, p in posts):
+            posts.append((times[0].getattr("datetime") or "", text))
+    if len(posts) >= LIVE_POSTS and all(when for when, _ in posts):
+        posts.sort(key=lambda post: post[0])
+    return [text for _, text in posts]
+
+
+def _shape(doc: DocumentNode, tree: HTMLTree, ld: list[dict[str, Any]], declared: bool, text: str, posts: int) -> Shape:
+    words = count_words(text)
+    return Shape(
+        headline_links=len(doc.query_selector_all(_HEADLINE_LINKS)),
+        dated_items=len(doc.query_selector_all("time")),
+        paging=doc.query_selector(_PAGING) is not None,
+        live_posts=posts,
+        declared_article=declared,
+        declared_listing=any(_ld_types(o) & _LISTING_TYPES for o in ld),
+        link_share=0.0 if declared or words < MIN_WORDS else _link_share(tree),
+        prose_share=prose_share(text),
+    )
+
+
 def extract_page(html: str, url: str | None = None, content_language: str | None = None) -> Extracted:
-    """Main text and metadata of one HTML page (url is unused by the extractor, kept for symmetry)."""
+    """Main text, metadata and page type of one HTML page (url: the site's host is a name to strip from titles
+    and bylines)."""
     tree = HTMLTree.parse(html)
     doc = tree.document
     if doc is None:
@@ -204,60 +290,45 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
     ld = _json_ld(doc)
     article_ld = [o for o in ld if _ld_types(o) & _ARTICLE_TYPES]
     meta = _meta(doc)
+    sites = _site_names(ld, meta, url)
     text = extract_plain_text(
         tree, preserve_formatting=True, main_content=True, list_bullets=False, alt_texts=False, comments=False
     ).strip()
-
-    title = None
-    for obj in article_ld:
-        title = title or _clean(obj.get("headline") if isinstance(obj.get("headline"), str) else None)
-    for key in _TITLE_META:
-        title = title or _clean(meta.get(key))
-    h1 = doc.query_selector("h1")
-    title = title or _clean(h1.text if h1 is not None else None) or _clean(tree.title)
-
-    published = None
-    for obj in article_ld:
-        value = obj.get("datePublished")
-        published = published or (_clean(value) if isinstance(value, str) else None)
-    for key in _DATE_META:
-        published = published or _clean(meta.get(key))
-    if published is None:
-        for node in doc.query_selector_all("time[datetime]")[:1]:
-            published = _clean(node.getattr("datetime"))
-    if published is None:
-        head = text[:600]
-        match = _VISIBLE_DATE.search(head)
-        published = match.group(0) if match else None
-
+    posts = _live_posts(ld, doc)
+    if len(posts) >= LIVE_POSTS:
+        text = "\n\n".join(posts)  # the posts in order, not what main-content extraction kept of them
+    text = strip_boilerplate(text)
+    title = clean_title(_title(doc, tree, article_ld, meta), sites)
     authors = _split_authors([n for obj in article_ld for n in _ld_names(obj.get("author"))])
     for key in _AUTHOR_META:
         authors = authors or _split_authors([meta[key]] if key in meta else [])
-    authors = authors or _byline(doc)
-
+    authors = clean_authors(authors or _byline(doc), sites)
     lines = text.split("\n")
-    if title and lines and _clean(lines[0]) == title:
+    if title and lines and _clean(lines[0]) in (title, _clean(tree.title)):
         text = "\n".join(lines[1:]).strip()  # the headline is the title, not the body
     declared = bool(article_ld) or (meta.get("og:type") or "").lower() == "article"
-    words = count_words(text)
+    shape = _shape(doc, tree, ld, declared, text, len(posts))
+    kind, why = page_type(shape)
     return Extracted(
         title=title,
         text=text,
-        published_at=published,
+        published_at=_published(doc, article_ld, meta, text),
         authors=authors,
         language=_language(doc, meta, content_language, text),
         declared_article=declared,
-        link_share=0.0 if declared or words < MIN_WORDS else _link_share(tree),
-        words=words,
+        link_share=shape.link_share,
+        words=count_words(text),
+        page_type=kind,
+        page_type_reason=why,
     )
 
 
 def not_an_article(page: Extracted) -> str | None:
-    """Why a page is not an article (too little text, an index page), or None when it is one."""
+    """Why a page is not an article (too little text, a listing), or None when it is one (or a live blog)."""
     if page.words < MIN_WORDS:
         return f"not_an_article:too_little_text:{page.words}_words"
-    if not page.declared_article and page.link_share > MAX_LINK_SHARE:
-        return f"not_an_article:index_page:link_share_{page.link_share:.2f}"
+    if page.page_type == LISTING:
+        return f"not_an_article:listing:{page.page_type_reason}"
     return None
 
 
@@ -448,7 +519,7 @@ def _record(
     if mime is None and not _looks_like_html(html):
         return reject("non_html:unknown")
     try:
-        page = extract_page(html, content_language=headers.get("content-language"))
+        page = extract_page(html, record.headers.get("WARC-Target-URI"), headers.get("content-language"))
     except Exception as exc:  # one page the parser chokes on must not fail a file of thousands
         return reject(f"extraction_failed:{type(exc).__name__}")
     reason = not_an_article(page)

@@ -1,0 +1,166 @@
+"""Page type, dates, bylines, titles and boilerplate of archived pages (jobs/readers/pages.py, through
+jobs/readers/warc.py's extract_page)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jobs.readers.pages import (
+    LISTING,
+    LIVE_BLOG,
+    best_published,
+    clean_authors,
+    clean_title,
+    strip_boilerplate,
+    visible_date,
+)
+from jobs.readers.warc import extract_page, not_an_article
+from tests.jobs.readers.test_warc import _SENTENCES, body_text
+
+
+def _paragraphs(n: int = 6) -> str:
+    return "".join(f"<p>{p}</p>" for p in body_text(paragraphs=n))
+
+
+def test_a_section_front_that_declares_an_article_is_a_listing() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Politics", "datePublished": "2021-10-18", "author": "Desk"}
+    teasers = "".join(
+        f'<div class="teaser"><h3><a href="/p/{i}">Story {i}: the council votes again</a></h3>'
+        f"<p>{_SENTENCES[i % 5]} {_SENTENCES[(i + 1) % 5]}</p><time datetime='2021-10-1{i % 9}'>Oct</time></div>"
+        for i in range(12)
+    )
+    html = (
+        f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head><body>{teasers}</body></html>'
+    )
+    page = extract_page(html)
+    assert page.declared_article and page.page_type == LISTING
+    assert not_an_article(page) == "not_an_article:listing:teaser_headlines_12"
+
+
+def test_a_paged_archive_is_a_listing() -> None:
+    items = "".join(
+        f'<li><h2><a href="/a/{i}">Archive entry {i}</a></h2><p>{_SENTENCES[i % 5]}</p></li>' for i in range(6)
+    )
+    html = f'<html><body><ul>{items}</ul>{_paragraphs(2)}<a rel="next" href="?page=2">Next</a></body></html>'
+    assert not_an_article(extract_page(html)) == "not_an_article:listing:paging_and_headlines_6"
+
+
+def test_an_article_with_a_few_related_links_stays_an_article() -> None:
+    related = "".join(f'<h3><a href="/r/{i}">Related story {i}</a></h3>' for i in range(5))
+    html = f"<html><body><article><h1>Bus plan</h1>{_paragraphs()}</article><aside>{related}</aside></body></html>"
+    page = extract_page(html)
+    assert page.page_type == "article" and not_an_article(page) is None
+
+
+def test_a_live_blog_is_one_article_of_its_posts_in_time_order() -> None:
+    posts = [
+        (f"2021-10-18T1{h}:00:00+02:00", f"Update at 1{h}: {_SENTENCES[h % 5]} {_SENTENCES[(h + 2) % 5]}")
+        for h in range(7)
+    ]
+    markup = "".join(
+        f'<div class="post"><time datetime="{when}">{when[11:16]}</time><p>{text}</p></div>'
+        for when, text in reversed(posts)
+    )
+    script = "<script>//<![CDATA[\nvar x = 1;\n// ]]></script>"
+    html = (
+        f"<html><head><title>Live: the vote</title></head><body><h1>Live: the vote</h1>{script}{markup}</body></html>"
+    )
+    page = extract_page(html)
+    assert page.page_type == LIVE_BLOG and not_an_article(page) is None
+    order = [page.text.index(f"Update at 1{h}") for h in range(7)]
+    assert order == sorted(order) and "]]>" not in page.text
+
+
+def test_a_live_blog_from_its_json_ld_updates() -> None:
+    updates = [
+        {"@type": "BlogPosting", "headline": f"Post {i}", "articleBody": f"{_SENTENCES[i % 5]} " * 3,
+         "datePublished": f"2021-10-18T1{i}:00:00Z"}
+        for i in (3, 1, 2, 0, 4)
+    ]  # fmt: skip
+    ld = {"@type": "LiveBlogPosting", "headline": "Election night", "liveBlogUpdate": updates}
+    html = f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head><body><p>Loading</p></body></html>'
+    page = extract_page(html)
+    assert page.page_type == LIVE_BLOG and page.page_type_reason == "live_posts_5"
+    assert [page.text.index(f"Post {i}") for i in range(5)] == sorted(page.text.index(f"Post {i}") for i in range(5))
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Frissítve: 2018.08.03. 14:05", "2018-08-03T14:05"),
+        ("2021. október 18.", "2021-10-18"),
+        ("Publicat 18 octombrie 2021, ora 10:30", "2021-10-18T10:30"),
+        ("am 3. August 2018 um 12:14 Uhr", "2018-08-03T12:14"),
+        ("le 3 août 2018", "2018-08-03"),
+        ("Published March 2, 2024", "2024-03-02"),
+        ("03.08.2018", "2018-08-03"),
+        ("2021-13-40 is not a date", None),
+    ],
+)
+def test_visible_dates_in_several_languages(text: str, iso: str | None) -> None:
+    assert visible_date(text) == iso
+
+
+def test_a_date_only_json_ld_value_gives_way_to_a_meta_tag_with_the_time() -> None:
+    assert best_published(["2021-10-18", None, "2021-10-18T14:05:00+02:00"]) == "2021-10-18T14:05:00+02:00"
+    assert best_published(["2021-10-18", "2021-10-19T14:05:00"]) == "2021-10-18"  # another day: the first stays
+    ld = {"@type": "NewsArticle", "headline": "H", "datePublished": "2021-10-18"}
+    html = (
+        f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script>'
+        '<meta property="article:published_time" content="2021-10-18T14:05:00+02:00"></head>'
+        f"<body><article>{_paragraphs()}</article></body></html>"
+    )
+    assert extract_page(html).published_at == "2021-10-18T14:05:00+02:00"
+
+
+def test_a_visible_hungarian_date_is_the_publication_date() -> None:
+    html = f"<html><body><article><h1>Cím</h1><p>2021. október 18. 14:05</p>{_paragraphs()}</article></body></html>"
+    assert extract_page(html).published_at == "2021-10-18T14:05"
+
+
+def test_bylines_lose_dates_weekdays_urls_and_the_publisher() -> None:
+    names = [
+        "Kovács János péntek 12:14",
+        "https://twitter.com/someone",
+        "444",
+        "Jan Novak",
+        "By Jane Doe, 2021. október 18.",
+    ]
+    assert clean_authors(names, ["444.hu"]) == ["Kovács János", "Jan Novak", "Jane Doe"]
+    html = (
+        '<html><head><meta name="author" content="Mérce"><meta property="og:site_name" content="Mérce"></head>'
+        f'<body><div class="byline">Szabó Éva, péntek 12:14</div><article>{_paragraphs()}</article></body></html>'
+    )
+    assert extract_page(html).authors == []  # the publisher is no author; the meta tag wins over the byline
+
+
+@given(st.lists(st.text(max_size=40), max_size=5))
+def test_clean_authors_never_returns_a_url_or_a_time(names: list[str]) -> None:
+    for name in clean_authors(names):
+        assert "http" not in name.lower() or "://" not in name
+        assert name.strip() == name and name
+
+
+def test_titles_lose_the_site_name_and_a_section_header_is_not_the_title() -> None:
+    assert clean_title("Ez történt - 444", ["444.hu"]) == "Ez történt"
+    assert clean_title("Valami történt « Mérce", ["Mérce"]) == "Valami történt"
+    assert clean_title("A headline: with a colon", ["Example"]) == "A headline: with a colon"
+    html = (
+        "<html><head><title>Council expands bus network | Example News</title></head><body><h1>Blogs</h1>"
+        f"<article>{_paragraphs()}</article></body></html>"
+    )
+    assert extract_page(html, "https://www.example-news.com/blogs/1").title == "Council expands bus network"
+
+
+def test_widget_and_prompt_lines_and_script_fragments_are_removed() -> None:
+    text = "\n".join(
+        ["The council voted on Tuesday.", "Tetszett a cikk?", "// ]]>", "Névnap: Lukács", "Támogasd a munkánkat!",
+         "Sign up for our newsletter", "Címkék:", "The plan costs twelve million, and a newsletter reported it first to the readers."]
+    )  # fmt: skip
+    assert strip_boilerplate(text) == (
+        "The council voted on Tuesday.\nThe plan costs twelve million, and a newsletter reported it first to the readers."
+    )
