@@ -56,7 +56,10 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "language": pl.String(),
     "crawled_at": pl.String(),
     "issues": pl.List(pl.String()),
+    "page_type": pl.String(),  # web pages only (jobs/readers/pages.py): article or live_blog
+    "page_type_reason": pl.String(),
 }
+PAGE_COLUMNS = ("page_type", "page_type_reason")  # absent from the frames of tabular readers: null there
 
 MAX_RAW_CHARS = 1_000_000
 AUTHOR_SPLIT = r"\s*(?:[,;]|\band\b)\s*"

@@ -539,6 +539,8 @@ def _record(
             "language": page.language,
             "crawled_at": record.headers.get("WARC-Date"),
             "issues": [],
+            "page_type": page.page_type,
+            "page_type_reason": page.page_type_reason,
         },
         None,
         False,

@@ -98,7 +98,7 @@ INSERT INTO article_meta BY NAME
 SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.authors,
        b.published_at, b.language, b.crawled_at, k.content_hash, 1 AS content_version, b.ingest_issues,
        $file AS source_file, b.rn AS record_number, $load_id AS load_id, $now AS ingested_at,
-       $text_file_id AS text_file_id
+       $text_file_id AS text_file_id, b.page_type, b.page_type_reason
 FROM _batch b JOIN _keys k ON k.rn = b.rn
 WHERE k.outcome = 'loaded'
 """
@@ -112,7 +112,8 @@ UPDATE article_meta SET
     outlet_name = coalesce(c.outlet_name, article_meta.outlet_name),
     content_hash = c.content_hash, content_version = c.content_version,
     ingest_issues = c.ingest_issues, source_file = $file, record_number = c.rn,
-    updated_load_id = $load_id, updated_at = $now, text_file_id = $text_file_id
+    updated_load_id = $load_id, updated_at = $now, text_file_id = $text_file_id,
+    page_type = c.page_type, page_type_reason = c.page_type_reason
 FROM (SELECT b.* EXCLUDE (text), k.article_id, k.content_hash, k.content_version FROM _batch b
       JOIN _keys k ON k.rn = b.rn WHERE k.outcome = 'updated') c
 WHERE article_meta.article_id = c.article_id

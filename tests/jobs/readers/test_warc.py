@@ -545,3 +545,20 @@ def test_the_real_archive_fixtures_load_their_article_and_account_for_every_reco
     ).fetchall()[0]
     assert title == "Could Manchin Actually Leave The Democratic Party?" and authors == ["Geoffrey Skelley"]
     assert len(text) >= 500
+
+
+def test_the_page_type_and_its_reason_are_stored_per_article(load, con, tmp_path: Path) -> None:
+    posts = "".join(
+        f'<div class="post"><time datetime="2024-03-04T1{h}:00:00Z">1{h}:00</time><p>{" ".join(_SENTENCES)}</p></div>'
+        for h in range(6)
+    )
+    head = "<head><title>Live: the council vote</title></head>"
+    live = f"<html>{head}<body><h1>Live: the council vote</h1>{posts}</body></html>"
+    pages = [*news_pages()[:1], html_page("https://www.example-news.com/live/vote", live)]
+    write_warc(tmp_path / "live.warc.gz", pages)
+    assert load(tmp_path / "live.warc.gz").counts["loaded"] == 2
+    rows = con.execute("SELECT url, page_type, page_type_reason FROM article_meta ORDER BY url").fetchall()
+    assert rows == [
+        ("https://www.example-news.com/2024/03/04/council-bus-plan", "article", "declared"),
+        ("https://www.example-news.com/live/vote", "live_blog", "live_posts_6"),
+    ]
