@@ -79,7 +79,10 @@ def count_words(text: str) -> int:
 
 def prose_share(text: str, *, min_words: int = 8) -> float:
     """Share of a text's words in lines of at least `min_words` words (paragraphs, not list entries)."""
-    counts = [count_words(line) for line in text.split("\n")]
+    if _UNSPACED.search(text) is not None:
+        counts = [count_words(line) for line in text.split("\n")]
+    else:  # words between single spaces, as the extracted text has them: counted without splitting each line
+        counts = [line.count(" ") + 1 if line.strip() else 0 for line in text.split("\n")]
     total = sum(counts)
     return 1.0 if not total else sum(n for n in counts if n >= min_words) / total
 
@@ -124,9 +127,14 @@ _VISIBLE_DATES = (
 )
 
 
+_A_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
 def visible_date(text: str) -> str | None:
     """The first date written in a text, in any of the forms above, as an ISO date (with the time when one
     follows it: "YYYY-MM-DDTHH:MM"); None when there is none or it is not a real date."""
+    if _A_YEAR.search(text) is None:
+        return None  # every form has a four-digit year
     best: tuple[int, str] | None = None
     for pattern in _VISIBLE_DATES:
         for match in pattern.finditer(text):
@@ -184,7 +192,7 @@ def clean_authors(names: Sequence[str], publishers: Iterable[str] = ()) -> list[
     out: list[str] = []
     for name in names:
         cleaned = re.sub(r"\s+[,.;:|]+(?=\s|$)", "", " ".join(_BYLINE_NOISE.sub(" ", name).split()))
-        cleaned = _NOT_A_NAME.sub("", cleaned.strip(" ,.;:|-–—·/")).strip(" ,.;:|-–—·/")
+        cleaned = _NOT_A_NAME.sub("", cleaned.strip(" ,;:|-–—·/")).strip(" ,;:|-–—·/")
         if not cleaned or not re.search(r"[^\W\d_]", cleaned) or _key(cleaned) in publisher_keys:
             continue
         if cleaned not in out:
@@ -218,28 +226,38 @@ def clean_title(title: str | None, site_names: Iterable[str] = ()) -> str | None
     return title
 
 
-# Lines of widgets and prompts, not of the article (matched on a whole short line)
-_PROMPTS = re.compile(
-    r"did you (?:like|enjoy) (?:this|the) (?:article|story)|was this article helpful|tetszett a cikk|"
-    r"(?:sign up|subscribe) (?:for|to) (?:our|the) newsletter|iratkozz(?:on)? fel|abonează-te|abonnieren sie|"
-    r"support (?:our|independent) journalism|támogas(?:d|sa)|donate|adományoz|doneaz|spenden sie|"
-    r"turn on (?:push )?notifications|értesítéseket|notificări|benachrichtigungen|"
-    r"ad ?blocker|adblock|hirdetésblokkoló|werbeblocker|"
-    r"^névnap|névnapja|^időjárás|^vremea|^wetter\b|"
-    r"^(?:related(?: articles| stories)?|read (?:also|more)|kapcsolódó(?: cikkek)?|ajánló|citește și|"
-    r"lesen sie auch|tags?|címkék|etichete|schlagwörter|share(?: this)?|megosztás|distribuie|teilen)\s*:?\s*$|"
-    r"^(?:previous|next|előző|következő|înapoi|următor|weiter|zurück)\s*(?:page|oldal|pagina|seite)?\s*$|"
-    r"^\s*(?://\s*)?(?:<!\[CDATA\[|\]\]>)|^\s*/\*\s*<!\[CDATA\[|^\s*//\s*-->",
-    re.IGNORECASE,
-)
-_PROMPT_MAX_WORDS = 25  # longer lines are text that merely mentions a newsletter or a donation
+# Lines of widgets and prompts, not of the article: phrases anywhere in a short line, labels that are the whole
+# line, and widget headings that begin one (lower case; English, Hungarian, Romanian, German)
+_PROMPT_PHRASES = (
+    "did you like this article", "did you enjoy this article", "was this article helpful", "tetszett a cikk",
+    "sign up for our newsletter", "subscribe to our newsletter", "iratkozz fel", "iratkozzon fel", "abonează-te",
+    "abonnieren sie", "support our journalism", "support independent journalism", "támogasd", "támogassa",
+    "donate", "adományoz", "donează", "spenden sie", "turn on notifications", "turn on push notifications",
+    "értesítéseket", "notificări", "benachrichtigungen", "ad blocker", "adblock", "hirdetésblokkoló",
+    "werbeblocker", "névnap", "<![cdata[", "]]>", "// -->",
+)  # fmt: skip
+_LABEL_LINES = frozenset((
+    "related", "related articles", "related stories", "read also", "read more", "kapcsolódó", "kapcsolódó cikkek",
+    "ajánló", "citește și", "lesen sie auch", "tag", "tags", "címkék", "etichete", "schlagwörter", "share",
+    "share this", "megosztás", "distribuie", "teilen", "previous", "next", "previous page", "next page", "előző",
+    "következő", "előző oldal", "következő oldal", "înapoi", "următor", "pagina următoare", "weiter", "zurück",
+))  # fmt: skip
+_WIDGET_STARTS = ("időjárás", "vremea", "wetter", "weather:")
+_PROMPT_MAX_CHARS = 160  # longer lines are text that merely mentions a newsletter or a donation
+
+
+def _is_prompt(line: str) -> bool:
+    if not line or len(line) > _PROMPT_MAX_CHARS:
+        return False
+    low = line.strip().lower()
+    return (
+        low.rstrip(" :") in _LABEL_LINES
+        or low.startswith(_WIDGET_STARTS)
+        or any(phrase in low for phrase in _PROMPT_PHRASES)
+    )
 
 
 def strip_boilerplate(text: str) -> str:
     """The text without widget and prompt lines and script fragments (each matched on a whole, short line)."""
-    kept = [
-        line
-        for line in text.split("\n")
-        if not (len(line.split()) <= _PROMPT_MAX_WORDS and _PROMPTS.search(line.strip()))
-    ]
+    kept = [line for line in text.split("\n") if not _is_prompt(line)]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

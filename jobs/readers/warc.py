@@ -266,8 +266,9 @@ def _live_posts(ld: list[dict[str, Any]], doc: DocumentNode) -> list[str]:
     return [text for _, text in posts]
 
 
-def _shape(doc: DocumentNode, tree: HTMLTree, ld: list[dict[str, Any]], declared: bool, text: str, posts: int) -> Shape:
-    words = count_words(text)
+def _shape(
+    doc: DocumentNode, tree: HTMLTree, ld: list[dict[str, Any]], declared: bool, text: str, words: int, posts: int
+) -> Shape:
     return Shape(
         headline_links=len(doc.query_selector_all(_HEADLINE_LINKS)),
         dated_items=len(doc.query_selector_all("time")),
@@ -307,7 +308,8 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
     if title and lines and _clean(lines[0]) in (title, _clean(tree.title)):
         text = "\n".join(lines[1:]).strip()  # the headline is the title, not the body
     declared = bool(article_ld) or (meta.get("og:type") or "").lower() == "article"
-    shape = _shape(doc, tree, ld, declared, text, len(posts))
+    words = count_words(text)
+    shape = _shape(doc, tree, ld, declared, text, words, len(posts))
     kind, why = page_type(shape)
     return Extracted(
         title=title,
@@ -317,7 +319,7 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
         language=_language(doc, meta, content_language, text),
         declared_article=declared,
         link_share=shape.link_share,
-        words=count_words(text),
+        words=words,
         page_type=kind,
         page_type_reason=why,
     )
