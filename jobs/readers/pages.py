@@ -27,6 +27,7 @@ DATED_HEADLINES = 6  # headline links with as many dated items: an archive or se
 LIVE_POSTS = 5  # timestamped posts (in a live blog's markup, or its JSON-LD updates) that make a live blog
 MIN_PROSE_SHARE = 0.35  # under this share of the words in sentence-long lines, the text is a list, not prose
 MAX_LINK_SHARE = 0.25  # more of the page's words inside links: an index page, unless it declares an article
+BODY_RUN_WORDS = 120  # words in one unbroken run of sentence-long paragraphs: an article's body, whatever is around it
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,36 @@ class Shape:
     declared_listing: bool = False  # JSON-LD CollectionPage, ItemList, SearchResultsPage, ...
     link_share: float = 0.0
     prose_share: float = 1.0  # share of the main text's words in lines of 8 words or more
+    body_run: int = 0  # words of the main text's longest run of sentence-long lines (body_run())
 
 
 def page_type(shape: Shape) -> tuple[str, str]:
-    """(type, reason): what the page is, and the structural fact that decided it."""
+    """(type, reason): what the page is, and the structural fact that decided it. A body of paragraphs (a run of
+    BODY_RUN_WORDS words or more) outweighs the teasers, pager and links around it: the reason then names both."""
     if shape.live_posts >= LIVE_POSTS:
         return LIVE_BLOG, f"live_posts_{shape.live_posts}"
+    listing = _listing_reason(shape)
+    if listing is None:
+        return ARTICLE, "declared" if shape.declared_article else "prose"
+    if shape.body_run >= BODY_RUN_WORDS and listing != "declared_listing" and not listing.startswith("list_text"):
+        return ARTICLE, f"body_run_{shape.body_run}_over_{listing}"
+    return LISTING, listing
+
+
+def _listing_reason(shape: Shape) -> str | None:
     if shape.headline_links >= TEASER_HEADLINES:
-        return LISTING, f"teaser_headlines_{shape.headline_links}"
+        return f"teaser_headlines_{shape.headline_links}"
     if shape.paging and shape.headline_links >= PAGED_HEADLINES:
-        return LISTING, f"paging_and_headlines_{shape.headline_links}"
+        return f"paging_and_headlines_{shape.headline_links}"
     if shape.dated_items >= DATED_HEADLINES and shape.headline_links >= DATED_HEADLINES:
-        return LISTING, f"dated_headlines_{min(shape.dated_items, shape.headline_links)}"
+        return f"dated_headlines_{min(shape.dated_items, shape.headline_links)}"
     if shape.declared_listing and not shape.declared_article:
-        return LISTING, "declared_listing"
+        return "declared_listing"
     if shape.prose_share < MIN_PROSE_SHARE:
-        return LISTING, f"list_text_prose_share_{shape.prose_share:.2f}"
+        return f"list_text_prose_share_{shape.prose_share:.2f}"
     if not shape.declared_article and shape.link_share > MAX_LINK_SHARE:
-        return LISTING, f"link_share_{shape.link_share:.2f}"
-    return ARTICLE, "declared" if shape.declared_article else "prose"
+        return f"link_share_{shape.link_share:.2f}"
+    return None
 
 
 # Han, kana, hangul and other scripts written without spaces between words
@@ -85,6 +97,21 @@ def prose_share(text: str, *, min_words: int = 8) -> float:
         counts = [line.count(" ") + 1 if line.strip() else 0 for line in text.split("\n")]
     total = sum(counts)
     return 1.0 if not total else sum(n for n in counts if n >= min_words) / total
+
+
+def body_run(text: str, headlines: Iterable[str] = (), *, min_words: int = 8) -> int:
+    """Words in the text's longest run of consecutive lines of at least `min_words` words (blank lines do not
+    break a run; a heading, or a line that is one of the page's `headlines` (its teasers' linked headlines), does):
+    an article's body of paragraphs, where a front of teasers alternates headlines and one-paragraph summaries."""
+    linked = {" ".join(h.split()) for h in headlines}
+    best = run = 0
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        words = count_words(line)
+        run = run + words if words >= min_words and " ".join(line.split()) not in linked else 0
+        best = max(best, run)
+    return best
 
 
 # Visible dates beyond English: month names (nominative and genitive forms where they differ) per language
@@ -241,15 +268,26 @@ _LABEL_LINES = frozenset((
     "ajánló", "citește și", "lesen sie auch", "tag", "tags", "címkék", "etichete", "schlagwörter", "share",
     "share this", "megosztás", "distribuie", "teilen", "previous", "next", "previous page", "next page", "előző",
     "következő", "előző oldal", "következő oldal", "înapoi", "următor", "pagina următoare", "weiter", "zurück",
+    "related tags", "related topics", "related content", "log in", "sign in", "sign up", "log in sign up",
+    "sign in sign up", "mots-clés", "à lire aussi", "lire aussi", "voir aussi", "temas relacionados", "etiquetas",
 ))  # fmt: skip
+_SHORT_PROMPT_WORDS = ("newsletter", "hírlevél", "buletin informativ")  # in a line of a few words: a sign-up box
+_SHORT_PROMPT_MAX_WORDS = 12
+_COOKIE_NOTICE_MAX_CHARS = 400  # a cookie notice is a paragraph; a line of that length about cookies is one
 _WIDGET_STARTS = ("időjárás", "vremea", "wetter", "weather:")
 _PROMPT_MAX_CHARS = 160  # longer lines are text that merely mentions a newsletter or a donation
 
 
 def _is_prompt(line: str) -> bool:
-    if not line or len(line) > _PROMPT_MAX_CHARS:
+    if not line or len(line) > _COOKIE_NOTICE_MAX_CHARS:
         return False
     low = line.strip().lower()
+    if "cookie" in low or "sīkdatne" in low:
+        return True
+    if len(line) > _PROMPT_MAX_CHARS:
+        return False
+    if len(low.split()) <= _SHORT_PROMPT_MAX_WORDS and any(word in low for word in _SHORT_PROMPT_WORDS):
+        return True
     return (
         low.rstrip(" :") in _LABEL_LINES
         or low.startswith(_WIDGET_STARTS)

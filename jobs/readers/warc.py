@@ -35,6 +35,7 @@ from jobs.readers.pages import (
     OTHER,
     Shape,
     best_published,
+    body_run,
     clean_authors,
     clean_title,
     count_words,
@@ -269,8 +270,9 @@ def _live_posts(ld: list[dict[str, Any]], doc: DocumentNode) -> list[str]:
 def _shape(
     doc: DocumentNode, tree: HTMLTree, ld: list[dict[str, Any]], declared: bool, text: str, words: int, posts: int
 ) -> Shape:
+    headlines = doc.query_selector_all(_HEADLINE_LINKS)
     return Shape(
-        headline_links=len(doc.query_selector_all(_HEADLINE_LINKS)),
+        headline_links=len(headlines),
         dated_items=len(doc.query_selector_all("time")),
         paging=doc.query_selector(_PAGING) is not None,
         live_posts=posts,
@@ -278,6 +280,7 @@ def _shape(
         declared_listing=any(_ld_types(o) & _LISTING_TYPES for o in ld),
         link_share=0.0 if declared or words < MIN_WORDS else _link_share(tree),
         prose_share=prose_share(text),
+        body_run=body_run(text, (h.text or "" for h in headlines)),
     )
 
 

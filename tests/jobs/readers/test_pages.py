@@ -164,3 +164,45 @@ def test_widget_and_prompt_lines_and_script_fragments_are_removed() -> None:
          "Sign up for our newsletter", "Címkék:", prose]
     )  # fmt: skip
     assert strip_boilerplate(text) == f"The council voted on Tuesday.\n{prose}"
+
+
+def test_a_body_of_paragraphs_outweighs_the_teasers_around_it() -> None:
+    """Real articles carry related-story teasers, most-read lists and pagers: a run of paragraphs is their body."""
+    related = "".join(
+        f'<h3><a href="/r/{i}">Related story {i} about the council and its buses</a></h3>' for i in range(12)
+    )
+    html = f"<html><body><article><h1>Bus plan</h1>{_paragraphs(8)}</article><aside>{related}</aside></body></html>"
+    page = extract_page(html)
+    assert page.page_type == "article" and page.page_type_reason.endswith("_over_teaser_headlines_12")
+    assert not_an_article(page) is None
+
+
+def test_a_front_of_long_headlines_and_summaries_is_no_body() -> None:
+    """Teaser headlines of sentence length between one-paragraph summaries break the run: still a listing."""
+    teasers = "".join(
+        f'<div class="teaser"><h3><a href="/s/{i}">The council votes on the new bus network, part {i} of a series</a>'
+        f"</h3><p>{_SENTENCES[i % 5]} {_SENTENCES[(i + 1) % 5]}</p></div>"
+        for i in range(12)
+    )
+    page = extract_page(f"<html><body><main>{teasers}</main></body></html>")
+    assert page.page_type == LISTING and page.page_type_reason == "teaser_headlines_12"
+
+
+def test_sign_up_boxes_tag_labels_and_cookie_notices_are_removed_but_prose_about_them_stays() -> None:
+    """Lines seen in real pages (pages.csv): a newsletter box, "RELATED TOPICS", "Log In Sign Up", a cookie notice
+    in Latvian; a sentence that says "related to" or mentions a newsletter in passing stays."""
+    prose = "Three flights were cancelled, none of them related to the weather, the airline said on Tuesday."
+    mention = (
+        "The council's own newsletter, sent to every household in the borough since the spring of 2012, had warned "
+        "residents about the closures weeks before the vote."
+    )
+    lines = [
+        prose,
+        "Subscribe to the HuffPost Money newsletter!",
+        "RELATED TOPICS",
+        "Log In Sign Up",
+        "J'accepte de recevoir la newsletter quotidienne du Figaro.fr",
+        'Informējam, ka LSM portālā tiek izmantotas sīkdatnes (angļu val. "cookies"). Turpinot lietot šo portālu.',
+        mention,
+    ]
+    assert strip_boilerplate("\n".join(lines)) == f"{prose}\n{mention}"

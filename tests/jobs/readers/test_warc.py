@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -530,14 +531,24 @@ def test_arc_files_are_read(load, con, tmp_path: Path, compress: bool) -> None:
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "warc"
 
 
-def test_the_real_archive_fixtures_load_their_article_and_account_for_every_record(load, con) -> None:
-    summary = load(FIXTURES)
-    assert summary.counts["files"] == 4 and reconciles(summary)
-    assert summary.counts["skipped:revisit"] == 1 and summary.counts["body:chunked_header_not_chunked"] == 2
-    assert summary.counts["body:dechunked"] == 1
-    reasons = sorted(r for (r,) in con.execute("SELECT reason FROM ingest_rejects").fetchall())
-    assert reasons[-1] == "truncated_record" and len(reasons) == 3
-    assert all(r.startswith("not_an_article:listing:") for r in reasons[:2])  # the list of links, in two files
+def test_the_real_archive_fixtures_load_their_article_and_account_for_every_record(load, con, tmp_path) -> None:
+    archives = tmp_path / "archives"  # the fixtures' archives, without their labels and scripts
+    archives.mkdir()
+    for path in FIXTURES.iterdir():
+        if ".warc" in path.name or ".arc" in path.name:
+            (archives / path.name).write_bytes(path.read_bytes())
+    summary = load(archives)
+    assert summary.counts["files"] == 5 and reconciles(summary)
+    # news-pages.warc.gz: of its 45 records, 15 de-chunked with the header kept and 15 really chunked
+    assert summary.counts["skipped:revisit"] == 1 and summary.counts["body:chunked_header_not_chunked"] == 2 + 15
+    assert summary.counts["body:dechunked"] == 1 + 15
+    reasons = dict(
+        con.execute(
+            'SELECT regexp_extract(raw_record, \'"target_uri": "([^"]+)\', 1), reason FROM ingest_rejects'
+        ).fetchall()
+    )
+    assert sorted(reasons.values())[-1] == "truncated_record"
+    assert reasons["http://scamlist.example.onion/"].startswith("not_an_article:listing:")  # a list of links
     files = dict(con.execute("SELECT regexp_extract(path, '[^/]+$'), loaded + duplicates FROM ingest_files").fetchall())
     assert files["legacy.arc.gz"] == 1 and files["crawler-dechunked.warc.gz"] >= 1
     title, authors, text = con.execute(
@@ -545,6 +556,19 @@ def test_the_real_archive_fixtures_load_their_article_and_account_for_every_reco
     ).fetchall()[0]
     assert title == "Could Manchin Actually Leave The Democratic Party?" and authors == ["Geoffrey Skelley"]
     assert len(text) >= 500
+
+
+def test_the_labelled_real_news_pages_load_as_articles_and_their_home_pages_do_not(load, con) -> None:
+    """pages.csv's hand labels: at least 80% of the real article pages load with their main text's labelled start;
+    no home page (a front of teasers) loads, though real articles carry teasers, pagers and link lists too."""
+    with open(FIXTURES / "pages.csv", newline="", encoding="utf-8") as f:
+        labelled = list(csv.DictReader(f))
+    load(FIXTURES / "news-pages.warc.gz")
+    texts = dict(con.execute("SELECT url, text FROM articles").fetchall())
+    articles = [p for p in labelled if p["type"] == "article"]
+    with_text = [p for p in articles if " ".join(p["text_start"].split()) in " ".join(texts.get(p["url"], "").split())]
+    assert len(articles) >= 30 and len(with_text) >= 0.8 * len(articles), len(with_text)
+    assert not [p["id"] for p in labelled if p["type"] == "listing" and p["url"] in texts]
 
 
 def test_the_page_type_and_its_reason_are_stored_per_article(load, con, tmp_path: Path) -> None:
