@@ -116,25 +116,31 @@ def body_run(text: str, headlines: Iterable[str] = (), *, min_words: int = 8) ->
 
 # Visible dates beyond English: month names (nominative and genitive forms where they differ) per language
 _MONTH_NAMES: dict[int, tuple[str, ...]] = {
-    1: ("january", "jan", "januar", "január", "janvier", "enero", "ianuarie", "gennaio", "januari", "stycznia",
-        "ledna"),
-    2: ("february", "feb", "februar", "február", "février", "febrero", "februarie", "febbraio", "februari",
-        "lutego", "února"),
-    3: ("march", "mar", "märz", "március", "mars", "marzo", "martie", "maart", "marca", "března"),
-    4: ("april", "apr", "április", "avril", "abril", "aprilie", "aprile", "kwietnia", "dubna"),
-    5: ("may", "mai", "május", "mayo", "maggio", "mei", "maja", "května"),
-    6: ("june", "jun", "juni", "június", "juin", "junio", "iunie", "giugno", "czerwca", "června"),
-    7: ("july", "jul", "juli", "július", "juillet", "julio", "iulie", "luglio", "lipca", "července"),
-    8: ("august", "aug", "augusztus", "août", "agosto", "augustus", "sierpnia", "srpna"),
+    1: ("january", "jan", "januar", "január", "janvier", "janv", "enero", "ene", "ianuarie", "gennaio", "januari",
+        "stycznia", "ledna", "janeiro"),
+    2: ("february", "feb", "februar", "február", "février", "févr", "febrero", "februarie", "febbraio", "februari",
+        "lutego", "února", "fevereiro", "fev"),
+    3: ("march", "mar", "märz", "március", "mars", "marzo", "martie", "maart", "marca", "března", "março"),
+    4: ("april", "apr", "április", "avril", "avr", "abril", "abr", "aprilie", "aprile", "kwietnia", "dubna"),
+    5: ("may", "mai", "május", "mayo", "maggio", "mei", "maja", "května", "maio"),
+    6: ("june", "jun", "juni", "június", "juin", "junio", "iunie", "giugno", "czerwca", "června", "junho"),
+    7: ("july", "jul", "juli", "július", "juillet", "juil", "julio", "iulie", "luglio", "lipca", "července",
+        "julho"),
+    8: ("august", "aug", "augusztus", "août", "agosto", "ago", "augustus", "sierpnia", "srpna"),
     9: ("september", "sep", "sept", "szeptember", "septembre", "septiembre", "septembrie", "settembre", "września",
-        "září"),
-    10: ("october", "oct", "oktober", "október", "octobre", "octubre", "octombrie", "ottobre", "października", "října"),
-    11: ("november", "nov", "novembre", "noviembre", "noiembrie", "listopada", "listopadu"),
-    12: ("december", "dec", "dezember", "décembre", "diciembre", "decembrie", "dicembre", "grudnia", "prosince"),
+        "září", "setembro", "set"),
+    10: ("october", "oct", "oktober", "okt", "október", "octobre", "octubre", "octombrie", "ottobre", "października",
+         "října", "outubro", "out"),
+    11: ("november", "nov", "novembre", "noviembre", "noiembrie", "listopada", "listopadu", "novembro"),
+    12: ("december", "dec", "dezember", "dez", "décembre", "déc", "diciembre", "dic", "decembrie", "dicembre",
+         "grudnia", "prosince", "dezembro"),
 }  # fmt: skip
 _MONTH = {name: number for number, names in _MONTH_NAMES.items() for name in names}
 _MONTH_RE = "|".join(sorted((re.escape(n) for n in _MONTH), key=len, reverse=True))
-_TIME = r"(?:[,\s]+(?:um\s+|à\s+|at\s+|ora\s+)?(?P<h>\d{1,2})[:.h](?P<mi>\d{2})(?!\d))?"
+_TIME = (
+    r"(?:[,\s]+(?:-\s+)?(?:um\s+|à\s+|at\s+|ora\s+|a\s+las\s+|às\s+|alle\s+)?(?P<h>\d{1,2})[:.h](?P<mi>\d{2})(?!\d)"
+    r"(?::\d{2})?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?)?"
+)
 _VISIBLE_DATES = (
     # 2018-08-03, 2018.08.03., 2018. 08. 03., 2018/08/03
     re.compile(
@@ -147,42 +153,87 @@ _VISIBLE_DATES = (
         rf"(?<!\d)(?P<d>\d{{1,2}})\.?\s+(?:de\s+)?(?P<mn>{_MONTH_RE})\.?,?\s+(?:de\s+)?(?P<y>(?:19|20)\d\d){_TIME}",
         re.I,
     ),
-    # August 3, 2018
-    re.compile(rf"(?P<mn>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>(?:19|20)\d\d){_TIME}", re.I),
+    # August 3, 2018; Tuesday, Aug. 17, 2010
+    re.compile(rf"(?<![^\W\d_])(?P<mn>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>(?:19|20)\d\d){_TIME}", re.I),
     # 03.08.2018 (day first, as in most of Europe)
     re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>(?:19|20)\d\d)(?!\d){_TIME}"),
+    # 08/01/2014: day first, or month first on English pages, unless one of the two is over 12
+    re.compile(rf"(?<![\d/])(?P<a>\d{{1,2}})/(?P<b>\d{{1,2}})/(?P<y>(?:19|20)\d\d)(?![\d/]){_TIME}"),
 )
 
 
 _A_YEAR = re.compile(r"(?:19|20)\d\d")
+EARLIEST_YEAR = 1990  # no web page was published before; an older date in a text is a date it talks about
 
 
-def visible_date(text: str) -> str | None:
-    """The first date written in a text, in any of the forms above, as an ISO date (with the time when one
-    follows it: "YYYY-MM-DDTHH:MM"); None when there is none or it is not a real date."""
+def visible_date(text: str, *, month_first: bool = False, not_after: str | None = None) -> str | None:
+    """The first plausible date written in a text, in any of the forms above, as an ISO date (with the time when
+    one follows it: "YYYY-MM-DDTHH:MM", the clock the page shows, a.m./p.m. read); None when there is none.
+    Plausible: a real date, from EARLIEST_YEAR on, not after `not_after` (an ISO date: when the page was crawled).
+    `month_first`: read 08/01/2014 as August 1 (English pages) rather than 8 January."""
     if _A_YEAR.search(text) is None:
         return None  # every form has a four-digit year
     best: tuple[int, str] | None = None
     for pattern in _VISIBLE_DATES:
         for match in pattern.finditer(text):
-            iso = _iso(match)
-            if iso is not None:
+            iso = _iso(match, month_first=month_first)
+            if iso is not None and int(iso[:4]) >= EARLIEST_YEAR and (not not_after or iso[:10] <= not_after[:10]):
                 if best is None or match.start() < best[0]:
                     best = (match.start(), iso)
                 break
     return best[1] if best else None
 
 
-def _iso(match: re.Match[str]) -> str | None:
+def _iso(match: re.Match[str], *, month_first: bool = False) -> str | None:
     parts = match.groupdict()
+    if parts.get("a"):  # a slashed day and month: the order by the language, unless only one order is a date
+        first, second = int(parts["a"]), int(parts["b"])
+        if (first > 12) != (second > 12):
+            month_first = second > 12
+        parts["d"], parts["m"] = (str(second), str(first)) if month_first else (str(first), str(second))
     month = int(parts["m"]) if parts.get("m") else _MONTH.get((parts.get("mn") or "").lower().rstrip("."))
     year, day = int(parts["y"]), int(parts["d"])
     if month is None or not (1 <= month <= 12 and 1 <= day <= 31):
         return None
     date = f"{year:04d}-{month:02d}-{day:02d}"
-    if parts.get("h") is not None and int(parts["h"]) < 24 and int(parts["mi"] or 0) < 60:
-        return f"{date}T{int(parts['h']):02d}:{parts['mi']}"
+    hour = int(parts["h"]) if parts.get("h") is not None else None
+    if hour is not None and parts.get("ap"):
+        hour = hour % 12 + (12 if parts["ap"].lower() == "p" else 0)
+    if hour is not None and hour < 24 and int(parts["mi"] or 0) < 60:
+        return f"{date}T{hour:02d}:{parts['mi']}"
     return date
+
+
+_URL_DATE = re.compile(
+    rf"/(?P<y>(?:19|20)\d\d)/(?:(?P<m>\d{{1,2}})|(?P<mn>{_MONTH_RE}))/(?P<d>\d{{1,2}})(?:/|$)", re.IGNORECASE
+)
+
+
+def url_date(url: str | None, *, not_after: str | None = None) -> str | None:
+    """The date of a URL's path when it holds a whole one (/2010/08/17/, /2011/nov/18/): year, month and day, each
+    its own path segment, a real date from EARLIEST_YEAR on and not after `not_after`; None otherwise."""
+    path = (url or "").split("?")[0].split("#")[0]
+    path = path.split("://", 1)[1] if "://" in path else path
+    match = _URL_DATE.search(path[path.find("/") :] if "/" in path else "")
+    iso = _iso(match) if match else None
+    if iso is None or int(iso[:4]) < EARLIEST_YEAR or (not_after and iso > not_after[:10]):
+        return None
+    return iso
+
+
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ]\d)|\d{9,13}(?:\.\d+)?$")
+
+
+def declared_date(value: str | None, *, month_first: bool = False) -> str | None:
+    """A declared date (meta tag, JSON-LD) as given when it is ISO 8601 (or epoch seconds), else read like a
+    visible one ("Tuesday, Aug. 17, 2010", "Sat, 09 Oct 2010 07:15:45 EST", "2018/06/18") into an ISO date with
+    the clock the page gives, "20100812" as 2010-08-12; None when empty; kept as given when nothing reads it."""
+    value = " ".join((value or "").split())
+    if not value or _ISO_START.match(value):
+        return value or None
+    if re.fullmatch(r"(?:19|20)\d{6}", value):  # 20100812
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    return visible_date(value, month_first=month_first) or value
 
 
 def best_published(candidates: Iterable[str | None]) -> str | None:
@@ -206,20 +257,42 @@ _WEEKDAYS = (
     "viernes|sábado|domingo"
 )
 _BYLINE_NOISE = re.compile(
-    rf"https?://\S+|www\.\S+|@\w+|\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}[:.]\d{{2}}\b|\b(?:19|20)\d\d\b[\d.\s/-]*|"
-    rf"\b\d{{1,2}}[./-]\d{{1,2}}[./-]?\b|\b\d{{1,2}}\.?\s*(?:{_MONTH_RE})\b\.?|\b(?:{_MONTH_RE})\.?\s+\d{{1,2}}\b",
+    rf"https?://\S+|www\.\S+|@\w+|\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}[:.h]\d{{2}}(?!\d)(?:\s*[ap]\.?(?:m\.?)?(?![^\W\d_]))?|"
+    rf"\b(?:19|20)\d\d\b[\d.\s/-]*|\b\d{{1,2}}[./-]\d{{1,2}}[./-]?\b|\b\d{{1,2}}\.?\s*(?:{_MONTH_RE})\b\.?|"
+    rf"\b(?:{_MONTH_RE})\.?\s+\d{{1,2}}\b|\b[ap]\.\s?m\.(?!\w)|"
+    rf"\b\d+\s*(?:hrs?|hours?|mins?|minutes?|days?|stunden|minuten|heures|horas)\b(?:\s+ago)?|\bago\b",
     re.IGNORECASE,
 )
-_NOT_A_NAME = re.compile(r"^(?:by|von|de|par|por|írta|szerző|autor|author|updated|frissítve|publicat)\b[:\s]*", re.I)
+_TIME_ZONES = re.compile(r"\b(?:[ECMP][SD]T|GMT|UTC|CES?T|EES?T|BST|IST|JST|KST)\b")  # upper case: not in names
+_NOT_A_NAME = re.compile(
+    r"^(?:(?:posted|written|reported|soumis|publié|publicado|escrito|geschrieben|a\s+cura)\s+(?:by|par|por|von|di)|"
+    r"by|von|de|par|por|di|írta|szerző|autor|author|updated|frissítve|publicat)\b[:\s]*",
+    re.I,
+)
+# Words a byline's name does not end with: prepositions and articles left before a date or time
+# ("Griffin McElroy on", "le à")
+_FUNCTION_WORDS = frozenset((
+    "on", "at", "by", "in", "of", "the", "and", "le", "la", "les", "à", "au", "de", "du", "des", "et", "par", "el",
+    "los", "las", "en", "y", "por", "em", "às", "e", "di", "il", "alle", "am", "um", "von", "und",
+))  # fmt: skip
+_ROLE_DASH = re.compile(r"\s+[-–—|]\s+")  # "Rachel Metz - AP Technology Writer": the name, then a role or outlet
 
 
 def clean_authors(names: Sequence[str], publishers: Iterable[str] = ()) -> list[str]:
-    """Author names without dates, weekdays, times, URLs, handles or the publisher's name; empty ones dropped."""
+    """Author names without dates, weekdays, times (9:00a, a.m. EDT, 1 hr ago), URLs, handles, "Soumis par"-like
+    prefixes, prepositions left at their ends, a role after a dash, or the publisher's name (`publishers`: the
+    page's own publisher and site names); empty ones dropped."""
     publisher_keys = {_key(p) for p in publishers if p and _key(p)}
     out: list[str] = []
     for name in names:
-        cleaned = re.sub(r"\s+[,.;:|]+(?=\s|$)", "", " ".join(_BYLINE_NOISE.sub(" ", name).split()))
+        cleaned = _TIME_ZONES.sub(" ", _BYLINE_NOISE.sub(" ", name))
+        cleaned = re.sub(r"\s+[,.;:|]+(?=\s|$)", "", " ".join(cleaned.split()))
         cleaned = _NOT_A_NAME.sub("", cleaned.strip(" ,;:|-–—·/")).strip(" ,;:|-–—·/")
+        cleaned = _ROLE_DASH.split(cleaned)[0]
+        words = cleaned.split()
+        while words and words[-1].lower() in _FUNCTION_WORDS:
+            words.pop()
+        cleaned = " ".join(words).strip(" ,;:|-–—·/")
         if not cleaned or not re.search(r"[^\W\d_]", cleaned) or _key(cleaned) in publisher_keys:
             continue
         if cleaned not in out:

@@ -39,9 +39,11 @@ from jobs.readers.pages import (
     clean_authors,
     clean_title,
     count_words,
+    declared_date,
     page_type,
     prose_share,
     strip_boilerplate,
+    url_date,
     visible_date,
 )
 from jobs.readers.records import PreReject, RawBatch, ReadError, raw_lookup, records_frame
@@ -58,7 +60,13 @@ _DATE_META = (
     "pubdate",
     "publishdate",
     "publish-date",
+    "publish_date",
+    "pub_date",
     "publication_date",
+    "article_date_original",
+    "parsely-pub-date",
+    "cxenseparse:recs:publishtime",
+    "og:published_time",
     "sailthru.date",
     "dc.date.issued",
     "dcterms.issued",
@@ -212,21 +220,47 @@ def _title(doc: DocumentNode, tree: HTMLTree, article_ld: list[dict[str, Any]], 
     return title or heading or page_title
 
 
-def _published(doc: DocumentNode, article_ld: list[dict[str, Any]], meta: Mapping[str, str], text: str) -> str | None:
+_PUBLISHED_TIME = 'time[itemprop="datePublished"], time[pubdate]'
+
+
+def _time_element(doc: DocumentNode) -> str | None:
+    """The datetime of the page's publication <time> (itemprop=datePublished or pubdate), else of its first one
+    that is not a modification time; only a machine-readable one (a display string in the attribute, "jueves, 09
+    enero 2014", is often the day the page was served, in its header)."""
+    node = doc.query_selector(_PUBLISHED_TIME)
+    if node is None:
+        node = next(
+            (t for t in doc.query_selector_all("time[datetime]")[:5] if t.getattr("itemprop") != "dateModified"), None
+        )
+    value = _clean(node.getattr("datetime")) if node is not None else None
+    return value if value and re.match(r"\d{4}-\d{2}-\d{2}", value) else None
+
+
+def _published(
+    doc: DocumentNode, article_ld: list[dict[str, Any]], meta: Mapping[str, str], page: tuple[str, str | None, str | None]
+) -> str | None:
     """JSON-LD, then <meta>, then <time datetime>, a date-only value giving way to one with the time of the same
-    day; else the first date written near the top of the text, in any of several languages."""
+    day, values that are not ISO 8601 read as written dates; else the first plausible date written near the top of
+    the text, in any of several languages; else the date of the URL's path. `page`: the text, the URL and the page's
+    language (English pages write 08/01/2014 month first)."""
+    text, url, language = page
+    month_first = language == "en"
     declared: list[str | None] = []
     for obj in article_ld:
         value = obj.get("datePublished")
         declared.append(_clean(value) if isinstance(value, str) else None)
     declared += [_clean(meta.get(key)) for key in _DATE_META]
-    declared += [_clean(node.getattr("datetime")) for node in doc.query_selector_all("time[datetime]")[:1]]
-    return best_published(declared) or visible_date(text[:600])
+    declared.append(_time_element(doc))
+    return (
+        best_published(declared_date(value, month_first=month_first) for value in declared)
+        or visible_date(text[:600], month_first=month_first)
+        or url_date(url)
+    )
 
 
 def _site_names(ld: list[dict[str, Any]], meta: Mapping[str, str], url: str | None) -> list[str]:
     """The site's and publisher's names (og:site_name, JSON-LD publisher and WebSite names, the host)."""
-    names = [meta.get("og:site_name") or "", meta.get("application-name") or ""]
+    names = [meta.get(key) or "" for key in ("og:site_name", "application-name", "publisher", "dc.publisher")]
     for obj in ld:
         names += _ld_names(obj.get("publisher"))
         if "website" in _ld_types(obj) or "organization" in _ld_types(obj) or "newsmediaorganization" in _ld_types(obj):
@@ -314,12 +348,13 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
     words = count_words(text)
     shape = _shape(doc, tree, ld, declared, text, words, len(posts))
     kind, why = page_type(shape)
+    language = _language(doc, meta, content_language, text)
     return Extracted(
         title=title,
         text=text,
-        published_at=_published(doc, article_ld, meta, text),
+        published_at=_published(doc, article_ld, meta, (text, url, language)),
         authors=authors,
-        language=_language(doc, meta, content_language, text),
+        language=language,
         declared_article=declared,
         link_share=shape.link_share,
         words=words,

@@ -15,7 +15,9 @@ from jobs.readers.pages import (
     best_published,
     clean_authors,
     clean_title,
+    declared_date,
     strip_boilerplate,
+    url_date,
     visible_date,
 )
 from jobs.readers.warc import extract_page, not_an_article
@@ -100,10 +102,107 @@ def test_a_live_blog_from_its_json_ld_updates() -> None:
         ("Published March 2, 2024", "2024-03-02"),
         ("03.08.2018", "2018-08-03"),
         ("2021-13-40 is not a date", None),
+        ("Tuesday, Aug. 17, 2010", "2010-08-17"),
+        ("jueves, 09 enero 2014 - 10:21 h", "2014-01-09T10:21"),
+        ("quinta-feira, 9 de janeiro de 2014 às 10:21", "2014-01-09T10:21"),
+        ("giovedì 9 gennaio 2014, alle 10:21", "2014-01-09T10:21"),
+        ("Donnerstag, 9. Januar 2014, 10:21 Uhr", "2014-01-09T10:21"),
+        ("jeudi 9 janvier 2014 à 10h21", "2014-01-09T10:21"),
+        ("August 13, 2010 7:08 p.m. EDT", "2010-08-13T19:08"),
+        ("Dec. 1, 2012 12:05 a.m.", "2012-12-01T00:05"),
+        ("Palma | 08/01/2014", "2014-01-08"),  # day first, unless the page is English
+        ("Sunset 12, 2010", None),  # a month's abbreviation inside a word is no month
     ],
 )
 def test_visible_dates_in_several_languages(text: str, iso: str | None) -> None:
     assert visible_date(text) == iso
+
+
+def test_slashed_dates_read_month_first_on_english_pages_unless_only_one_order_is_a_date() -> None:
+    assert visible_date("08/01/2014", month_first=True) == "2014-08-01"
+    assert visible_date("13/01/2014", month_first=True) == "2014-01-13"
+    assert visible_date("01/13/2014") == "2014-01-13"
+
+
+def test_a_date_before_the_web_or_after_the_crawl_is_not_the_publication_date() -> None:
+    # the 1935 date an article about Social Security's anniversary mentions in its highlights
+    text = "The Social Security Act was signed into law on August 14, 1935.\nPosted August 13, 2010"
+    assert visible_date(text) == "2010-08-13"
+    assert visible_date("signed into law on August 14, 1935") is None
+    assert visible_date("Due March 2, 2031; posted March 2, 2024", not_after="2024-03-05") == "2024-03-02"
+    html = (
+        "<html><body><article><h1>Democrats to use Social Security</h1><ul><li>The Social Security Act was signed"
+        f" into law on August 14, 1935</li></ul>{_paragraphs()}</article></body></html>"
+    )
+    assert extract_page(html).published_at is None
+
+
+@pytest.mark.parametrize(
+    ("url", "iso"),
+    [
+        ("http://www.huffingtonpost.com/2011/10/06/alabama-workers/", "2011-10-06"),
+        ("http://www.guardian.co.uk/film/2011/nov/18/kristen-wiig-bridesmaids", "2011-11-18"),
+        ("http://www.polygon.com/2014/6/26/5842180/shovel-knight", "2014-06-26"),
+        ("http://www.cnn.com/2010/POLITICS/08/13/democrats/index.html", None),  # not a whole y/m/d path
+        ("http://example.com/2013/13/01/x", None),
+        ("http://example.com/1900/01/01/x", None),
+        ("http://example.com/story/2012/05?id=2011/10/06/", None),  # a query is not the path
+        ("http://example.com/20111006/x", None),
+    ],
+)
+def test_the_date_of_a_url_path(url: str, iso: str | None) -> None:
+    assert url_date(url) == iso
+
+
+def test_a_url_date_is_the_last_resort() -> None:
+    url = "http://techcrunch.com/2011/08/13/zuckerberg/"
+    bare = f"<html><body><article><h1>H</h1>{_paragraphs()}</article></body></html>"
+    assert extract_page(bare, url).published_at == "2011-08-13"
+    dated = f"<html><body><article><h1>H</h1><p>Aug. 14, 2011 10:05 p.m.</p>{_paragraphs()}</article></body></html>"
+    assert extract_page(dated, url).published_at == "2011-08-14T22:05"
+    assert url_date(url, not_after="2011-08-12") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("Tuesday, Aug. 17, 2010", "2010-08-17"),
+        ("Sat, 09 Oct 2010 07:15:45 EST", "2010-10-09T07:15"),  # the day and clock the page gives
+        ("2018/06/18", "2018-06-18"),
+        ("20100812", "2010-08-12"),
+        ("2021-10-18T23:30:00-05:00", "2021-10-18T23:30:00-05:00"),  # ISO 8601 is kept as given, with its offset
+        ("1634567890", "1634567890"),
+        ("not a date", "not a date"),
+    ],
+)
+def test_declared_dates_that_are_not_iso_are_read_as_written(value: str, iso: str) -> None:
+    assert declared_date(value) == iso
+
+
+def test_the_published_time_element_wins_over_a_modified_one_and_a_display_string() -> None:
+    html = (
+        '<html><body><header><time datetime="jueves, 09 enero 2014 10:21">jueves, 09 enero 2014</time></header>'
+        '<article><h1>H</h1><p>Mis à jour <time itemprop="dateModified" datetime="2013-04-06T10:37:32+02:00">'
+        'le 06/04/2013</time> Publié <time itemprop="datePublished" datetime="2013-04-05T17:08:23+02:00">'
+        f"le 05/04/2013</time></p>{_paragraphs()}</article></body></html>"
+    )
+    assert extract_page(html).published_at == "2013-04-05T17:08:23+02:00"
+    served = (
+        '<html lang="es"><body><header><time datetime="jueves, 09 enero 2014 10:21">jueves</time></header>'
+        f"<article><h1>H</h1><p>Patricio Candia | Palma de Mallorca | 08/01/2014</p>{_paragraphs()}</article>"
+        "</body></html>"
+    )
+    assert extract_page(served).published_at == "2014-01-08"
+
+
+def test_meta_dates_in_other_names_and_forms() -> None:
+    for name, value, iso in (
+        ("date", "Tuesday, Aug. 17, 2010", "2010-08-17"),
+        ("publish_date", "Sat, 09 Oct 2010 07:15:45 EST", "2010-10-09T07:15"),
+        ("cXenseParse:recs:publishtime", "2018-06-18T10:01:00.000Z", "2018-06-18T10:01:00.000Z"),
+    ):
+        html = f'<html><head><meta name="{name}" content="{value}"></head><body><article>{_paragraphs()}</article>'
+        assert extract_page(html + "</body></html>").published_at == iso
 
 
 def test_a_date_only_json_ld_value_gives_way_to_a_meta_tag_with_the_time() -> None:
@@ -137,6 +236,38 @@ def test_bylines_lose_dates_weekdays_urls_and_the_publisher() -> None:
         f'<body><div class="byline">Szabó Éva, péntek 12:14</div><article>{_paragraphs()}</article></body></html>'
     )
     assert extract_page(html).authors == []  # the publisher is no author; the meta tag wins over the byline
+
+
+def test_bylines_lose_times_prepositions_prefixes_and_roles() -> None:
+    names = [
+        "Griffin McElroy on",
+        "at 9:00a",
+        "USA TODAY a.m. EDT",
+        "Soumis par Titiou Lecoq",
+        "le à 15h46",
+        "Von Max Muster",
+        "Por Ana Pérez",
+        "RACHEL METZ - AP Technology Writer AP – 1 hr 4 mins ago",
+        "Maria Lopez de la Cruz",
+    ]
+    assert clean_authors(names, ["usatoday.com"]) == [
+        "Griffin McElroy",
+        "Titiou Lecoq",
+        "Max Muster",
+        "Ana Pérez",
+        "RACHEL METZ",
+        "Maria Lopez de la Cruz",
+    ]
+
+
+def test_the_publisher_of_the_pages_metadata_is_no_author_but_an_agency_otherwise_stays() -> None:
+    page = (
+        '<html><head><meta name="author" content="{author}"><meta name="DC.publisher" content="{publisher}">'
+        f'<meta property="og:site_name" content="Site"></head><body><article>{_paragraphs()}</article></body></html>'
+    )
+    assert extract_page(page.format(author="Ediciones El País", publisher="Ediciones El País")).authors == []
+    assert extract_page(page.format(author="AP", publisher="AP")).authors == []
+    assert extract_page(page.format(author="AP", publisher="The Huffington Post")).authors == ["AP"]
 
 
 @given(st.lists(st.text(max_size=40), max_size=5))
