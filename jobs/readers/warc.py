@@ -236,15 +236,24 @@ def _time_element(doc: DocumentNode) -> str | None:
     return value if value and re.match(r"\d{4}-\d{2}-\d{2}", value) else None
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What dates are read against: the main text, the URL, the page's language, the crawl time."""
+
+    text: str
+    url: str | None
+    language: str | None
+    crawled: str | None
+
+
 def _published(
-    doc: DocumentNode, article_ld: list[dict[str, Any]], meta: Mapping[str, str], page: tuple[str, str | None, str | None]
+    doc: DocumentNode, article_ld: list[dict[str, Any]], meta: Mapping[str, str], page: _Context
 ) -> str | None:
     """JSON-LD, then <meta>, then <time datetime>, a date-only value giving way to one with the time of the same
     day, values that are not ISO 8601 read as written dates; else the first plausible date written near the top of
-    the text, in any of several languages; else the date of the URL's path. `page`: the text, the URL and the page's
-    language (English pages write 08/01/2014 month first)."""
-    text, url, language = page
-    month_first = language == "en"
+    the text (from 1990, not after the crawl), in any of several languages; else the date of the URL's path.
+    English pages write 08/01/2014 month first."""
+    month_first = page.language == "en"
     declared: list[str | None] = []
     for obj in article_ld:
         value = obj.get("datePublished")
@@ -253,8 +262,8 @@ def _published(
     declared.append(_time_element(doc))
     return (
         best_published(declared_date(value, month_first=month_first) for value in declared)
-        or visible_date(text[:600], month_first=month_first)
-        or url_date(url)
+        or visible_date(page.text[:600], month_first=month_first, not_after=page.crawled)
+        or url_date(page.url, not_after=page.crawled)
     )
 
 
@@ -318,9 +327,12 @@ def _shape(
     )
 
 
-def extract_page(html: str, url: str | None = None, content_language: str | None = None) -> Extracted:
+def extract_page(
+    html: str, url: str | None = None, content_language: str | None = None, crawled: str | None = None
+) -> Extracted:
     """Main text, metadata and page type of one HTML page (url: the site's host is a name to strip from titles
-    and bylines)."""
+    and bylines, its path's date a last resort; crawled: the crawl time, after which no written date is the
+    publication date)."""
     tree = HTMLTree.parse(html)
     doc = tree.document
     if doc is None:
@@ -352,7 +364,7 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
     return Extracted(
         title=title,
         text=text,
-        published_at=_published(doc, article_ld, meta, (text, url, language)),
+        published_at=_published(doc, article_ld, meta, _Context(text, url, language, crawled)),
         authors=authors,
         language=language,
         declared_article=declared,
@@ -559,7 +571,12 @@ def _record(
     if mime is None and not _looks_like_html(html):
         return reject("non_html:unknown")
     try:
-        page = extract_page(html, record.headers.get("WARC-Target-URI"), headers.get("content-language"))
+        page = extract_page(
+            html,
+            record.headers.get("WARC-Target-URI"),
+            headers.get("content-language"),
+            record.headers.get("WARC-Date"),
+        )
     except Exception as exc:  # one page the parser chokes on must not fail a file of thousands
         return reject(f"extraction_failed:{type(exc).__name__}")
     reason = not_an_article(page)

@@ -161,6 +161,8 @@ def test_a_url_date_is_the_last_resort() -> None:
     dated = f"<html><body><article><h1>H</h1><p>Aug. 14, 2011 10:05 p.m.</p>{_paragraphs()}</article></body></html>"
     assert extract_page(dated, url).published_at == "2011-08-14T22:05"
     assert url_date(url, not_after="2011-08-12") is None
+    assert extract_page(bare, url, crawled="2011-08-12T09:00:00Z").published_at is None  # crawled before that day
+    assert extract_page(dated, url, crawled="2011-08-12T09:00:00Z").published_at is None
 
 
 @pytest.mark.parametrize(
