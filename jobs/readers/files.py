@@ -44,6 +44,7 @@ _SUFFIX_FORMAT = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".warc": "warc",
+    ".arc": "warc",  # the WARC reader reads ARC files too (jobs/readers/warc.py)
 }
 
 

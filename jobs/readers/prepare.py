@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +29,8 @@ class PreparedBatch:
     n_records: int
     error: str | None = None  # the file broke off here (RawBatch.error)
     userinfo_stripped: int = 0  # records whose URL (or outlet) had userinfo removed
+    skipped: dict[str, int] = field(default_factory=dict)  # RawBatch.skipped: read, not articles, by reason
+    tallies: dict[str, int] = field(default_factory=dict)  # RawBatch.tallies: how records were read
 
 
 REJECT_SCHEMA: dict[str, pl.DataType] = {"rn": pl.Int64(), "reason": pl.String(), "raw": pl.String()}
@@ -69,6 +71,8 @@ def prepare_batch(batch: RawBatch, normalize: NormalizeOptions) -> PreparedBatch
         batch.n_records,
         batch.error,
         stripped,
+        dict(batch.skipped),
+        dict(batch.tallies),
     )
 
 

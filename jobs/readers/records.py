@@ -56,7 +56,10 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "language": pl.String(),
     "crawled_at": pl.String(),
     "issues": pl.List(pl.String()),
+    "page_type": pl.String(),  # web pages only (jobs/readers/pages.py): article or live_blog
+    "page_type_reason": pl.String(),
 }
+PAGE_COLUMNS = ("page_type", "page_type_reason")  # absent from the frames of tabular readers: null there
 
 MAX_RAW_CHARS = 1_000_000
 AUTHOR_SPLIT = r"\s*(?:[,;]|\band\b)\s*"
@@ -83,10 +86,12 @@ class RawBatch:
     rejects: list[PreReject] = field(default_factory=list)
     raw_of: Callable[[Sequence[int]], dict[int, str]] = lambda rns: {}
     error: str | None = None  # the file broke off here: the records before are kept, the file is reported
+    skipped: dict[str, int] = field(default_factory=dict)  # records read but not articles, by reason (revisit)
+    tallies: dict[str, int] = field(default_factory=dict)  # how records were read (body:dechunked, ...), by name
 
     @property
     def n_records(self) -> int:
-        return self.frame.height + len(self.rejects)
+        return self.frame.height + len(self.rejects) + sum(self.skipped.values())
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:

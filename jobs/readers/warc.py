@@ -14,7 +14,6 @@ A file whose compressed stream breaks off keeps the records read before the brea
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
@@ -30,10 +29,26 @@ from resiliparse.parse.encoding import detect_encoding
 from resiliparse.parse.html import DocumentNode, HTMLTree
 from resiliparse.parse.lang import detect_fast
 
+from jobs.readers.pages import (
+    LISTING,
+    LIVE_POSTS,
+    OTHER,
+    Shape,
+    best_published,
+    body_run,
+    clean_authors,
+    clean_title,
+    count_words,
+    declared_date,
+    page_type,
+    prose_share,
+    strip_boilerplate,
+    url_date,
+    visible_date,
+)
 from jobs.readers.records import PreReject, RawBatch, ReadError, raw_lookup, records_frame
 
 MIN_WORDS = 80  # fewer words of main text: a photo page, a stub, a paywall teaser
-MAX_LINK_SHARE = 0.25  # more of the page's words inside links: an index page (section front, tag page, search)
 MAX_BODY_BYTES = 5_000_000  # larger HTML bodies are not news articles (and would cost memory)
 LANG_MAX_RANK = 1200  # Resiliparse: ranks above this are "usually false results"
 _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
@@ -45,7 +60,13 @@ _DATE_META = (
     "pubdate",
     "publishdate",
     "publish-date",
+    "publish_date",
+    "pub_date",
     "publication_date",
+    "article_date_original",
+    "parsely-pub-date",
+    "cxenseparse:recs:publishtime",
+    "og:published_time",
     "sailthru.date",
     "dc.date.issued",
     "dcterms.issued",
@@ -54,10 +75,6 @@ _DATE_META = (
 )
 _AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "byl", "parsely-author")
 _TITLE_META = ("og:title", "twitter:title", "headline")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_VISIBLE_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTHS}) \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
-)
 _BYLINE = re.compile(r"^\s*(?:by|von)\s+(.{2,200}?)\s*$", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bund\b|&)\s*")
 
@@ -72,6 +89,8 @@ class Extracted:
     declared_article: bool = False  # JSON-LD @type or og:type says it is an article
     link_share: float = 0.0  # share of the page's words inside <a> elements (0 when not needed to decide)
     words: int = 0
+    page_type: str = OTHER  # article, listing, live_blog or other (jobs/readers/pages.py)
+    page_type_reason: str = "empty"  # the structural fact that decided it
 
 
 def _clean(value: str | None) -> str | None:
@@ -174,15 +193,146 @@ def _link_share(tree: HTMLTree) -> float:
     """Share of the page's words that sit inside <a> elements: the page's text with and without its links
     (two linear passes in C, whatever the markup)."""
     options: dict[str, Any] = {"main_content": False, "alt_texts": False, "list_bullets": False}
-    total = len(extract_plain_text(tree, **options).split())
+    total = count_words(extract_plain_text(tree, **options))
     if not total:
         return 0.0
-    unlinked = len(extract_plain_text(tree, skip_elements=["a"], **options).split())
+    unlinked = count_words(extract_plain_text(tree, skip_elements=["a"], **options))
     return max(0.0, (total - unlinked) / total)
 
 
-def extract_page(html: str, url: str | None = None, content_language: str | None = None) -> Extracted:
-    """Main text and metadata of one HTML page (url is unused by the extractor, kept for symmetry)."""
+_LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "qapage", "discussionforumposting"}
+_HEADLINE_LINKS = "h2 a, h3 a, h4 a, a h2, a h3, a h4"
+_PAGING = 'a[rel="next"], link[rel="next"], [class*="pagination"], [class*="pager"]'
+_POST_BLOCKS = 'article, li, div[class*="post"], div[class*="entry"], div[class*="update"], div[class*="event"]'
+
+
+def _title(doc: DocumentNode, tree: HTMLTree, article_ld: list[dict[str, Any]], meta: Mapping[str, str]) -> str | None:
+    title = None
+    for obj in article_ld:
+        title = title or _clean(obj.get("headline") if isinstance(obj.get("headline"), str) else None)
+    for key in _TITLE_META:
+        title = title or _clean(meta.get(key))
+    h1 = doc.query_selector("h1")
+    heading = _clean(h1.text if h1 is not None else None)
+    page_title = _clean(tree.title)
+    if heading and page_title and len(heading.split()) <= 2 and heading not in page_title:
+        heading = None  # a section header ("Blogs") above the article, not its headline
+    return title or heading or page_title
+
+
+_PUBLISHED_TIME = 'time[itemprop="datePublished"], time[pubdate]'
+
+
+def _time_element(doc: DocumentNode) -> str | None:
+    """The datetime of the page's publication <time> (itemprop=datePublished or pubdate), else of its first one
+    that is not a modification time; only a machine-readable one (a display string in the attribute, "jueves, 09
+    enero 2014", is often the day the page was served, in its header)."""
+    node = doc.query_selector(_PUBLISHED_TIME)
+    if node is None:
+        node = next(
+            (t for t in doc.query_selector_all("time[datetime]")[:5] if t.getattr("itemprop") != "dateModified"), None
+        )
+    value = _clean(node.getattr("datetime")) if node is not None else None
+    return value if value and re.match(r"\d{4}-\d{2}-\d{2}", value) else None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What dates are read against: the main text, the URL, the page's language, the crawl time."""
+
+    text: str
+    url: str | None
+    language: str | None
+    crawled: str | None
+
+
+def _published(
+    doc: DocumentNode, article_ld: list[dict[str, Any]], meta: Mapping[str, str], page: _Context
+) -> str | None:
+    """JSON-LD, then <meta>, then <time datetime>, a date-only value giving way to one with the time of the same
+    day, values that are not ISO 8601 read as written dates; else the first plausible date written near the top of
+    the text (from 1990, not after the crawl), in any of several languages; else the date of the URL's path.
+    English pages write 08/01/2014 month first."""
+    month_first = page.language == "en"
+    declared: list[str | None] = []
+    for obj in article_ld:
+        value = obj.get("datePublished")
+        declared.append(_clean(value) if isinstance(value, str) else None)
+    declared += [_clean(meta.get(key)) for key in _DATE_META]
+    declared.append(_time_element(doc))
+    return (
+        best_published(declared_date(value, month_first=month_first) for value in declared)
+        or visible_date(page.text[:600], month_first=month_first, not_after=page.crawled)
+        or url_date(page.url, not_after=page.crawled)
+    )
+
+
+def _site_names(ld: list[dict[str, Any]], meta: Mapping[str, str], url: str | None) -> list[str]:
+    """The site's and publisher's names (og:site_name, JSON-LD publisher and WebSite names, the host)."""
+    names = [meta.get(key) or "" for key in ("og:site_name", "application-name", "publisher", "dc.publisher")]
+    for obj in ld:
+        names += _ld_names(obj.get("publisher"))
+        if "website" in _ld_types(obj) or "organization" in _ld_types(obj) or "newsmediaorganization" in _ld_types(obj):
+            names += _ld_names(obj)
+    if url:
+        host = url.split("/")[2] if "://" in url else ""
+        names += [host, host.split(":")[0].removeprefix("www.")]
+    return [n for n in names if n]
+
+
+def _live_posts(ld: list[dict[str, Any]], doc: DocumentNode) -> list[str]:
+    """A live blog's posts in time order: its JSON-LD liveBlogUpdate entries, else blocks of its markup that
+    each hold one <time> and mostly their own text (not a teaser's link); empty for other pages."""
+    for obj in ld:
+        updates = obj.get("liveBlogUpdate") if "liveblogposting" in _ld_types(obj) else None
+        if isinstance(updates, list) and updates:
+            entries = sorted(
+                (u for u in updates if isinstance(u, dict)), key=lambda u: str(u.get("datePublished") or "")
+            )
+            texts = [
+                "\n".join(v for v in (u.get("headline"), u.get("articleBody")) if isinstance(v, str) and v.strip())
+                for u in entries
+            ]
+            return [t for t in texts if t]
+    if len(doc.query_selector_all("time")) < LIVE_POSTS:
+        return []
+    posts: list[tuple[str, str]] = []
+    for node in doc.query_selector_all(_POST_BLOCKS):
+        times = node.query_selector_all("time")
+        text = _clean(node.text) or ""
+        if len(times) != 1 or count_words(text) < 15:
+            continue
+        linked = sum(len(a.text or "") for a in node.query_selector_all("a"))
+        if linked < 0.3 * len(text) and all(text not in p and p not in text for _, p in posts):
+            posts.append((times[0].getattr("datetime") or "", text))
+    if len(posts) >= LIVE_POSTS and all(when for when, _ in posts):
+        posts.sort(key=lambda post: post[0])
+    return [text for _, text in posts]
+
+
+def _shape(
+    doc: DocumentNode, tree: HTMLTree, ld: list[dict[str, Any]], declared: bool, text: str, words: int, posts: int
+) -> Shape:
+    headlines = doc.query_selector_all(_HEADLINE_LINKS)
+    return Shape(
+        headline_links=len(headlines),
+        dated_items=len(doc.query_selector_all("time")),
+        paging=doc.query_selector(_PAGING) is not None,
+        live_posts=posts,
+        declared_article=declared,
+        declared_listing=any(_ld_types(o) & _LISTING_TYPES for o in ld),
+        link_share=0.0 if declared or words < MIN_WORDS else _link_share(tree),
+        prose_share=prose_share(text),
+        body_run=body_run(text, (h.text or "" for h in headlines)),
+    )
+
+
+def extract_page(
+    html: str, url: str | None = None, content_language: str | None = None, crawled: str | None = None
+) -> Extracted:
+    """Main text, metadata and page type of one HTML page (url: the site's host is a name to strip from titles
+    and bylines, its path's date a last resort; crawled: the crawl time, after which no written date is the
+    publication date)."""
     tree = HTMLTree.parse(html)
     doc = tree.document
     if doc is None:
@@ -190,60 +340,47 @@ def extract_page(html: str, url: str | None = None, content_language: str | None
     ld = _json_ld(doc)
     article_ld = [o for o in ld if _ld_types(o) & _ARTICLE_TYPES]
     meta = _meta(doc)
+    sites = _site_names(ld, meta, url)
     text = extract_plain_text(
         tree, preserve_formatting=True, main_content=True, list_bullets=False, alt_texts=False, comments=False
     ).strip()
-
-    title = None
-    for obj in article_ld:
-        title = title or _clean(obj.get("headline") if isinstance(obj.get("headline"), str) else None)
-    for key in _TITLE_META:
-        title = title or _clean(meta.get(key))
-    h1 = doc.query_selector("h1")
-    title = title or _clean(h1.text if h1 is not None else None) or _clean(tree.title)
-
-    published = None
-    for obj in article_ld:
-        value = obj.get("datePublished")
-        published = published or (_clean(value) if isinstance(value, str) else None)
-    for key in _DATE_META:
-        published = published or _clean(meta.get(key))
-    if published is None:
-        for node in doc.query_selector_all("time[datetime]")[:1]:
-            published = _clean(node.getattr("datetime"))
-    if published is None:
-        head = text[:600]
-        match = _VISIBLE_DATE.search(head)
-        published = match.group(0) if match else None
-
+    posts = _live_posts(ld, doc)
+    if len(posts) >= LIVE_POSTS:
+        text = "\n\n".join(posts)  # the posts in order, not what main-content extraction kept of them
+    text = strip_boilerplate(text)
+    title = clean_title(_title(doc, tree, article_ld, meta), sites)
     authors = _split_authors([n for obj in article_ld for n in _ld_names(obj.get("author"))])
     for key in _AUTHOR_META:
         authors = authors or _split_authors([meta[key]] if key in meta else [])
-    authors = authors or _byline(doc)
-
+    authors = clean_authors(authors or _byline(doc), sites)
     lines = text.split("\n")
-    if title and lines and _clean(lines[0]) == title:
+    if title and lines and _clean(lines[0]) in (title, _clean(tree.title)):
         text = "\n".join(lines[1:]).strip()  # the headline is the title, not the body
     declared = bool(article_ld) or (meta.get("og:type") or "").lower() == "article"
-    words = len(text.split())
+    words = count_words(text)
+    shape = _shape(doc, tree, ld, declared, text, words, len(posts))
+    kind, why = page_type(shape)
+    language = _language(doc, meta, content_language, text)
     return Extracted(
         title=title,
         text=text,
-        published_at=published,
+        published_at=_published(doc, article_ld, meta, _Context(text, url, language, crawled)),
         authors=authors,
-        language=_language(doc, meta, content_language, text),
+        language=language,
         declared_article=declared,
-        link_share=0.0 if declared or words < MIN_WORDS else _link_share(tree),
+        link_share=shape.link_share,
         words=words,
+        page_type=kind,
+        page_type_reason=why,
     )
 
 
 def not_an_article(page: Extracted) -> str | None:
-    """Why a page is not an article (too little text, an index page), or None when it is one."""
+    """Why a page is not an article (too little text, a listing), or None when it is one (or a live blog)."""
     if page.words < MIN_WORDS:
         return f"not_an_article:too_little_text:{page.words}_words"
-    if not page.declared_article and page.link_share > MAX_LINK_SHARE:
-        return f"not_an_article:index_page:link_share_{page.link_share:.2f}"
+    if page.page_type == LISTING:
+        return f"not_an_article:listing:{page.page_type_reason}"
     return None
 
 
@@ -274,30 +411,86 @@ def _brotli(body: bytes) -> bytes:
     return result
 
 
-def _dechunk(body: bytes) -> bytes:
-    from resiliparse.parse.http import iterate_http_chunks
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 
-    return b"".join(iterate_http_chunks(io.BytesIO(body)))
+
+def dechunk(body: bytes) -> bytes | None:
+    """The body with its HTTP chunked transfer coding undone, or None when it is not chunked (a chunk-size line
+    first, each chunk followed by its line end, a last chunk of size 0). Many crawlers store the payload already
+    de-chunked but keep the `Transfer-Encoding: chunked` header: such a body is not touched."""
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        match = _CHUNK_SIZE.match(body, pos)
+        if match is None:
+            return None
+        size = int(match.group(1), 16)
+        pos = match.end()
+        if size == 0:
+            return b"".join(out)  # trailers after the last chunk are HTTP headers, not body
+        if pos + size > len(body):
+            return None
+        out.append(body[pos : pos + size])
+        pos += size
+        if body.startswith(b"\r\n", pos):
+            pos += 2
+        elif body.startswith(b"\n", pos):
+            pos += 1
+        elif pos < len(body):
+            return None
+
+
+def _transfer_decoded(body: bytes, headers: Mapping[str, str | None], tallies: dict[str, int]) -> bytes:
+    """The body without its chunked transfer coding, when it really has one; which way it went is tallied."""
+    if "chunked" not in (headers.get("transfer-encoding") or "").lower():
+        return body
+    plain = dechunk(body)
+    way = "body:dechunked" if plain is not None else "body:chunked_header_not_chunked"
+    tallies[way] = tallies.get(way, 0) + 1
+    return body if plain is None else plain
+
+
+# Charset labels that old pages declare but Python's codecs do not know, and labels whose WHATWG decoder is a
+# superset of the codec of the same name (browsers decode them so, and so did the pages' authors' tools)
+_CHARSET_LABELS = {
+    "x-sjis": "cp932", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "windows-31j": "cp932",
+    "ms_kanji": "cp932", "x-euc-jp": "euc_jp",
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254",
+    "tis-620": "cp874", "x-mac-roman": "mac_roman", "unicode-1-1-utf-8": "utf-8", "big5": "big5hkscs",
+    "win-1251": "cp1251", "cp-1251": "cp1251", "windows-1251": "cp1251",
+}  # fmt: skip
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([\w.:-]{2,40})", re.IGNORECASE)
+
+
+def _charset_label(label: str | None) -> str:
+    label = (label or "").strip().strip("\"'").lower()
+    return _CHARSET_LABELS.get(label, label)
+
+
+def _meta_charset(body: bytes) -> str | None:
+    """The charset a <meta charset> or <meta http-equiv content="...; charset=..."> declares near the top."""
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
 
 
 def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
-    """The HTML as text: transfer and content encodings undone, then the declared, meta or detected charset."""
-    transfer = (headers.get("transfer-encoding") or "").lower()
-    if "chunked" in transfer:
-        body = _dechunk(body)
+    """The HTML as text: content encodings undone (the transfer coding is undone before), then the declared,
+    meta or detected charset."""
     for coding in reversed([c.strip().lower() for c in (headers.get("content-encoding") or "").split(",") if c]):
         decoder = _DECODERS.get(coding)
         if decoder is None:
             return None
         body = decoder(body)
     tried: set[str] = set()
-    for guess in (
+    for guess in (  # what the server declared, then what the page declares, then detection
         lambda: headers.get("charset"),
+        lambda: _meta_charset(body),
         lambda: detect_encoding(body, from_html_meta=True),
         lambda: detect_encoding(body),
         lambda: "utf-8",
     ):
-        charset = (guess() or "").lower()
+        charset = _charset_label(guess())
         if not charset or charset in tried:
             continue
         tried.add(charset)
@@ -308,7 +501,16 @@ def _decode_body(body: bytes, headers: Mapping[str, str | None]) -> str | None:
     return None
 
 
-def _summary(record: WarcRecord, offset: int, status: int | None, mime: str | None, **extra: object) -> str:
+_HTML_MARKS = re.compile(r"<(?:html|!doctype\s+html|head|body|title|meta|div|p)[\s>]", re.IGNORECASE)
+
+
+def _looks_like_html(text: str) -> bool:
+    """A body without a Content-Type that is HTML: an HTML tag in its first 16 KB (pages often begin with long
+    comments, scripts or a byte-order mark)."""
+    return _HTML_MARKS.search(text[:16384]) is not None
+
+
+def _summary(record: WarcRecord | ArcRecord, offset: int, status: int | None, mime: str | None, **extra: object) -> str:
     """What ingest_rejects keeps of a rejected record instead of its body: where it is and what it was."""
     headers = record.headers
     fields: dict[str, object] = {
@@ -324,7 +526,7 @@ def _summary(record: WarcRecord, offset: int, status: int | None, mime: str | No
     return json.dumps(fields, ensure_ascii=False)
 
 
-def _http_headers(record: WarcRecord) -> dict[str, str | None]:
+def _http_headers(record: WarcRecord | ArcRecord) -> dict[str, str | None]:
     http = record.http_headers
     return {
         "charset": record.http_charset,
@@ -335,7 +537,9 @@ def _http_headers(record: WarcRecord) -> dict[str, str | None]:
     }
 
 
-def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, PreReject | None, bool]:
+def _record(
+    record: WarcRecord | ArcRecord, offset: int, tallies: dict[str, int]
+) -> tuple[dict[str, Any] | None, PreReject | None, bool]:
     """One response record as (canonical record, None) or (None, reject); the flag is True when truncated."""
     status = record.http_headers.status_code if record.is_http else None
     mime = (record.http_content_type or "").split(";")[0].strip().lower() or None if record.is_http else None
@@ -348,7 +552,7 @@ def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, Pre
         raw = _summary(record, offset, status, mime, **extra)
         return None, PreReject(offset, reason, raw), reason == "truncated_record"
 
-    if size < expected:
+    if size < expected or record.headers.get("Content-Length") is None:  # cut in its body or in its headers
         return reject("truncated_record", bytes_read=size)
     if not record.is_http or status is None:
         return reject("not_an_http_response")
@@ -359,15 +563,20 @@ def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, Pre
     if len(body) > MAX_BODY_BYTES:
         return reject("body_too_large", bytes_read=size)
     try:
-        html = _decode_body(body, headers)
+        html = _decode_body(_transfer_decoded(body, headers, tallies), headers)
     except (zlib.error, OSError, ValueError) as exc:
         return reject(f"undecodable_body:{type(exc).__name__}")
     if html is None:
         return reject("undecodable_body")
-    if mime is None and "<html" not in html[:2048].lower():
+    if mime is None and not _looks_like_html(html):
         return reject("non_html:unknown")
     try:
-        page = extract_page(html, content_language=headers.get("content-language"))
+        page = extract_page(
+            html,
+            record.headers.get("WARC-Target-URI"),
+            headers.get("content-language"),
+            record.headers.get("WARC-Date"),
+        )
     except Exception as exc:  # one page the parser chokes on must not fail a file of thousands
         return reject(f"extraction_failed:{type(exc).__name__}")
     reason = not_an_article(page)
@@ -387,6 +596,8 @@ def _record(record: WarcRecord, offset: int) -> tuple[dict[str, Any] | None, Pre
             "language": page.language,
             "crawled_at": record.headers.get("WARC-Date"),
             "issues": [],
+            "page_type": page.page_type,
+            "page_type_reason": page.page_type_reason,
         },
         None,
         False,
@@ -411,33 +622,222 @@ def _member_per_record(path: Path) -> bool:
         return bool(inflate.unused_data or stream.read(1))
 
 
+class _CutTolerantGzip(io.RawIOBase):
+    """A file gzipped as one stream (members one after another), decompressed up to where it breaks off (then
+    `cut` is True) instead of failing: the records before the break are read, the record it cuts is reported."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed with this stream
+        self._inflate = zlib.decompressobj(31)
+        self._pending = b""
+        self._pos = 0
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (whence, offset) not in ((io.SEEK_CUR, 0), (io.SEEK_SET, self._pos)):
+            raise io.UnsupportedOperation("seek")
+        return self._pos
+
+    def _fill(self, size: int) -> None:
+        while len(self._pending) < size and not self.cut:
+            if self._inflate.eof:
+                rest = self._inflate.unused_data
+                self._inflate = zlib.decompressobj(31)
+                chunk = rest or self._file.read(1 << 16)
+                if not chunk:
+                    return  # the end, after a whole member
+            else:
+                chunk = self._inflate.unconsumed_tail or self._file.read(1 << 16)
+                if not chunk:
+                    self.cut = True  # the stream stops inside a member
+                    return
+            try:
+                self._pending += self._inflate.decompress(chunk, max(size, 1 << 16))
+            except zlib.error:
+                self.cut = True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        self._fill(len(view))
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def _open_warc(path: Path) -> IO[bytes]:
     """The file; a .warc.gz gzipped as one stream is read decompressed, so record offsets are in the WARC data."""
     stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
     if stream.read(2) == b"\x1f\x8b" and not _member_per_record(path):
         stream.close()
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+        return io.BufferedReader(_CutTolerantGzip(path))
     stream.seek(0)
     return stream
 
 
+def _unread_record(path: Path, after: int | None) -> int | None:
+    """The offset of a record that starts after the last record read (`after`; None: none was read) but that the
+    reader never gave: one cut inside its own headers. Checked for files with a gzip member per record (the next
+    member after the last one read) and for plain WARC files (a further `WARC/` header line)."""
+    with open(path, "rb") as stream:
+        data_start = stream.read(2)
+        size = path.stat().st_size
+        if data_start != b"\x1f\x8b":
+            stream.seek(after or 0)
+            rest = stream.read()
+            if after is None:
+                return 0 if rest.startswith(b"WARC/") else None
+            found = rest.find(b"\r\n\r\nWARC/", 1)
+            return None if found < 0 else after + found + 4
+        if after is None:
+            stream.seek(0)
+            head = zlib.decompressobj(31).decompress(stream.read(1 << 16), 64)
+            return 0 if head.startswith(b"WARC/") else None
+        stream.seek(after)
+        inflate = zlib.decompressobj(31)
+        consumed = 0
+        while not inflate.eof:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                return None  # the last member read is itself cut: its record says so
+            try:
+                inflate.decompress(chunk)
+            except zlib.error:
+                return None
+            consumed += len(chunk)
+        following = after + consumed - len(inflate.unused_data)
+        return following if following < size else None
+
+
+class _ArcHttpHeaders:
+    def __init__(self, http: Any) -> None:
+        self._http = http
+        self.status_code: int | None = None
+        if http is not None:
+            try:
+                self.status_code = int(http.get_statuscode())
+            except (TypeError, ValueError):
+                self.status_code = None
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._http.get_header(name) if self._http is not None else None
+        return default if value is None else str(value)
+
+
+class _ArcHeaders:
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._headers.get_header(name)
+        return default if value is None else str(value)
+
+
+class _ArcReader:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._stream.read(size)
+        return data
+
+    def consume(self) -> int:
+        total = 0
+        while chunk := self._stream.read(1 << 16):
+            total += len(chunk)
+        return total
+
+
+class ArcRecord:
+    """An ARC record as warcio reads it (turned into a WARC response record), with the attributes of a FastWARC
+    record that `_record` reads, so ARC and WARC records go through the same rules."""
+
+    def __init__(self, record: Any, offset: int) -> None:
+        self.stream_pos = offset
+        self.headers = _ArcHeaders(record.rec_headers)
+        self.record_type = WarcRecordType.response if record.rec_type == "response" else WarcRecordType.unknown
+        self.is_http = record.http_headers is not None
+        self.http_headers = _ArcHttpHeaders(record.http_headers)
+        self.http_content_type = self.http_headers.get("Content-Type")
+        charset = re.search(r"charset=[\"']?([\w.:-]+)", self.http_content_type or "", re.IGNORECASE)
+        self.http_charset = charset.group(1) if charset else None
+        self.content_length = int(getattr(record.raw_stream, "limit", 0) or 0)  # the payload's declared length
+        self.reader = _ArcReader(record.raw_stream)
+
+
+def _is_arc(path: Path) -> bool:
+    """An ARC file (plain or gzipped) begins with its `filedesc://` header record."""
+    with open(path, "rb") as stream:
+        head = stream.read(1 << 12)
+    if head.startswith(b"\x1f\x8b"):
+        head = zlib.decompressobj(31).decompress(head, 16)
+    return head.startswith(b"filedesc:")
+
+
+def _arc_records(stream: IO[bytes]) -> Iterator[ArcRecord]:
+    """The records of an ARC file, read by warcio (FastWARC reads WARC only); each at its byte offset (of its
+    gzip member in an .arc.gz)."""
+    from warcio.archiveiterator import ArchiveIterator as ArcIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    records = ArcIterator(stream, arc2warc=True)
+    try:
+        for record in records:
+            yield ArcRecord(record, int(records.offset))  # where this record starts (set before it is read)
+    except ArchiveLoadFailed as exc:
+        raise OSError(f"ARC record: {exc}") from exc
+
+
 def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
-    """Response records of a WARC (.warc, .warc.gz) in batches; a broken stream ends the file with `error` set."""
+    """Response records of a WARC (.warc, .warc.gz) or ARC file (.arc, .arc.gz, told by its content) in batches; a
+    broken stream ends the file with `error` set. Revisit records (a page seen before, stored without its body)
+    are counted as skipped."""
     records: list[dict[str, Any]] = []
     rejects: list[PreReject] = []
     summaries: dict[int, str] = {}
+    skipped: dict[str, int] = {}
+    tallies: dict[str, int] = {}
     seen = 0
-    offset = 0
+    offset: int | None = None
     error: str | None = None
+
+    def batch(**extra: Any) -> RawBatch:
+        return RawBatch(
+            records_frame(records), rejects, raw_lookup(summaries), skipped=skipped, tallies=tallies, **extra
+        )
+
+    arc = _is_arc(path)
     try:
-        with _open_warc(path) as stream:
-            for record in ArchiveIterator(stream, parse_http=True):
+        with open(path, "rb") if arc else _open_warc(path) as stream:
+            source: Iterator[WarcRecord | ArcRecord] = (
+                _arc_records(stream) if arc else iter(ArchiveIterator(stream, parse_http=True))
+            )
+            for record in source:
                 seen += 1
                 offset = record.stream_pos
+                if record.headers.get("Content-Length") is None:  # cut inside its WARC headers
+                    rejects.append(PreReject(offset, "truncated_record", _summary(record, offset, None, None)))
+                    error = f"{path}: truncated: the record at byte offset {offset} ends inside its headers"
+                    continue
+                if record.record_type == WarcRecordType.revisit:
+                    record.reader.consume()
+                    skipped["skipped:revisit"] = skipped.get("skipped:revisit", 0) + 1
+                    continue
                 if record.record_type != WarcRecordType.response:
                     record.reader.consume()
                     continue
-                good, bad, truncated = _record(record, offset)
+                good, bad, truncated = _record(record, offset, tallies)
                 if bad is not None:
                     rejects.append(bad)
                     if truncated:
@@ -445,13 +845,23 @@ def read_warc(path: Path, batch_size: int) -> Iterator[RawBatch]:
                 elif good is not None:
                     records.append(good)
                     summaries[offset] = _summary(record, offset, 200, "text/html")
-                if len(records) + len(rejects) >= batch_size:
-                    yield RawBatch(records_frame(records), rejects, raw_lookup(summaries))
-                    records, rejects, summaries = [], [], {}
+                if len(records) + len(rejects) + sum(skipped.values()) >= batch_size:
+                    yield batch()
+                    records, rejects, summaries, skipped, tallies = [], [], {}, {}, {}
+            raw = getattr(stream, "raw", None)
+            cut = isinstance(raw, _CutTolerantGzip) and raw.cut
     except (OSError, EOFError, zlib.error) as exc:  # a broken gzip member or stream, an unreadable file
         if seen == 0:
             raise ReadError(f"{path}: cannot read: {exc}") from exc
         error = f"{path}: unreadable after the record at byte offset {offset} ({exc}); records before it are loaded"
+    else:
+        unread = None if arc else _unread_record(path, offset)
+        if unread is not None:
+            seen += 1
+            rejects.append(PreReject(unread, "truncated_record", json.dumps({"warc_offset": unread})))
+            error = f"{path}: truncated: the record at byte offset {unread} ends inside its headers"
+        elif cut and error is None:
+            error = f"{path}: truncated: the gzip stream ends early, after the record at byte offset {offset}"
     if seen == 0 and path.stat().st_size > 0:
         raise ReadError(f"{path}: not a WARC file (no WARC record found)")
-    yield RawBatch(records_frame(records), rejects, raw_lookup(summaries), error=error)
+    yield batch(error=error)

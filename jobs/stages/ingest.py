@@ -4,7 +4,8 @@ Each file is one transaction: its articles' metadata, its rejects and its ingest
 not at all. The texts of new and changed articles go to Parquet files (jobs/store/texts.py) written before that
 transaction commits and registered in it; a rollback deletes them, a kill leaves them for the next run to
 delete. A file whose sha256 was loaded before is skipped (unless force). Every record read is counted exactly
-once: read = loaded + updated + duplicates + rejected. Userinfo (`user:password@`) is removed from URLs before
+once: read = loaded + updated + duplicates + skipped + rejected (skipped: read but not articles, by reason, such as a
+WARC revisit record). Userinfo (`user:password@`) is removed from URLs before
 anything is stored (jobs/readers/prepare.py), and counted.
 
 Reading and normalising a file (jobs.readers) runs on the engine (this process, or a Spark task per file); the
@@ -97,7 +98,7 @@ INSERT INTO article_meta BY NAME
 SELECT k.article_id, b.source_id, b.outlet, b.outlet_name, b.url, b.url_canonical, b.title, b.authors,
        b.published_at, b.language, b.crawled_at, k.content_hash, 1 AS content_version, b.ingest_issues,
        $file AS source_file, b.rn AS record_number, $load_id AS load_id, $now AS ingested_at,
-       $text_file_id AS text_file_id
+       $text_file_id AS text_file_id, b.page_type, b.page_type_reason
 FROM _batch b JOIN _keys k ON k.rn = b.rn
 WHERE k.outcome = 'loaded'
 """
@@ -111,7 +112,8 @@ UPDATE article_meta SET
     outlet_name = coalesce(c.outlet_name, article_meta.outlet_name),
     content_hash = c.content_hash, content_version = c.content_version,
     ingest_issues = c.ingest_issues, source_file = $file, record_number = c.rn,
-    updated_load_id = $load_id, updated_at = $now, text_file_id = $text_file_id
+    updated_load_id = $load_id, updated_at = $now, text_file_id = $text_file_id,
+    page_type = c.page_type, page_type_reason = c.page_type_reason
 FROM (SELECT b.* EXCLUDE (text), k.article_id, k.content_hash, k.content_version FROM _batch b
       JOIN _keys k ON k.rn = b.rn WHERE k.outcome = 'updated') c
 WHERE article_meta.article_id = c.article_id
@@ -129,11 +131,17 @@ class FileResult:
     rejected: int = 0
     error: str | None = None
     userinfo_stripped: int = 0  # records whose URL had userinfo (user:password@) removed
+    skipped: dict[str, int] = field(default_factory=dict)  # records read but not articles, by reason (revisit)
+    tallies: dict[str, int] = field(default_factory=dict)  # how records were read (body:dechunked, ...)
 
     @property
     def empty(self) -> bool:
         """Read whole and held no record (an empty file): not counted as loaded."""
         return self.status == "loaded" and self.records_read == 0
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
 
 
 @dataclass
@@ -159,7 +167,11 @@ class IngestSummary:
     @property
     def all_rejected(self) -> list[FileResult]:
         """Files read whole but with every record rejected (not articles: a label file left in the corpus?)."""
-        return [f for f in self.files if f.status == "loaded" and f.records_read and f.rejected == f.records_read]
+        return [
+            f
+            for f in self.files
+            if f.status == "loaded" and f.records_read and f.rejected and f.rejected + f.skipped_total == f.records_read
+        ]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -175,6 +187,9 @@ class IngestSummary:
                 k: self.total(k)
                 for k in ("records_read", "loaded", "updated", "duplicates", "rejected", "userinfo_stripped")
             },
+            "skipped": sum(f.skipped_total for f in self.files),
+            **_by_name(f.skipped for f in self.files),
+            **_by_name(f.tallies for f in self.files),
         }
 
     @property
@@ -189,10 +204,26 @@ class IngestSummary:
             + f"{c['files_skipped']} skipped, {c['files_failed']} failed, {c['files_partial']} partial"
             + (f", {c['files_all_rejected']} with every record rejected" if c["files_all_rejected"] else "")
             + f"); read {c['records_read']} = loaded {c['loaded']} + updated {c['updated']} "
-            f"+ duplicates {c['duplicates']} + rejected {c['rejected']}"
+            f"+ duplicates {c['duplicates']} + "
+            + (f"skipped {c['skipped']} + " if c["skipped"] else "")
+            + f"rejected {c['rejected']}"
             + (f"; userinfo removed from {c['userinfo_stripped']} URLs" if c["userinfo_stripped"] else "")
             + f" in {self.seconds:.1f}s"
         )
+
+
+def _by_name(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Counts by name summed over files (skipped:revisit, body:dechunked, ...), in name order."""
+    total: dict[str, int] = {}
+    for part in parts:
+        for name, n in part.items():
+            total[name] = total.get(name, 0) + n
+    return dict(sorted(total.items()))
+
+
+def _add(into: dict[str, int], part: dict[str, int]) -> None:
+    for name, n in part.items():
+        into[name] = into.get(name, 0) + n
 
 
 def _load_batch(
@@ -213,6 +244,8 @@ def _load_batch(
     result.records_read += batch.n_records
     result.rejected += batch.rejects.height
     result.userinfo_stripped += batch.userinfo_stripped
+    _add(result.skipped, batch.skipped)
+    _add(result.tallies, batch.tallies)
     good = batch.good
     if good.is_empty():
         return
@@ -328,8 +361,8 @@ def _record_file(
 ) -> None:
     con.execute(
         "INSERT INTO ingest_files (load_id, path, fingerprint, size_bytes, format, status, records_read, loaded, "
-        "updated, duplicates, rejected, error, started_at, finished_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "updated, duplicates, rejected, skipped, error, started_at, finished_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             r.path,
@@ -342,6 +375,7 @@ def _record_file(
             r.updated,
             r.duplicates,
             r.rejected,
+            r.skipped_total,
             r.error,
             started,
             now_utc(),

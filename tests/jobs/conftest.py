@@ -61,7 +61,7 @@ def article(i: int, **fields: object) -> dict[str, object]:
 
 def reconciles(summary: IngestSummary) -> bool:
     c = summary.counts
-    return c["records_read"] == c["loaded"] + c["updated"] + c["duplicates"] + c["rejected"]
+    return c["records_read"] == c["loaded"] + c["updated"] + c["duplicates"] + c["skipped"] + c["rejected"]
 
 
 LABELLED_OUTLETS = ("nytimes.com", "foxnews.com", "breitbart.com", "reuters.com", "infowars.com", "npr.org")

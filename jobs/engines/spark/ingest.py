@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -21,9 +22,9 @@ from jobs.readers.records import ReadError
 log = logging.getLogger(__name__)
 
 
-Staged = dict[str, list[tuple[str, int, str | None, str | None, int]]]
+Staged = dict[str, list[tuple[str, int, str | None, str | None, int, str]]]
 """Per input path, its staged batches in order: (file stem, records, the break's error, the file's read error,
-records whose URL had userinfo removed)."""
+records whose URL had userinfo removed, the batch's skipped and tallies counts as JSON)."""
 
 
 @contextmanager
@@ -45,12 +46,15 @@ def read_files(
             key = str(path)
             if key not in staged:
                 raise RuntimeError(f"spark ingest: {key} was not read by the Spark job")
-            for stem, n_records, error, read_error, userinfo_stripped in staged[key]:
+            for stem, n_records, error, read_error, userinfo_stripped, counts in staged[key]:
                 if read_error is not None:
                     raise ReadError(read_error)
                 good = pl.read_ipc(prep / f"{stem}.good.arrow")
                 rejects = pl.read_ipc(prep / f"{stem}.rejects.arrow")
-                yield PreparedBatch(good, rejects, n_records, error, userinfo_stripped)
+                tallied = json.loads(counts)
+                yield PreparedBatch(
+                    good, rejects, n_records, error, userinfo_stripped, tallied["skipped"], tallied["tallies"]
+                )
 
         yield batches
 
@@ -77,7 +81,14 @@ def _read_job(
         if group["batch"].to_list() != list(range(1, group.height + 1)):
             raise RuntimeError(f"spark ingest: the batches of {listed[index][1]} came back incomplete")
         staged[listed[index][1]] = [
-            (f"{index}-{r['batch']}", r["n_records"], r["error"], r["read_error"], r["userinfo_stripped"])
+            (
+                f"{index}-{r['batch']}",
+                r["n_records"],
+                r["error"],
+                r["read_error"],
+                r["userinfo_stripped"],
+                r["counts"],
+            )
             for r in group.iter_rows(named=True)
         ]
     log.info(
@@ -97,17 +108,28 @@ def _stage_file(reader: FileReader, prep: Path, index: int, path: Path, fmt: str
         for number, batch in enumerate(reader.batches(path, fmt), 1):
             batch.good.write_ipc(prep / f"{index}-{number}.good.arrow", compression="lz4")
             batch.rejects.write_ipc(prep / f"{index}-{number}.rejects.arrow", compression="lz4")
-            yield _batch_row(index, number, batch.n_records, batch.error, None, batch.userinfo_stripped)
+            counts = json.dumps({"skipped": batch.skipped, "tallies": batch.tallies})
+            yield _batch_row(index, number, batch.n_records, batch.error, None, batch.userinfo_stripped, counts)
     except ReadError as exc:
         yield _batch_row(index, number + 1, 0, None, str(exc), 0)
 
 
-_INGEST_OUT = "file long, batch long, n_records long, error string, read_error string, userinfo_stripped long"
+_INGEST_OUT = (
+    "file long, batch long, n_records long, error string, read_error string, userinfo_stripped long, counts string"
+)
+_NO_COUNTS = json.dumps({"skipped": {}, "tallies": {}})
 
 
 def _batch_row(
-    index: int, number: int, n_records: int, error: str | None, read_error: str | None, userinfo_stripped: int
+    index: int,
+    number: int,
+    n_records: int,
+    error: str | None,
+    read_error: str | None,
+    userinfo_stripped: int,
+    counts: str = _NO_COUNTS,
 ) -> pa.RecordBatch:
+    """One batch's result row; `counts`: its skipped records and tallies by name (PreparedBatch), as JSON."""
     return pa.RecordBatch.from_pydict(
         {
             "file": [index],
@@ -116,6 +138,7 @@ def _batch_row(
             "error": [error],
             "read_error": [read_error],
             "userinfo_stripped": [userinfo_stripped],
+            "counts": [counts],
         },
         schema=pa.schema(
             [
@@ -125,6 +148,7 @@ def _batch_row(
                 ("error", pa.string()),
                 ("read_error", pa.string()),
                 ("userinfo_stripped", pa.int64()),
+                ("counts", pa.string()),
             ]
         ),
     )

@@ -228,7 +228,8 @@ def test_engine_spark_without_spark_is_a_usage_error(tmp_path: Path, monkeypatch
 def _messy_inputs(folder: Path) -> Path:
     """Every kind of input trouble in one folder: rejects, a repeat, an unreadable file, a truncated one, a
     changed version of an article, a file whose content is another's, a batch size that splits files, and a URL
-    with userinfo (removed and counted on either engine)."""
+    with userinfo (removed and counted on either engine), and WARC files of real pages with a revisit record and a
+    record cut short (skipped and rejected, by reason, on either engine)."""
     from ..conftest import article, write_jsonl
     from ..stages.test_ingest import mixed_jsonl
 
@@ -245,6 +246,9 @@ def _messy_inputs(folder: Path) -> Path:
     body = "".join(json.dumps(article(i)) + "\n" for i in range(300, 600)).encode()
     (folder / "f_truncated.jsonl.gz").write_bytes(gzip.compress(body)[:-200])
     pl.DataFrame([article(i) for i in range(700, 720)]).write_parquet(folder / "g.parquet")
+    warc = Path(__file__).parents[2] / "fixtures" / "warc"  # real pages: revisits skipped, a record cut short
+    for name in ("crawler-dechunked.warc.gz", "truncated.warc.gz"):
+        shutil.copyfile(warc / name, folder / f"h_{name}")
     return folder
 
 
@@ -274,14 +278,22 @@ def test_spark_ingest_loads_what_the_local_engine_loads(tmp_path: Path) -> None:
         lines[engine] = summary.split(" in ")[0]
     assert lines["spark"] == lines["local"]
     # mixed 17 records (7 loaded, 2 duplicates, 8 rejected), 30 good, 1 changed + 1 new, 20 from Parquet; one
-    # file skipped (the content of another), two failed
-    expected = "7 files (4 loaded, 1 skipped, 2 failed, 0 partial); read 69 = loaded 58 + updated 1 + duplicates 2"
+    # file skipped (the content of another), two failed; the WARCs: 4 records (2 loaded, a revisit skipped, the
+    # listing rejected) and 2 (the article a duplicate, the cut record rejected: partial)
+    expected = (
+        "9 files (5 loaded, 1 skipped, 2 failed, 1 partial); read 75 = loaded 60 + updated 1 + duplicates 3"
+        " + skipped 1 + rejected 10"
+    )
     assert expected in lines["local"] and "; userinfo removed from 1 URLs" in lines["local"], lines["local"]
     local, spark = (duckdb.connect(str(tmp_path / f"{e}.duckdb"), read_only=True) for e in ("local", "spark"))
     for query in INGESTED:
         assert_frame_equal(table(spark, query), table(local, query), check_exact=True)
     statuses = dict(spark.sql("SELECT regexp_extract(path, '[^/]+$'), status FROM ingest_files").fetchall())
     assert statuses["e_corrupt.parquet"] == "failed" and statuses["f_truncated.jsonl.gz"] == "failed"
+    assert statuses["h_truncated.warc.gz"] == "partial"
+    warc = "SELECT regexp_extract(path, '[^/]+$'), records_read, skipped FROM ingest_files WHERE path LIKE '%.warc.gz'"
+    assert sorted(spark.sql(warc).fetchall()) == [("h_crawler-dechunked.warc.gz", 4, 1), ("h_truncated.warc.gz", 2, 0)]
+    assert spark.sql("SELECT count(*) FROM ingest_rejects WHERE reason = 'truncated_record'").fetchall() == [(1,)]
 
 
 def test_a_featurize_task_streams_its_text_file(tmp_path: Path) -> None:
