@@ -265,9 +265,11 @@ _BYLINE_NOISE = re.compile(
 )
 _TIME_ZONES = re.compile(r"\b(?:[ECMP][SD]T|GMT|UTC|CES?T|EES?T|BST|IST|JST|KST)\b")  # upper case: not in names
 _NOT_A_NAME = re.compile(
-    r"^(?:(?:posted|written|reported|soumis|publié|publicado|escrito|geschrieben|a\s+cura)\s+(?:by|par|por|von|di)|"
-    r"by|von|de|par|por|di|írta|szerző|autor|author|updated|frissítve|publicat)\b[:\s]*",
-    re.I,
+    r"^(?:(?i:(?:posted|written|reported|soumis|publié|publicado|escrito|geschrieben|a\s+cura)\s+(?:by|par|por|von|di)|"
+    r"by|par|por|írta|szerző|autor|author|updated|frissítve|publicat)|"
+    # "von", "de", "di" start names too ("David Von Drehle", "De la Cruz"): a prefix only lowercase, or "Von"
+    # before two more words
+    r"de|di|von|(?i:von)(?=\s+\S+\s+\S))\b[:\s]*"
 )
 # Words a byline's name does not end with: prepositions and articles left before a date or time
 # ("Griffin McElroy on", "le à")

@@ -251,6 +251,10 @@ def test_bylines_lose_times_prepositions_prefixes_and_roles() -> None:
         "Por Ana Pérez",
         "RACHEL METZ - AP Technology Writer AP – 1 hr 4 mins ago",
         "Maria Lopez de la Cruz",
+        "De la Cruz",
+        "David Von Drehle",
+        "Von Drehle",
+        "de Juan Gómez",
     ]
     assert clean_authors(names, ["usatoday.com"]) == [
         "Griffin McElroy",
@@ -259,6 +263,10 @@ def test_bylines_lose_times_prepositions_prefixes_and_roles() -> None:
         "Ana Pérez",
         "RACHEL METZ",
         "Maria Lopez de la Cruz",
+        "De la Cruz",  # a name's particle is no prefix
+        "David Von Drehle",
+        "Von Drehle",
+        "Juan Gómez",
     ]
 
 
