@@ -85,7 +85,7 @@ Scored = tuple[Result, dict[str, Any]]  # a method's out-of-fold result and its 
 class Variant:
     name: str
     text: str | None = "word_title"  # key of Data.counts, None: cue model only
-    cue_features: str = "all"  # "all" (with the new cues), "old" (the 19 cue features only)
+    cue_features: str = "all"  # "all" (with the new cues), "old" (the 19 cue features only), "claims" (all + claims)
     weight: float | None = PUBLISHED_WEIGHT  # None: chosen in the fold; 1.0: text only; 0.0: cue only
     text_parts: tuple[str, ...] = ("tfidf", "embedding")  # the text layer's ridges (scorer.text_layer.PARTS)
     within: bool = True  # the embedding ridge weights articles once per outlet (False: ridge on outlet means)
@@ -132,7 +132,9 @@ def fit_fold(data: Data, variant: Variant, train: np.ndarray, *, seed: int) -> t
     ratings = {ev.outlets[i]: float(ev.y[i]) for i in train}
     rows = fold_inputs(data, _NoText(), train, None, ratings)
     cols = (
-        [*_cue_columns(data, variant), "cited_rating"] if variant.cue_features == "all" else _cue_columns(data, variant)
+        [*_cue_columns(data, variant), "cited_rating"]
+        if variant.cue_features in ("all", "claims")
+        else _cue_columns(data, variant)
     )
     x = variant_text(data, variant)
     options = {
@@ -165,6 +167,8 @@ def _cue_columns(data: Data, variant: Variant) -> list[str]:
 
     if variant.cue_features == "old":
         return [c for c in data.cue_features if c not in PUNCTUATION]
+    if variant.cue_features == "claims":
+        return [*data.cue_features, *data.claim_features]
     return list(data.cue_features)
 
 

@@ -16,7 +16,7 @@ import logging
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from evaluation.inputs import (
 from evaluation.label_maps import extra_outlets, fitted_maps, load_sources, mapped_labels
 from evaluation.training_sets import ExtraLabels, extra_label_rows, training_curve
 from jobs.readers.outlets import OutletResolver
+from scorer.inputs import CLAIM_CUES, FEATURE_DIRECTIONS
 from scorer.two_layer import PUBLISHED_WEIGHT
 
 log = logging.getLogger("evaluation")
@@ -64,6 +65,18 @@ SCORER = Variant(
 """The two-layer scorer as the product ships it."""
 TOPIC_MIX = "topic mix only (COVID share + AllSides/PAC topics + corpus)"
 CUE_MODEL = "cue model only, + punctuation + cited-outlet rating"
+CUE_CLAIMS = "cue model only, + punctuation + cited-outlet rating + claim cues (ablation; not shipped)"
+MISSION_CUES = (
+    "unnamed_source_share",
+    "any_unnamed_source_share",
+    "unnamed_sources_per_1k_words",
+    "speculative_sentence_share",
+    "speculation_weighted_per_1k_words",
+    "hedges_per_1k_words",
+    "cited_rating",
+    *CLAIM_CUES,
+)
+"""The founding seed's cues (unnamed sources, speculation, hedges, who is cited) and the claim cues (issue 25)."""
 TFIDF = ("tfidf",)
 EMBEDDING_ALONE = "text layer only, static-embedding ridge alone (each outlet once)"
 TEXT_LAYER = "text layer only, TF-IDF and embedding ridges averaged (the product's)"
@@ -104,6 +117,19 @@ class FinalModel:
     thresholds: tuple[float, float]
 
 
+@dataclass(frozen=True)
+class MissionCue:
+    """One mission cue: its allowed direction, the Spearman of its outlet value with the labels alone, and its
+    coefficient in the shipped cue model and in the cue model with the claim cues (both on every labelled outlet;
+    None: not an input of that model)."""
+
+    name: str
+    direction: int
+    spearman: float
+    shipped: float | None
+    with_claims: float | None
+
+
 @dataclass
 class Measured:
     """Everything evaluation.report writes up."""
@@ -121,6 +147,7 @@ class Measured:
     final: FinalModel
     extra: ExtraLabels  # extra training outlets with labels mapped from other label sets
     train_curve: list[tuple[int, Scored]]  # the scorer trained on subsamples of the training outlets
+    mission: list[MissionCue] = field(default_factory=list)  # each mission cue alone and its weights
 
     @property
     def chosen(self) -> Scored:
@@ -173,9 +200,11 @@ def measure(settings: Settings) -> Measured:
     labels_map = {o: float(v) for o, v in corpora.labels.select("outlet", "label_score").iter_rows()}
     extra = extra_labels(union, target_idx, extras, sources, labels_map, splits, seed=s.seed, run=s.extra_labels)
     train_curve = training_curve(data, SCORER, splits[: s.folds * (2 if s.quick else s.repeats)], seed=s.seed)
+    mission = mission_cues(data, final, seed=s.seed)
     return Measured(
-        s, started, corpora, ev, compared, results, language, boilerplate, curve, costs, final, extra, train_curve
-    )
+        s, started, corpora, ev, compared, results, language, boilerplate, curve, costs, final, extra, train_curve,
+        mission,
+    )  # fmt: skip
 
 
 def outlet_counts(articles: pl.DataFrame) -> pl.DataFrame:
@@ -235,6 +264,7 @@ def compare_layers(data: Data, kept: Sequence[str], splits: Sequence[Any], *, se
         Variant(TEXT_LAYER, text=CHOSEN_TEXT, weight=1.0),
         Variant("cue model only, the 19 cue features (as before)", text=None, cue_features="old", weight=0.0),
         Variant(CUE_MODEL, text=None, weight=0.0),
+        Variant(CUE_CLAIMS, text=None, cue_features="claims", weight=0.0),
         Variant(
             "two-layer, weight chosen in the fold (lowest MAE on inner out-of-fold predictions)",
             text=CHOSEN_TEXT,
@@ -411,3 +441,35 @@ def fit_final(data: Data, *, seed: int, model_out: Path | None) -> FinalModel:
     if model_out is not None:
         model_out.write_text(json.dumps(final.to_dict()) + "\n", encoding="utf-8")
     return FinalModel(final, final_thresholds)
+
+
+def mission_cues(data: Data, final: FinalModel, *, seed: int) -> list[MissionCue]:
+    """Each MISSION_CUES cue's outlet-level Spearman with the labels alone (its shrunk outlet mean; cited_rating
+    from every other outlet's label) and its coefficient in the shipped cue model and in the cue model with the
+    claim cues, both fitted on every labelled outlet."""
+    from evaluation.crossval import fit_fold
+    from scorer.cv import spearman
+    from scorer.two_layer import cited_rating_rows
+
+    ev = data.ev
+    ratings = {o: float(v) for o, v in zip(ev.outlets, ev.y, strict=True)}
+    rows = data.rows.join(
+        cited_rating_rows(data.cues, ev.outlets, ratings), on="outlet", how="left", maintain_order="left"
+    )
+    variant = Variant(CUE_CLAIMS, text=None, cue_features="claims", weight=0.0)
+    with_claims, _ = fit_fold(data, variant, np.arange(len(ev.outlets)), seed=seed)
+
+    def coefficients(model: Any) -> dict[str, float]:
+        return {str(n): float(c) for n, c in zip(model.feature_names_in_, model.coef_, strict=True)}
+
+    shipped, claims = coefficients(final.model.cue), coefficients(with_claims.cue)
+    return [
+        MissionCue(
+            name,
+            FEATURE_DIRECTIONS.get(name, 0),
+            spearman(rows[name].cast(pl.Float64).to_numpy(), ev.y) if name in rows.columns else float("nan"),
+            shipped.get(name),
+            claims.get(name),
+        )
+        for name in MISSION_CUES
+    ]

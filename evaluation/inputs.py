@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from evaluation.claim_cues import claim_shares
 from evaluation.data import EvalSet, build_eval_set
 from jobs.readers.outlets import citation_names
+from scorer.inputs import CLAIM_CUES
 
 log = logging.getLogger("evaluation")
 
@@ -48,6 +50,7 @@ class Data:
     doc_group: np.ndarray  # article row -> outlet index
     article_ids: list[str]
     vectors: np.ndarray | None = None  # static embedding of each article's body text (the product's text layer)
+    claim_features: list[str] = field(default_factory=list)  # claim cues in `rows`, read by the "claims" variants
 
 
 def boilerplate_table(articles: pl.DataFrame) -> pl.LazyFrame:
@@ -109,6 +112,7 @@ def prepare(
     ev = build_eval_set(articles, labels, mbfc, baly, min_articles=min_articles)
     bp = boilerplate_table(articles) if boilerplate is None else boilerplate
     feats, features, cues = features_and_cues(articles, bp)
+    feats = feats.join(claim_shares(articles, bp), on="article_id", how="left")
     # the text layer reads each outlet's most recent TEXT_ARTICLES_PER_OUTLET articles, as the product does
     # (the same text selection as scorer.text.text_of)
     docs = text_sample(articles.filter(pl.col("outlet").is_in(ev.outlets)))
@@ -116,11 +120,13 @@ def prepare(
     doc_group = np.array([index[o] for o in docs["outlet"].to_list()], dtype=np.int64)
     counts = text_counts(docs, bp, representations)
     vectors = body_vectors(docs, bp)
-    rows = outlet_rows(feats, ev.outlets, features)
+    rows = outlet_rows(feats, ev.outlets, [*features, *CLAIM_CUES])
     per_article_cues = cues.join(articles.select("article_id", "outlet"), on="article_id").select(
         "article_id", "outlet", "cited_outlets"
     )
-    data = Data(ev, rows, features, per_article_cues, counts, doc_group, docs["article_id"].to_list(), vectors)
+    data = Data(
+        ev, rows, features, per_article_cues, counts, doc_group, docs["article_id"].to_list(), vectors, list(CLAIM_CUES)
+    )
     return data, feats
 
 
@@ -182,7 +188,7 @@ def subset_data(data: Data, sub: pl.DataFrame) -> Data:
     """`data` restricted to the articles of `sub` (cue matrix recomputed, count rows selected)."""
     keep_ids = set(sub["article_id"].to_list())
     mask = np.array([a in keep_ids for a in data.article_ids])
-    rows = outlet_rows(sub, data.ev.outlets, data.cue_features)
+    rows = outlet_rows(sub, data.ev.outlets, [*data.cue_features, *data.claim_features])
     return Data(
         ev=data.ev,
         rows=rows,
@@ -192,6 +198,7 @@ def subset_data(data: Data, sub: pl.DataFrame) -> Data:
         doc_group=data.doc_group[mask],
         article_ids=[a for a, m in zip(data.article_ids, mask, strict=True) if m],
         vectors=None if data.vectors is None else data.vectors[mask],
+        claim_features=data.claim_features,
     )
 
 
@@ -213,6 +220,7 @@ def restrict_outlets(data: Data, idx: np.ndarray) -> Data:
         doc_group=remap[data.doc_group[docs]],
         article_ids=[data.article_ids[i] for i in docs],
         vectors=None if data.vectors is None else data.vectors[docs],
+        claim_features=data.claim_features,
     )
 
 

@@ -52,6 +52,8 @@ def render(m: Measured) -> str:
         *extra_labels_section(m),
         "",
         *final_model_section(m),
+        "",
+        *mission_section(m),
         *shrinkage_section(m),
     )
     return rep.text()
@@ -373,6 +375,46 @@ def final_model_section(m: Measured) -> list[str]:
         )
         + ".",
     ]
+
+
+def mission_section(m: Measured) -> list[str]:
+    """The founding cues and the claim cues: each alone, its weight, and the cue layer with / without the claims."""
+    from evaluation.experiments import CUE_CLAIMS, CUE_MODEL
+
+    if not m.mission:
+        return []
+    by_name = {r.name: (r, s) for r, s in m.compared}
+    without, with_claims = by_name.get(CUE_MODEL), by_name.get(CUE_CLAIMS)
+
+    def coefficient(value: float | None) -> str:
+        return "not an input" if value is None else f"{100 * value:+.1f}"
+
+    lines = [
+        "### Mission cues: each alone, its weight, and the claim-cue ablation",
+        "",
+        "Outlet-level Spearman of each cue (its shrunk outlet mean) with the labels alone, over the labelled "
+        "outlets; its coefficient (score points per sd, before the (1 - a) weight) in the shipped cue model and in "
+        "the cue model with the claim cues (`scorer.inputs.CLAIM_CUES`), both fitted on every labelled outlet. "
+        "Allowed: the direction `scorer.inputs.FEATURE_DIRECTIONS` lets the cue move the score.",
+        "",
+        "| cue | allowed | Spearman alone | shipped cue model | with claim cues |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for cue in m.mission:
+        allowed = {1: "+", -1: "-", 0: "either"}[cue.direction]
+        lines.append(
+            f"| `{cue.name}` | {allowed} | {cue.spearman:+.2f} | {coefficient(cue.shipped)} | "
+            f"{coefficient(cue.with_claims)} |"
+        )
+    if without is not None and with_claims is not None:
+        diff = paired_difference(with_claims[0], without[0], m.ev)
+        lines += [
+            "",
+            f"Ablation, cue layer alone on the same splits: without the claim cues Spearman "
+            f"{fmt(without[1]['spearman'])}, with them {fmt(with_claims[1]['spearman'])} (paired difference "
+            f"{fmt(diff, 3)}); MAE {fmt(without[1]['mae'], 3)} vs {fmt(with_claims[1]['mae'], 3)}.",
+        ]
+    return [*lines, ""]
 
 
 # --------------------------------------------------------------------------------------------------------

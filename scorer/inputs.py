@@ -67,6 +67,11 @@ FEATURE_DIRECTIONS: dict[str, int] = {
     "ellipses_per_1k_chars": -1,
     "questions_per_1k_chars": -1,
     "cited_rating": 1,
+    # claims (features.claims.claim_units; docs/claims.md): an unnamed-source claim no independent outlet confirms
+    # marks weak sourcing; a speculative claim that an independent outlet confirms marks speculation that held up
+    "unconfirmed_unnamed_claim_share": -1,
+    "confirmed_speculative_claim_share": 1,
+    "low_rated_origin_claim_share": -1,  # not a model input (label-dependent: see CLAIM_CUES)
     # corroboration (features.aggregate.corroboration_units), when used
     "corroborated_share": 1,
     "exclusive_share": -1,
@@ -82,6 +87,12 @@ the ~65 training outlets that anonymous sourcing goes with HIGHER ratings (wire 
 outlet's anonymous sources raised its score. With the constraint such a cue gets weight 0 instead; the
 held-out accuracy was the same (docs/evaluation.md).
 """
+
+CLAIM_CUES = ("unconfirmed_unnamed_claim_share", "confirmed_speculative_claim_share")
+"""The per-article claim shares the cue model can read (features.claims.claim_units, per article; null where an
+article has no unnamed-source / speculative claim). `low_rated_origin_claim_share` is not one: which outlets are
+low-rated comes from the labels, so it would leak them into cross-validation unless recomputed per fold, and
+`cited_rating` already is the fold-honest rating of the outlets an outlet cites."""
 
 
 def with_derived_features(article_features: pl.DataFrame) -> pl.DataFrame:

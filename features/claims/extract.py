@@ -33,17 +33,19 @@ CLAIMS_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 
 
 def _source_phrases(frames: pl.LazyFrame) -> pl.LazyFrame:
-    """Per sentence: its first unnamed source phrase, else its first named one (frames in text order)."""
+    """Per sentence: its first unnamed source phrase, else its first named one (frames in text order; of frames
+    starting at one character, the longest, then the first in code-point order: a total order, so the choice does
+    not depend on how the rows were split into batches or threads)."""
     keys = ["article_id", "sentence_no"]
     return (
         frames.filter(pl.col("cue").str.len_chars() > 0)
-        .sort(*keys, pl.col("source") != UNNAMED, "cue_start")
+        .sort(*keys, pl.col("source") != UNNAMED, "cue_start", -pl.col("cue_end"), "cue")
         .group_by(keys, maintain_order=True)
         .agg(pl.col("cue").first().alias("source_phrase"))
     )
 
 
-@feature(version="1", output_schema=CLAIMS_SCHEMA)
+@feature(version="2", output_schema=CLAIMS_SCHEMA)
 def claim_sentences(
     sentences: pl.LazyFrame, *, frames: pl.LazyFrame, speculation: pl.LazyFrame, cited: CitedOutlets
 ) -> pl.LazyFrame:

@@ -240,8 +240,9 @@ def corroborate(db_path: Path, full: bool, engine: Engine) -> None:
 @click.command()
 @db_option
 @click.option("--full", is_flag=True, help="Extract and match every article again, not only new and changed ones.")
+@engine_options
 @logging_options
-def claims(db_path: Path, full: bool) -> None:
+def claims(db_path: Path, full: bool, engine: Engine) -> None:
     """Find each article's claims, trace them to their origin and check them for independent confirmation.
 
     Runs after corroborate (it reads the stories and copies); incremental: only new or changed articles are
@@ -250,11 +251,13 @@ def claims(db_path: Path, full: bool) -> None:
     Example:
 
         presstrust claims --db data/presstrust.duckdb
+
+        presstrust claims --engine spark
     """
     from jobs.stages import claims as claims_stage
 
     with open_db(db_path) as con, progress("claims"):
-        result = claims_stage.claims(con, full=full)
+        result = claims_stage.claims(con, full=full, engine=engine)
     summary(result)
 
 

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from features.aggregate import outlet_feature_moments, outlet_window_summary
+from features.claims import CitedOutlets
 from features.corroboration import CorroborationConfig
 from features.lexicons import Lexicons
 from jobs.readers.prepare import FileReader, PreparedBatch
@@ -39,7 +40,7 @@ class FeatureBatch(NamedTuple):
 
 
 class Engine(Protocol):
-    """Where the per-article work of ingest, featurize, corroborate and aggregate runs."""
+    """Where the per-article work of ingest, featurize, corroborate, claims and aggregate runs."""
 
     name: str
     """"local" or "spark": recorded in each run's parameters."""
@@ -64,6 +65,21 @@ class Engine(Protocol):
     ) -> Iterator[FeatureBatch]:
         """Features, evidence and removed lines of the `todo` articles (article_id, outlet), in batches of at
         most about `batch_size` articles (`features.pipeline.article_features` with the learned boilerplate)."""
+        ...
+
+    def claim_batches(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        todo: pl.DataFrame,
+        *,
+        boilerplate: pl.DataFrame,
+        lexicons: Lexicons,
+        cited: CitedOutlets,
+        batch_size: int,
+    ) -> Iterator[pl.DataFrame]:
+        """The claim sentences (features.claims.CLAIMS_SCHEMA) of the `todo` articles (article_id, outlet), in
+        batches of the claims of at most about `batch_size` articles (`features.claims.article_claims` with the
+        outlets' learned boilerplate lines `boilerplate`: outlet, line_norm)."""
         ...
 
     def cluster_all(

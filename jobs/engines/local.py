@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from features.claims import CitedOutlets, article_claims
 from features.corroboration import (
     ARTICLE_SCHEMA,
     CorroborationConfig,
@@ -67,6 +68,21 @@ class LocalEngine:
             ).select("article_id", "outlet", "title", "text", "authors", "language")
             frames = article_features(articles.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons)
             yield FeatureBatch(ids, *frames.collect())
+
+    def claim_batches(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        todo: pl.DataFrame,
+        *,
+        boilerplate: pl.DataFrame,
+        lexicons: Lexicons,
+        cited: CitedOutlets,
+        batch_size: int,
+    ) -> Iterator[pl.DataFrame]:
+        for first in range(0, todo.height, batch_size):
+            texts = read_texts(con, todo.slice(first, batch_size).get_column("article_id"), columns=("outlet", "title"))
+            claims = article_claims(texts.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons, cited=cited)
+            yield claims.collect()
 
     def cluster_all(
         self, con: duckdb.DuckDBPyConnection, base: pl.DataFrame, config: CorroborationConfig

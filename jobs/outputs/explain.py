@@ -221,11 +221,43 @@ def _claims_parts(explanation: ArticleExplanation) -> list[Any]:
 
 
 @dataclass
+class UnconfirmedClaims:
+    """An outlet's unnamed-source claims that no independent outlet confirms: how many of how many, and a few."""
+
+    unconfirmed: int
+    unnamed: int  # its unnamed-source claims
+    rows: list[
+        dict[str, Any]
+    ]  # the most recent few: published_at, article_id, url, sentence_no, source_phrase, sentence
+
+
+def unconfirmed_unnamed_claims(con: duckdb.DuckDBPyConnection, outlet: str, *, limit: int = 3) -> UnconfirmedClaims:
+    """The outlet's claims sourced to unnamed sources that no independent outlet confirms (the `claims` table):
+    their count, the count of its unnamed-source claims, and the `limit` most recent (undated last; then by
+    article and sentence, so the choice is deterministic)."""
+    base = "FROM claims c JOIN article_meta a ON a.article_id = c.article_id WHERE a.outlet = $o AND c.unnamed"
+    unconfirmed = "coalesce(c.confirming_outlets_n, 0) = 0"
+    counts = con.execute(
+        f"SELECT count(*) FILTER (WHERE {unconfirmed}), count(*) {base}",  # noqa: S608 - constant SQL pieces
+        {"o": outlet},
+    ).fetchall()[0]
+    rows = _rows(
+        con,
+        "SELECT a.published_at, c.article_id, a.url, c.sentence_no, c.source_phrase, c.sentence "
+        f"{base} AND {unconfirmed} "  # noqa: S608 - constant SQL pieces
+        "ORDER BY a.published_at DESC NULLS LAST, c.article_id, c.sentence_no LIMIT $k",
+        {"o": outlet, "k": limit},
+    )
+    return UnconfirmedClaims(int(counts[0]), int(counts[1]), rows)
+
+
+@dataclass
 class OutletExplanation:
     score: dict[str, Any]
     factors: list[dict[str, Any]]  # every factor, largest |points| first (as published)
     evidence: dict[str, list[dict[str, Any]]]  # factor name -> the articles / sentences behind it
     uncorroborated: list[dict[str, Any]]
+    unconfirmed: UnconfirmedClaims | None = None  # its unnamed-source claims no independent outlet confirms
 
     @property
     def total(self) -> float:
@@ -335,7 +367,9 @@ def explain_outlet(con: duckdb.DuckDBPyConnection, outlet: str, *, per_factor: i
         "ORDER BY a.published_at DESC NULLS LAST, a.article_id LIMIT ?",
         [outlet, per_factor],
     )
-    return OutletExplanation(score, factors, evidence, uncorroborated)
+    return OutletExplanation(
+        score, factors, evidence, uncorroborated, unconfirmed_unnamed_claims(con, outlet, limit=per_factor)
+    )
 
 
 DISAGREE_POINTS = 15.0
@@ -418,4 +452,26 @@ def render_outlet(explanation: OutletExplanation) -> Group:
             published = f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "undated"
             table.add_row(published, Text(str(r["article_id"])), Text(r["title"] or ""), Text(r["url"] or ""))
         parts.append(table)
+    if explanation.unconfirmed is not None:
+        parts.append(unconfirmed_table(explanation.unconfirmed))
     return Group(*parts)
+
+
+def unconfirmed_table(claims: UnconfirmedClaims) -> Table | Text:
+    """The outlet's unconfirmed unnamed-source claims, most recent first, with their sentences."""
+    if not claims.unnamed:
+        return Text("No claims sourced to unnamed sources recorded (run `presstrust claims`), or none found.")
+    title = (
+        f"Claims sourced to unnamed sources that no independent outlet confirms: {claims.unconfirmed} of "
+        f"{claims.unnamed} (the most recent)"
+    )
+    table = _folding(Table("published", "article_id", "source", "sentence", title=title))
+    for r in claims.rows:
+        published = f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "undated"
+        table.add_row(
+            published,
+            Text(f"{r['article_id']} #{r['sentence_no']}"),
+            Text(r["source_phrase"] or ""),
+            Text(r["sentence"] or ""),
+        )
+    return table

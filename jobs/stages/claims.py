@@ -9,8 +9,9 @@ confirmation (features.claims; docs/claims.md). Runs after corroborate (it reads
    articles of the window), with the claims of the articles around the scope as context.
 3. Write: the scope's claims replace its rows of `claims` in one transaction, with `claim_articles`.
 
-Computed here, whichever engine runs the other stages: the work is one pass of the sentence steps over the new
-articles, plus matching a few days of claims (docs/claims.md says what it costs).
+Extraction runs on the engine (`Engine.claim_batches`: in this process, or one Spark task per text file); matching
+runs here, whichever the engine: it compares the claims of a few days around the new articles, of every outlet,
+with each other (docs/claims.md says what it costs).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import polars as pl
 from features.claims import (
     CLAIMS_SCHEMA,
     MatchConfig,
-    article_claims,
     cited_outlets,
     claim_origins,
     claim_vectors,
@@ -35,9 +35,9 @@ from features.claims import (
 )
 from features.embedding import load_static_embedding
 from features.lexicons import Lexicons, load_lexicons
+from jobs.engines.base import Engine
 from jobs.readers.outlets import citation_names, load_owners
 from jobs.store.runs import failure_recorded, finish_run, start_run
-from jobs.store.texts import read_texts
 from jobs.store.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -88,19 +88,22 @@ class ClaimsSummary:
 def claims(
     con: duckdb.DuckDBPyConnection,
     *,
+    engine: Engine,
     full: bool = False,
     config: MatchConfig | None = None,
     batch_size: int = 20_000,
     lexicons: Lexicons | None = None,
 ) -> ClaimsSummary:
-    """Extract the claims of new and changed articles, match them and their window, write what changed."""
+    """Extract the claims of new and changed articles (on `engine`), match them and their window, write what
+    changed."""
     started = time.perf_counter()
     config = config or MatchConfig()
-    run_id = start_run(con, "claims", {"full": full, "config": repr(config), "batch_size": batch_size})
+    params = {"full": full, "config": repr(config), "batch_size": batch_size, "engine": engine.name}
+    run_id = start_run(con, "claims", params)
     summary = ClaimsSummary(run_id, 0, 0, 0, 0, 0.0)
     with failure_recorded(con, run_id, lambda: summary.counts):
         todo = con.sql(_TODO, params={"full": full}).pl()
-        fresh = _extract(con, todo, batch_size=batch_size, lexicons=lexicons or load_lexicons())
+        fresh = _extract(con, todo, engine=engine, batch_size=batch_size, lexicons=lexicons or load_lexicons())
         summary.extracted, summary.claims_found = todo.height, fresh.height
         if todo.height:
             articles = con.sql(_ARTICLES).pl()
@@ -115,23 +118,26 @@ def claims(
 
 
 def _extract(
-    con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, batch_size: int, lexicons: Lexicons
+    con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, engine: Engine, batch_size: int, lexicons: Lexicons
 ) -> pl.DataFrame:
-    """CLAIMS_SCHEMA rows of the articles in `todo`, batch by batch."""
-    cited = cited_outlets(citation_names())
+    """CLAIMS_SCHEMA rows of the articles in `todo`, batch by batch on the engine, with their outlets' boilerplate
+    lines as featurize stored them."""
+    boilerplate = con.sql(
+        "SELECT outlet, line_norm FROM outlet_boilerplate WHERE list_contains($outlets, outlet)",
+        params={"outlets": todo["outlet"].unique().to_list()},
+    ).pl()
     parts = [pl.DataFrame(schema=CLAIMS_SCHEMA)]
-    for lo in range(0, todo.height, batch_size):
-        batch = todo.slice(lo, batch_size)
-        outlets = batch["outlet"].unique().to_list()
-        boilerplate = con.sql(
-            "SELECT outlet, line_norm FROM outlet_boilerplate WHERE list_contains($outlets, outlet)",
-            params={"outlets": outlets},
-        ).pl()
-        texts = read_texts(con, batch["article_id"], columns=("outlet", "title"))
-        parts.append(
-            article_claims(texts.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons, cited=cited).collect()
-        )
-        log.debug("claims: %d of %d articles extracted", min(lo + batch_size, todo.height), todo.height)
+    batches = engine.claim_batches(
+        con,
+        todo.select("article_id", "outlet"),
+        boilerplate=boilerplate,
+        lexicons=lexicons,
+        cited=cited_outlets(citation_names()),
+        batch_size=batch_size,
+    )
+    for batch in batches:
+        parts.append(batch)
+        log.debug("claims: %d claims extracted", sum(p.height for p in parts))
     return pl.concat(parts)
 
 

@@ -48,7 +48,7 @@ class NightlyOptions:
     corpus: list[str]
     labels: Path
     as_of: date
-    engine: Engine  # where ingest, featurize, corroborate and aggregate run (jobs.engines.get_engine)
+    engine: Engine  # where ingest, featurize, corroborate, claim extraction and aggregate run (get_engine)
     window_days: int = 365
     undated: str = "include"
     refit: bool = False
@@ -107,7 +107,7 @@ def _corroborate(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dic
 def _claims(con: duckdb.DuckDBPyConnection, o: NightlyOptions) -> tuple[dict[str, Any], str, bool]:
     if not o.claims:
         return {"skipped": True}, "claims skipped (--no-claims): the claims of new articles are not traced", False
-    summary = claims(con)
+    summary = claims(con, engine=o.engine)
     return dict(summary.counts), summary.line(), False
 
 

@@ -5,7 +5,8 @@ The local engine (jobs/engines/local.py) calls `jobs.readers.prepare.FileReader.
 in this process. This engine exports what a stage needs to Parquet in a staging folder, lets Spark run those
 same functions on executors (ingest: `mapInArrow`, a task per input file; featurize: a task per text file,
 reading its own texts; corroborate: `mapInArrow` for the text model's document frequencies,
-`groupBy(bucket).applyInArrow` for the clustering; aggregate: `groupBy(outlet).applyInArrow`), and stages the
+`groupBy(bucket).applyInArrow` for the clustering; claims: a task per text file, as featurize, running
+`features.claims.article_claims`; aggregate: `groupBy(outlet).applyInArrow`), and stages the
 results. Only when the Spark job has finished does the driver hand the staged results to the stage, which
 writes them as it writes the local engine's (same transactions, same tables, same `runs` rows): a failed Spark
 job raises before anything is written.
@@ -21,7 +22,8 @@ the stories open at its start are those the earlier buckets give, and clusters i
 (jobs/engines/spark/corroborate.py, docs/scale-out.md).
 
 Modules: `session` (the Spark session; pyspark is imported only there and in the jobs), `staging` (what
-travels between driver and tasks), and one module per stage: `ingest`, `featurize`, `corroborate`, `aggregate`.
+travels between driver and tasks), and one module per stage: `ingest`, `featurize`, `corroborate`, `claims`,
+`aggregate`.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from features.claims import CitedOutlets
 from features.corroboration import CorroborationConfig
 from features.lexicons import Lexicons
 from jobs.engines.base import FeatureBatch, FileBatches
-from jobs.engines.spark import aggregate, corroborate, featurize, ingest
+from jobs.engines.spark import aggregate, claims, corroborate, featurize, ingest
 from jobs.engines.spark.session import SparkUnavailable, spark_available
 from jobs.readers.prepare import FileReader
 
@@ -68,6 +71,26 @@ class SparkEngine:
     ) -> Iterator[FeatureBatch]:
         return featurize.featurize_batches(
             con, todo, boilerplate=boilerplate, lexicons=lexicons, batch_size=batch_size, master=self.master
+        )
+
+    def claim_batches(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        todo: pl.DataFrame,
+        *,
+        boilerplate: pl.DataFrame,
+        lexicons: Lexicons,
+        cited: CitedOutlets,
+        batch_size: int,
+    ) -> Iterator[pl.DataFrame]:
+        return claims.claim_batches(
+            con,
+            todo,
+            boilerplate=boilerplate,
+            lexicons=lexicons,
+            cited=cited,
+            batch_size=batch_size,
+            master=self.master,
         )
 
     def cluster_all(

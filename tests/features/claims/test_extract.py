@@ -82,3 +82,24 @@ def test_claims_do_not_depend_on_article_order(lexicons, order):
     rows = [{"article_id": f"a{i}", "outlet": "x.com", "title": "T", "text": texts[i]} for i in order]
     out = article_claims(articles(*rows), boilerplate=no_boilerplate(), lexicons=lexicons, cited=CITED).collect()
     assert out["article_id"].to_list() == ["a0", "a1", "a2"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.permutations(range(4)))
+def test_the_source_phrase_of_frames_starting_together_does_not_depend_on_row_order(order: list[int]) -> None:
+    """Frames at one start: the longest, then the first in code-point order (Spark and local batches agree)."""
+    from features.claims.extract import _source_phrases
+
+    rows = [
+        ("a", 0, "unnamed", 10, 16, "police"),
+        ("a", 0, "unnamed", 10, 30, "police in the capital"),
+        ("a", 0, "unnamed", 10, 16, "Police"),
+        ("a", 0, "named", 2, 8, "Ardern"),
+    ]
+    frames = pl.DataFrame(
+        [rows[i] for i in order],
+        schema=["article_id", "sentence_no", "source", "cue_start", "cue_end", "cue"],
+        orient="row",
+    )
+    got = _source_phrases(frames.lazy()).collect()
+    assert got["source_phrase"].to_list() == ["police in the capital"]

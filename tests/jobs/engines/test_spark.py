@@ -65,6 +65,8 @@ PUBLISHED = [
     "SELECT * EXCLUDE (run_id) FROM boilerplate_removed",
     "SELECT * EXCLUDE (run_id) FROM story_articles",
     "SELECT * EXCLUDE (run_id) FROM stories",
+    "SELECT * EXCLUDE (run_id) FROM claims",
+    "SELECT * EXCLUDE (run_id) FROM claim_articles",
     "SELECT * EXCLUDE (run_id) FROM outlet_features",
     "SELECT * EXCLUDE (run_id) FROM outlet_windows",
     "SELECT * FROM article_cues",

@@ -67,7 +67,7 @@ def corpus(tmp_path: Path) -> list[dict[str, object]]:
 def test_claims_traced_and_confirmed_only_by_independent_outlets_in_the_window(tmp_path: Path, con, load) -> None:
     load(write_jsonl(tmp_path / "a.jsonl", corpus(tmp_path)))
     corroborate(con, engine=LOCAL)
-    summary = claims(con)
+    summary = claims(con, engine=LOCAL)
     rows = claim_rows(con)
     assert summary.extracted == 4 and summary.claims_written == len(rows)
     lead, cited, anon = rows[("r1", 0)], rows[("r1", 1)], rows[("r1", 2)]
@@ -83,13 +83,13 @@ def test_claims_traced_and_confirmed_only_by_independent_outlets_in_the_window(t
 def test_a_second_run_reads_nothing_and_a_new_article_rematches_its_window(tmp_path: Path, con, load) -> None:
     load(write_jsonl(tmp_path / "a.jsonl", corpus(tmp_path)[:1]))
     corroborate(con, engine=LOCAL)
-    claims(con)
+    claims(con, engine=LOCAL)
     assert claim_rows(con)[("r1", 0)][6] == 0
-    again = claims(con)
+    again = claims(con, engine=LOCAL)
     assert again.extracted == 0 and again.claims_written == 0
     load(write_jsonl(tmp_path / "b.jsonl", corpus(tmp_path)[1:2]))
     corroborate(con, engine=LOCAL)
-    later = claims(con)
+    later = claims(con, engine=LOCAL)
     assert later.extracted == 1
     assert claim_rows(con)[("r1", 0)][6] == 1  # confirmed now by r2
     run_ids = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM claim_articles").fetchall()}
@@ -105,7 +105,7 @@ def test_claim_shares_reach_outlet_features(tmp_path: Path, con, load) -> None:
     load(write_jsonl(tmp_path / "a.jsonl", corpus(tmp_path)))
     featurize(con, engine=LOCAL)
     corroborate(con, engine=LOCAL)
-    claims(con)
+    claims(con, engine=LOCAL)
     aggregate(con, as_of=date(2021, 3, 31), window_days=90, engine=LOCAL)
     rows = con.execute(
         "SELECT outlet, feature, mean FROM outlet_features WHERE feature LIKE '%claim_share' ORDER BY ALL"

@@ -154,6 +154,18 @@ def test_factors_add_up_to_the_published_score(sample_db: Path) -> None:
         assert explanation.total == pytest.approx(score, abs=2e-5), outlet
 
 
+def test_explain_lists_the_seed_outlets_unconfirmed_unnamed_source_claims(sample_db: Path) -> None:
+    from jobs.outputs.explain import explain_outlet
+
+    result = CliRunner().invoke(cli, ["explain", "unknown-origin.example", "--db", str(sample_db)])
+    assert result.exit_code == 0, result.output
+    assert "sourced to unnamed sources that no independent outlet confirms" in " ".join(result.output.split())
+    con = duckdb.connect(str(sample_db), read_only=True)
+    found = explain_outlet(con, "unknown-origin.example").unconfirmed
+    assert found is not None and found.unconfirmed == found.unnamed >= 4 and len(found.rows) == 3
+    assert all(r["sentence"] and r["source_phrase"] for r in found.rows)
+
+
 def test_second_run_does_not_refit_and_publishes_again(sample_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     db.write_bytes(sample_db.read_bytes())
