@@ -1,16 +1,21 @@
-"""The local engine: every operation runs in this process, with the pure functions the Spark engine runs too.
+"""The local engine: this process, and for featurize a pool of worker processes (jobs/engines/pool.py), with the
+pure functions the Spark engine runs too.
 
-Memory is bounded by design where the corpus can be large: featurize reads a batch of texts at a time, and a
-first clustering streams the corpus a text file at a time, spilling what clustering reads beside the database.
+Memory is bounded by design where the corpus can be large: featurize hands out tasks of a few thousand articles of
+one text file each (the Spark engine's partitioning, by text file), each worker reading its own texts from the
+immutable file, and holds at most a few tasks' results; a first clustering streams the corpus a text file at a
+time, spilling what clustering reads beside the database.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -29,20 +34,116 @@ from features.corroboration import (
 from features.lexicons import Lexicons
 from features.pipeline import article_features
 from jobs.engines.base import FeatureBatch, FileBatches, per_outlet
+from jobs.engines.pool import available_cores, ordered_map
+from jobs.infra.failpoints import failpoint
 from jobs.readers.prepare import FileReader
-from jobs.store.texts import database_file, iter_texts, read_texts
+from jobs.store.texts import (
+    TextStoreError,
+    check_files_exist,
+    database_file,
+    iter_texts,
+    stream_file_texts,
+    text_files_of,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_ARTICLES = 20_000
 """Articles per streaming batch of a first clustering: with the stories open in the window, what memory holds."""
+TASK_ARTICLES = 5_000
+"""At most this many articles per featurize task (all of one text file): what a worker holds at a time."""
+MIN_TASK_ARTICLES = 500
+"""Tasks are cut smaller (down to this) when there are fewer than four per worker, so every worker has work."""
+_META_COLUMNS = ("outlet", "title", "authors", "language")
+_PIPELINE_COLUMNS = ("article_id", "outlet", "title", "text", "authors", "language")
+
+
+@dataclass(frozen=True)
+class FeaturizeTask:
+    """Some articles of one text file: their metadata (article_id, content_version, outlet, title, authors,
+    language) and the file's path; the worker reads their texts from the file itself."""
+
+    path: str
+    meta: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class FeaturizeShared:
+    """What every featurize task uses: the outlets' learned boilerplate and the lexicons (sent once per worker)."""
+
+    boilerplate: pl.DataFrame
+    lexicons: Lexicons
+
+
+def featurize_task(shared: FeaturizeShared, task: FeaturizeTask) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(features, evidence, removed) of one task's articles: `features.pipeline.article_features`, in a worker."""
+    failpoint("featurize.worker")
+    parts = [
+        article_features(
+            articles.select(_PIPELINE_COLUMNS).lazy(), boilerplate=shared.boilerplate.lazy(), lexicons=shared.lexicons
+        ).collect()
+        for articles in stream_file_texts(task.meta, task.path, task.meta.height)
+    ]
+    return (
+        pl.concat([p[0] for p in parts]),
+        pl.concat([p[1] for p in parts]),
+        pl.concat([p[2] for p in parts]),
+    )
+
+
+def _describe(task: FeaturizeTask) -> str:
+    return f"{task.meta.height} articles of text file {Path(task.path).name}"
+
+
+def featurize_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, workers: int) -> list[FeaturizeTask]:
+    """The `todo` articles as tasks: by text file (in text_file_id order), then article_id, cut into slices of at
+    most TASK_ARTICLES articles (fewer when there are under four tasks per worker, but at least MIN_TASK_ARTICLES)."""
+    meta, files = text_files_of(con, todo.get_column("article_id"), columns=_META_COLUMNS)
+    if meta["text_file_id"].null_count():
+        raise TextStoreError(f"{meta['text_file_id'].null_count()} article(s) have no text file registered")
+    check_files_exist(list(files.values()))
+    size = min(TASK_ARTICLES, max(MIN_TASK_ARTICLES, math.ceil(meta.height / (4 * workers))))
+    meta = meta.sort("text_file_id", "article_id")
+    tasks: list[FeaturizeTask] = []
+    for (file_id,), rows in meta.partition_by("text_file_id", as_dict=True, maintain_order=True).items():
+        rows = rows.drop("text_file_id")
+        tasks.extend(FeaturizeTask(files[int(file_id)], rows.slice(i, size)) for i in range(0, rows.height, size))
+    return tasks
+
+
+def rebatch(
+    tasks: Iterable[FeaturizeTask], results: Iterable[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]], size: int
+) -> Iterator[FeatureBatch]:
+    """The tasks' results, in order, grouped into write batches of at most about `size` articles."""
+    pending: list[tuple[FeaturizeTask, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]] = []
+    rows = 0
+    for task, result in zip(tasks, results, strict=True):
+        if pending and rows + task.meta.height > size:
+            yield _concat(pending)
+            pending, rows = [], 0
+        pending.append((task, result))
+        rows += task.meta.height
+    if pending:
+        yield _concat(pending)
+
+
+def _concat(done: list[tuple[FeaturizeTask, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]]) -> FeatureBatch:
+    ids = pl.concat([task.meta.select("article_id", "outlet") for task, _ in done])
+    features, evidence, removed = (pl.concat([result[i] for _, result in done]) for i in range(3))
+    return FeatureBatch(ids, features, evidence, removed)
 
 
 class LocalEngine:
-    """The default engine: this process."""
+    """The default engine: this process, and `workers` worker processes for featurize (default: the cores
+    available, `jobs.engines.pool.available_cores`; 1: everything in this process)."""
 
     name = "local"
     master: str | None = None
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.workers: int = workers or available_cores()
 
     @contextmanager
     def read_files(
@@ -60,13 +161,15 @@ class LocalEngine:
         lexicons: Lexicons,
         batch_size: int,
     ) -> Iterator[FeatureBatch]:
-        for first in range(0, todo.height, batch_size):
-            ids = todo.slice(first, batch_size)
-            articles = read_texts(
-                con, ids.get_column("article_id"), columns=("outlet", "title", "authors", "language")
-            ).select("article_id", "outlet", "title", "text", "authors", "language")
-            frames = article_features(articles.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons)
-            yield FeatureBatch(ids, *frames.collect())
+        """Tasks of one text file each (`featurize_tasks`) mapped over the worker pool; the results in task order,
+        in write batches of about `batch_size` articles. A failed task or a dead worker raises `WorkerError`
+        before its batch is yielded: what was yielded before it is whole."""
+        if todo.height == 0:
+            return
+        tasks = featurize_tasks(con, todo, workers=self.workers)
+        shared = FeaturizeShared(boilerplate, lexicons)
+        results = ordered_map(featurize_task, tasks, workers=self.workers, shared=shared, describe=_describe)
+        yield from rebatch(tasks, results, batch_size)
 
     def cluster_all(
         self, con: duckdb.DuckDBPyConnection, base: pl.DataFrame, config: CorroborationConfig
