@@ -206,3 +206,29 @@ def test_a_worker_killed_mid_featurize_fails_the_nightly_cleanly(
     with duckdb.connect(str(db), read_only=True) as con, duckdb.connect(str(clean_db), read_only=True) as other:
         for query in FEATURIZED:
             assert_frame_equal(_table(con, query), _table(other, query), check_exact=True)
+
+
+def broken_task(shared: object, task: object) -> object:
+    """A featurize task that fails in the worker (imported there by name, like the real one)."""
+    raise ValueError("the pipeline broke\nits traceback")
+
+
+def test_a_failing_task_is_one_line_and_a_failed_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "f.duckdb"
+    labelled_corpus(tmp_path / "corpus", per_outlet=10)
+    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "corpus"), "--db", str(db), "-q"]).exit_code == 0
+    (text_file,) = (tmp_path / "f.texts").iterdir()
+    monkeypatch.setattr(local, "featurize_task", broken_task)
+    monkeypatch.setattr(local, "MIN_TASK_ARTICLES", 1)
+    monkeypatch.setattr(local, "TASK_ARTICLES", 10)
+    result = CliRunner().invoke(cli, ["featurize", "--db", str(db), "-q", "--workers", "2"])
+    assert result.exit_code == EXIT_FAILED
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0] == (
+        f"presstrust featurize: task 1 of 8 (8 articles of text file {text_file.name}) failed in a worker: "
+        "ValueError: the pipeline broke"
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT status FROM runs WHERE job = 'featurize'").fetchall() == [("failed",)]
+        assert con.sql("SELECT count(*) FROM article_features").fetchall() == [(0,)]
