@@ -42,7 +42,6 @@ from jobs.store.texts import (
     check_files_exist,
     database_file,
     iter_texts,
-    stream_file_texts,
     text_files_of,
 )
 
@@ -56,15 +55,15 @@ MIN_TASK_ARTICLES = 500
 """Tasks are cut smaller (down to this) when there are fewer than four per worker, so every worker has work."""
 _META_COLUMNS = ("outlet", "title", "authors", "language")
 _PIPELINE_COLUMNS = ("article_id", "outlet", "title", "text", "authors", "language")
+_VERSION = ["article_id", "content_version"]
 
 
 @dataclass(frozen=True)
 class FeaturizeTask:
-    """Some articles of one text file: their metadata (article_id, content_version, outlet, title, authors,
-    language) and the file's path; the worker reads their texts from the file itself."""
+    """Some articles of one text file, with their texts (the pipeline's input columns), and the file's name."""
 
-    path: str
-    meta: pl.DataFrame
+    file: str
+    articles: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -75,62 +74,77 @@ class FeaturizeShared:
     lexicons: Lexicons
 
 
-def featurize_task(shared: FeaturizeShared, task: FeaturizeTask) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(features, evidence, removed) of one task's articles: `features.pipeline.article_features`, in a worker."""
+def featurize_task(shared: FeaturizeShared, task: FeaturizeTask) -> FeatureBatch:
+    """The ids, features, evidence and removed lines of one task's articles (`features.pipeline.article_features`),
+    in a worker."""
     failpoint("featurize.worker")
-    parts = [
-        article_features(
-            articles.select(_PIPELINE_COLUMNS).lazy(), boilerplate=shared.boilerplate.lazy(), lexicons=shared.lexicons
-        ).collect()
-        for articles in stream_file_texts(task.meta, task.path, task.meta.height)
-    ]
-    return (
-        pl.concat([p[0] for p in parts]),
-        pl.concat([p[1] for p in parts]),
-        pl.concat([p[2] for p in parts]),
-    )
+    frames = article_features(task.articles.lazy(), boilerplate=shared.boilerplate.lazy(), lexicons=shared.lexicons)
+    return FeatureBatch(task.articles.select("article_id", "outlet"), *frames.collect())
 
 
 def _describe(task: FeaturizeTask) -> str:
-    return f"{task.meta.height} articles of text file {Path(task.path).name}"
+    return f"{task.articles.height} articles of text file {task.file}"
 
 
-def featurize_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, workers: int) -> list[FeaturizeTask]:
-    """The `todo` articles as tasks: by text file (in text_file_id order), then article_id, cut into slices of at
-    most TASK_ARTICLES articles (fewer when there are under four tasks per worker, but at least MIN_TASK_ARTICLES)."""
+def task_size(articles: int, workers: int) -> int:
+    """Articles per task: TASK_ARTICLES, or fewer (down to MIN_TASK_ARTICLES) to give each worker four tasks."""
+    return min(TASK_ARTICLES, max(MIN_TASK_ARTICLES, math.ceil(articles / (4 * workers))))
+
+
+def featurize_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, size: int) -> Iterator[FeaturizeTask]:
+    """The `todo` articles as tasks of at most `size` articles of one text file each, text file by text file (in
+    text_file_id order) and in each file's row order. Each file is streamed once, here, in Polars' native reader's
+    batches: memory is a batch and the tasks not yet handed out, not the file (a worker reading its own slice
+    would decode the whole file's text column per task: one row group per load)."""
     meta, files = text_files_of(con, todo.get_column("article_id"), columns=_META_COLUMNS)
     if meta["text_file_id"].null_count():
         raise TextStoreError(f"{meta['text_file_id'].null_count()} article(s) have no text file registered")
     check_files_exist(list(files.values()))
-    size = min(TASK_ARTICLES, max(MIN_TASK_ARTICLES, math.ceil(meta.height / (4 * workers))))
-    meta = meta.sort("text_file_id", "article_id")
-    tasks: list[FeaturizeTask] = []
+    meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
     for (file_id,), rows in meta.partition_by("text_file_id", as_dict=True, maintain_order=True).items():
-        rows = rows.drop("text_file_id")
-        tasks.extend(FeaturizeTask(files[int(file_id)], rows.slice(i, size)) for i in range(0, rows.height, size))
-    return tasks
+        yield from _file_tasks(rows.drop("text_file_id"), files[int(file_id)], size)
 
 
-def rebatch(
-    tasks: Iterable[FeaturizeTask], results: Iterable[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]], size: int
-) -> Iterator[FeatureBatch]:
+def _file_tasks(meta: pl.DataFrame, path: str, size: int) -> Iterator[FeaturizeTask]:
+    """The articles of `meta` (all in text file `path`) with their texts, `size` at a time, in the file's order."""
+    name = Path(path).name
+    pending: list[pl.DataFrame] = []
+    waiting = found = 0
+    texts = pl.scan_parquet(path).select(*_VERSION, "text").cast({"content_version": pl.Int32})
+    for batch in texts.collect_batches(chunk_size=size):
+        part = batch.join(meta, on=_VERSION, maintain_order="left").select(_PIPELINE_COLUMNS)
+        found += part.height
+        pending.append(part)
+        waiting += part.height
+        while waiting >= size:
+            ready = pl.concat(pending)
+            yield FeaturizeTask(name, ready.slice(0, size))
+            pending, waiting = [ready.slice(size)], ready.height - size
+    if waiting:
+        yield FeaturizeTask(name, pl.concat(pending))
+    if found < meta.height:
+        raise TextStoreError(
+            f"{meta.height - found} article(s) have no text in the text file registered for them ({path}): "
+            "the text files were changed or replaced outside presstrust"
+        )
+
+
+def rebatch(results: Iterable[FeatureBatch], size: int) -> Iterator[FeatureBatch]:
     """The tasks' results, in order, grouped into write batches of at most about `size` articles."""
-    pending: list[tuple[FeaturizeTask, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]] = []
+    pending: list[FeatureBatch] = []
     rows = 0
-    for task, result in zip(tasks, results, strict=True):
-        if pending and rows + task.meta.height > size:
+    for result in results:
+        if pending and rows + result.ids.height > size:
             yield _concat(pending)
             pending, rows = [], 0
-        pending.append((task, result))
-        rows += task.meta.height
+        pending.append(result)
+        rows += result.ids.height
     if pending:
         yield _concat(pending)
 
 
-def _concat(done: list[tuple[FeaturizeTask, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]]) -> FeatureBatch:
-    ids = pl.concat([task.meta.select("article_id", "outlet") for task, _ in done])
-    features, evidence, removed = (pl.concat([result[i] for _, result in done]) for i in range(3))
-    return FeatureBatch(ids, features, evidence, removed)
+def _concat(done: list[FeatureBatch]) -> FeatureBatch:
+    return FeatureBatch(*(pl.concat([batch[i] for batch in done]) for i in range(4)))
 
 
 class LocalEngine:
@@ -161,15 +175,17 @@ class LocalEngine:
         lexicons: Lexicons,
         batch_size: int,
     ) -> Iterator[FeatureBatch]:
-        """Tasks of one text file each (`featurize_tasks`) mapped over the worker pool; the results in task order,
-        in write batches of about `batch_size` articles. A failed task or a dead worker raises `WorkerError`
+        """Tasks of one text file's articles each (`featurize_tasks`) mapped over the worker pool; the results in task
+        order, in write batches of about `batch_size` articles. A failed task or a dead worker raises `WorkerError`
         before its batch is yielded: what was yielded before it is whole."""
         if todo.height == 0:
             return
-        tasks = featurize_tasks(con, todo, workers=self.workers)
+        size = task_size(todo.height, self.workers)
+        tasks = featurize_tasks(con, todo, size=size)
+        workers = self.workers if todo.height > size else 1  # one task: no pool to start
         shared = FeaturizeShared(boilerplate, lexicons)
-        results = ordered_map(featurize_task, tasks, workers=self.workers, shared=shared, describe=_describe)
-        yield from rebatch(tasks, results, batch_size)
+        results = ordered_map(featurize_task, tasks, workers=workers, shared=shared, describe=_describe)
+        yield from rebatch(results, batch_size)
 
     def cluster_all(
         self, con: duckdb.DuckDBPyConnection, base: pl.DataFrame, config: CorroborationConfig

@@ -18,7 +18,7 @@ import math
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -92,18 +92,18 @@ def _call(fn: Callable[[Any, T], R], task: T) -> R:
     return fn(_SHARED[0], task)
 
 
-def _failure(exc: BaseException, k: int, n: int, what: str) -> WorkerError:
+def _failure(exc: BaseException, k: int, what: str) -> WorkerError:
     if isinstance(exc, BrokenProcessPool):
         return WorkerError(
-            f"a worker process ended abruptly (killed, or out of memory?) while task {k + 1} of {n} ({what}) ran"
+            f"a worker process ended abruptly (killed, or out of memory?) while task {k + 1} ({what}) ran"
         )
     detail = str(exc).splitlines()[0] if str(exc) else ""
-    return WorkerError(f"task {k + 1} of {n} ({what}) failed in a worker: {type(exc).__name__}: {detail}".rstrip(": "))
+    return WorkerError(f"task {k + 1} ({what}) failed in a worker: {type(exc).__name__}: {detail}".rstrip(": "))
 
 
 def ordered_map(
     fn: Callable[[S, T], R],
-    tasks: Sequence[T],
+    tasks: Iterable[T],
     *,
     workers: int,
     shared: S,
@@ -112,37 +112,43 @@ def ordered_map(
     """`fn(shared, task)` for each task, in task order, computed by `workers` spawned processes (1: here).
 
     `fn` must be a module-level function and `shared` and the tasks picklable; `describe(task)` names a task in a
-    `WorkerError`. Closing the iterator early stops the workers."""
-    if workers <= 1 or len(tasks) <= 1:
+    `WorkerError`. Tasks are taken from `tasks` only as workers free up (at most 2 * workers ahead of the result
+    yielded last). Closing the iterator early stops the workers."""
+    if workers <= 1:
         for task in tasks:
             yield fn(shared, task)
         return
-    n = len(tasks)
-    processes = min(workers, n)
+    todo = iter(tasks)
     with _environment(WORKER_ENV):
         executor = ProcessPoolExecutor(
-            max_workers=processes,
+            max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(shared,),
         )
         finished = False
         try:
-            pending: deque[tuple[int, Future[R]]] = deque()
-            submitted = 0
-            while pending or submitted < n:
-                while submitted < n and len(pending) < 2 * processes:
-                    pending.append((submitted, executor.submit(_call, fn, tasks[submitted])))
-                    submitted += 1
-                k, future = pending.popleft()
+            pending: deque[tuple[T, Future[R]]] = deque()
+            k = 0
+            while True:
+                while len(pending) < 2 * workers and (task := next(todo, _DONE)) is not _DONE:
+                    pending.append((task, executor.submit(_call, fn, task)))
+                if not pending:
+                    break
+                task, future = pending.popleft()
                 try:
                     result = future.result()
                 except Exception as exc:
-                    raise _failure(exc, k, n, describe(tasks[k])) from exc
+                    raise _failure(exc, k, describe(task)) from exc
+                del task, future
                 yield result
+                k += 1
             finished = True
         finally:
             _stop(executor, finished)
+
+
+_DONE: Any = object()
 
 
 def _stop(executor: ProcessPoolExecutor, finished: bool) -> None:

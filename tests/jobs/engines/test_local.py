@@ -29,7 +29,7 @@ from jobs.infra.exits import EXIT_FAILED
 from jobs.stages.featurize import featurize
 from jobs.store.connection import connect
 from jobs.store.snapshot import snapshot_path
-from jobs.store.texts import read_texts
+from jobs.store.texts import TextStoreError, read_texts
 
 from ..conftest import PUBLISHED_ARGS, copy_published, labelled_corpus
 
@@ -98,21 +98,35 @@ def test_the_runs_record_the_workers(featurized: dict[str, duckdb.DuckDBPyConnec
         assert json.loads(parameters)["workers"] == workers
 
 
-def test_tasks_cover_the_articles_by_text_file(featurized: dict[str, duckdb.DuckDBPyConnection]) -> None:
+def test_tasks_carry_the_articles_of_one_text_file(featurized: dict[str, duckdb.DuckDBPyConnection]) -> None:
     con = featurized["before"]
     todo = con.sql("SELECT article_id, outlet FROM article_meta ORDER BY article_id").pl()
-    tasks = featurize_tasks(con, todo, workers=2)
-    assert len(tasks) >= 4  # the sample is split so that both workers have work
-    ids = pl.concat([t.meta.get_column("article_id") for t in tasks])
-    assert ids.sort().to_list() == todo.get_column("article_id").to_list()
+    size = local.task_size(todo.height, 2)
+    tasks = list(featurize_tasks(con, todo, size=size))
+    assert size == local.MIN_TASK_ARTICLES and len(tasks) >= 5  # the sample is split so that both workers have work
+    every = pl.concat([t.articles for t in tasks])
+    expected = read_texts(con, todo.get_column("article_id"), columns=("outlet", "title", "authors", "language"))
+    assert_frame_equal(every.sort("article_id"), expected.select(every.columns), check_exact=True)
     for task in tasks:
-        assert 0 < task.meta.height <= local.TASK_ARTICLES
+        assert 0 < task.articles.height <= size
         stored = con.sql(
             "SELECT DISTINCT f.path FROM article_meta m JOIN text_files f USING (text_file_id) "
             "WHERE list_contains($ids, m.article_id)",
-            params={"ids": task.meta.get_column("article_id").to_list()},
+            params={"ids": task.articles.get_column("article_id").to_list()},
         ).fetchall()
-        assert stored == [(task.path,)]  # one text file per task, the one holding its articles
+        assert [Path(p).name for (p,) in stored] == [task.file]  # one text file per task, the one holding them
+
+
+def test_a_missing_text_is_an_error(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    labelled_corpus(tmp_path / "corpus", per_outlet=3)
+    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "corpus"), "--db", str(db), "-q"]).exit_code == 0
+    (text_file,) = (tmp_path / "m.texts").iterdir()
+    pl.read_parquet(text_file).slice(1).write_parquet(text_file)  # one text removed behind presstrust's back
+    with connect(db) as con:
+        todo = con.sql("SELECT article_id, outlet FROM article_meta").pl()
+        with pytest.raises(TextStoreError, match="1 article"):
+            list(featurize_tasks(con, todo, size=5))
 
 
 def test_default_workers_are_the_available_cores(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,7 +240,7 @@ def test_a_failing_task_is_one_line_and_a_failed_run(tmp_path: Path, monkeypatch
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
     assert lines[0] == (
-        f"presstrust featurize: task 1 of 8 (8 articles of text file {text_file.name}) failed in a worker: "
+        f"presstrust featurize: task 1 (8 articles of text file {text_file.name}) failed in a worker: "
         "ValueError: the pipeline broke"
     )
     with duckdb.connect(str(db), read_only=True) as con:

@@ -55,7 +55,7 @@ def test_one_worker_runs_here() -> None:
 def test_a_failed_task_is_one_line_naming_it() -> None:
     with pytest.raises(WorkerError) as caught:
         list(ordered_map(_fails_on_three, list(range(8)), workers=2, shared=None, describe=lambda k: f"item {k}"))
-    assert str(caught.value) == "task 4 of 8 (item 3) failed in a worker: ValueError: bad input"
+    assert str(caught.value) == "task 4 (item 3) failed in a worker: ValueError: bad input"
     assert isinstance(caught.value.__cause__, ValueError)
 
 
@@ -65,6 +65,20 @@ def test_a_dead_worker_ends_the_map() -> None:
         for k in ordered_map(_exits, list(range(20)), workers=2, shared=None):
             seen.append(k)
     assert seen == list(range(len(seen))) and len(seen) < 20
+
+
+def test_tasks_are_taken_as_workers_free_up() -> None:
+    taken = []
+
+    def tasks() -> object:
+        for k in range(30):
+            taken.append(k)
+            yield k
+
+    results = ordered_map(_slow_square, tasks(), workers=2, shared=0.01)
+    assert next(results) == 0
+    assert len(taken) <= 5  # 2 * workers in flight, plus the one being yielded
+    assert list(results) == [k * k for k in range(1, 30)]
 
 
 def test_closing_early_stops_the_workers() -> None:
