@@ -96,8 +96,9 @@ def raw_scan(paths: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def bench_nightly(shared: Path, n: int, increment: int) -> list[dict[str, object]]:
-    """`presstrust nightly` end to end on n resampled articles (dated 2024), then on `increment` new ones."""
+def bench_nightly(shared: Path, n: int, increment: int, workers: int | None = None) -> list[dict[str, object]]:
+    """`presstrust nightly` end to end on n resampled articles (dated 2024), then on `increment` new ones, with
+    `--workers workers` (None: the engine's default, the cores available)."""
     corpus = shared / "data" / "corpora" / "allsides_2012_2020.parquet"
     first_dir, new_dir = OUT / f"nightly_{n}", OUT / f"nightly_{n}_plus_{increment}"
     if not first_dir.exists():
@@ -105,22 +106,23 @@ def bench_nightly(shared: Path, n: int, increment: int) -> list[dict[str, object
     if increment and not new_dir.exists():
         make(corpus, new_dir, increment, start=date(2025, 1, 1), end=date(2025, 1, 1), seed=11, prefix="inc")
     db = OUT / "bench_nightly.duckdb"
-    for suffix in ("", ".wal", ".lock"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    fresh_db(db)  # with its text files: a run per --workers value starts from nothing
+    Path(f"{db}.lock").unlink(missing_ok=True)
     scan = raw_scan(sorted(first_dir.glob("*.parquet")))
     results: list[dict[str, object]] = []
     runs = [("first night", first_dir, date(2024, 12, 31), n)]
     if increment:
         runs.append((f"next night (+{increment:,})", new_dir, date(2025, 1, 1), increment))
+    pool = [] if workers is None else ["--workers", str(workers)]
     for label, folder, as_of, articles in runs:
         seconds, peak = timed(
             [sys.executable, "-m", "jobs", "nightly", "--db", str(db), "--corpus", str(folder), "--as-of",
-             as_of.isoformat(), "--window-days", "366", "--quiet"]
+             as_of.isoformat(), "--window-days", "366", "--quiet", *pool]
         )  # fmt: skip
         stages = last_counts(db, "nightly")
         results.append(
             {
-                "benchmark": f"nightly {label}, {n:,} articles",
+                "benchmark": f"nightly {label}, {n:,} articles" + (f", --workers {workers}" if pool else ""),
                 "records": articles,
                 "seconds": round(seconds, 1),
                 "per_second": round(articles / seconds),
@@ -155,6 +157,12 @@ def main() -> None:
         help="engines the per-stage benchmarks run every stage on, e.g. local,spark (spark: local[2], "
         "or PRESSTRUST_SPARK_MASTER)",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="comma-separated --workers values of the local engine to run the nightly with, one fresh database "
+        "each (default: once, with the engine's default, the cores available)",
+    )
     parser.add_argument("--warc", type=int, default=12_000, help="pages of the generated WARC to ingest (0: skip)")
     parser.add_argument("--warc-files", type=int, default=4, help="WARC files the pages are split over")
     args = parser.parse_args()
@@ -172,7 +180,8 @@ def main() -> None:
 
         results += bench_warc(args.shared, args.warc, files=args.warc_files, engines=engines)
     if args.nightly:
-        results += bench_nightly(args.shared, args.nightly, args.increment)
+        for workers in [int(w) for w in args.workers.split(",") if w] or [None]:
+            results += bench_nightly(args.shared, args.nightly, args.increment, workers)
     if args.scaled and args.stages:
         scaled_dir = OUT / f"scaled_{args.scaled}"
         if not scaled_dir.exists():

@@ -149,7 +149,8 @@ def engine_options(f: F) -> F:
     def run(*args: Any, engine: str, spark_master: str | None, **kwargs: Any) -> Any:
         from jobs.engines import get_engine
 
-        return f(*args, engine=get_engine(engine, master=spark_master), **kwargs)
+        workers = kwargs.pop("workers", None)  # workers_option's, on the commands that featurize
+        return f(*args, engine=get_engine(engine, master=spark_master, workers=workers), **kwargs)
 
     run = click.option(
         "--spark-master",
@@ -168,6 +169,20 @@ def engine_options(f: F) -> F:
         "files; featurize; corroborate; aggregate: the per-outlet statistics); needs presstrust[spark] and Java; "
         "results land in the same tables.",
     )(run)
+
+
+def workers_option(f: F) -> F:
+    """--workers, on the commands that featurize (featurize, nightly): the local engine's worker processes. Put it
+    under `engine_options`, which hands it to the engine."""
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        envvar="PRESSTRUST_WORKERS",
+        help="Worker processes of the local engine's featurize (one task per text file's slice); 1 runs it in this "
+        "process. Default: the cores available to the process (CPU affinity and cgroup quota). The tables are the "
+        "same for any number (env PRESSTRUST_WORKERS).",
+    )(f)
 
 
 def _as_of_date(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

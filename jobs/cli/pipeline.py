@@ -28,6 +28,7 @@ from jobs.cli.options import (
     text_source_option,
     usable_labels,
     window_options,
+    workers_option,
 )
 from jobs.infra import paths
 from jobs.infra.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
@@ -173,6 +174,7 @@ def ingest(
     help="Recent articles per outlet from which its repeated (boilerplate) lines are learned.",
 )
 @engine_options
+@workers_option
 @logging_options
 def featurize(db_path: Path, force: bool, batch_size: int, history: int, engine: Engine) -> None:
     """Compute article features and evidence for new, changed or outdated articles.
@@ -183,12 +185,16 @@ def featurize(db_path: Path, force: bool, batch_size: int, history: int, engine:
 
         presstrust featurize --engine spark --spark-master local[2]
     """
+    from jobs.engines.pool import WorkerError
     from jobs.stages import featurize as featurize_stage
 
-    with open_db(db_path) as con, progress("featurize"):
-        result = featurize_stage.featurize(
-            con, batch_size=batch_size, history=history, force=force, on_progress=advance, engine=engine
-        )
+    try:
+        with open_db(db_path) as con, progress("featurize"):
+            result = featurize_stage.featurize(
+                con, batch_size=batch_size, history=history, force=force, on_progress=advance, engine=engine
+            )
+    except WorkerError as exc:  # the run is recorded as failed; the batches written before it are whole
+        refuse("featurize", exc, EXIT_FAILED)
     summary(result)
 
 
@@ -475,6 +481,7 @@ def _nightly_failed(db_path: Path, exc: Exception) -> NoReturn:
     "stage, docs/claims.md); --no-claims skips it (it costs ~6x featurize per new article).",
 )
 @engine_options
+@workers_option
 @logging_options
 def nightly(
     db_path: Path,

@@ -27,8 +27,9 @@ def engine_unavailable(name: str) -> str | None:
     return None
 
 
-def get_engine(name: str, *, master: str | None = None) -> Engine:
-    """The engine `name` ("local" or "spark"; `master`: the Spark master URL, default local[2] or spark-submit's).
+def get_engine(name: str, *, master: str | None = None, workers: int | None = None) -> Engine:
+    """The engine `name` ("local" or "spark"; `master`: the Spark master URL, default local[2] or spark-submit's;
+    `workers`: the local engine's worker processes, default the cores available, ignored by Spark).
 
     Raises EngineUnavailable when it cannot run here. Creating the Spark engine starts no Spark session: the
     first operation that needs one does."""
@@ -41,4 +42,4 @@ def get_engine(name: str, *, master: str | None = None) -> Engine:
         return SparkEngine(master)
     from jobs.engines.local import LocalEngine
 
-    return LocalEngine()
+    return LocalEngine(workers)

@@ -47,6 +47,11 @@ class Engine(Protocol):
     master: str | None
     """The Spark master URL the engine runs on (None: this process, or what spark-submit gives)."""
 
+    @property
+    def workers(self) -> int | None:
+        """The local engine's worker processes for featurize (None: the engine schedules its own, as Spark does)."""
+        ...
+
     def read_files(
         self, con: duckdb.DuckDBPyConnection, files: Sequence[tuple[Path, str]], reader: FileReader
     ) -> AbstractContextManager[FileBatches]:

@@ -1,16 +1,21 @@
-"""The local engine: every operation runs in this process, with the pure functions the Spark engine runs too.
+"""The local engine: this process, and for featurize a pool of worker processes (jobs/engines/pool.py), with the
+pure functions the Spark engine runs too.
 
-Memory is bounded by design where the corpus can be large: featurize reads a batch of texts at a time, and a
-first clustering streams the corpus a text file at a time, spilling what clustering reads beside the database.
+Memory is bounded by design where the corpus can be large: featurize hands out tasks of a few thousand articles of
+one text file each (the Spark engine's partitioning, by text file), each worker reading its own texts from the
+immutable file, and holds at most a few tasks' results; a first clustering streams the corpus a text file at a
+time, spilling what clustering reads beside the database.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -30,20 +35,130 @@ from features.corroboration import (
 from features.lexicons import Lexicons
 from features.pipeline import article_features
 from jobs.engines.base import FeatureBatch, FileBatches, per_outlet
+from jobs.engines.pool import available_cores, ordered_map
+from jobs.infra.failpoints import failpoint
 from jobs.readers.prepare import FileReader
-from jobs.store.texts import database_file, iter_texts, read_texts
+from jobs.store.texts import (
+    TextStoreError,
+    check_files_exist,
+    database_file,
+    iter_texts,
+    text_files_of,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_ARTICLES = 20_000
 """Articles per streaming batch of a first clustering: with the stories open in the window, what memory holds."""
+TASK_ARTICLES = 5_000
+"""At most this many articles per featurize task (all of one text file): what a worker holds at a time."""
+MIN_TASK_ARTICLES = 500
+"""Tasks are cut smaller (down to this) when there are fewer than four per worker, so every worker has work."""
+_META_COLUMNS = ("outlet", "title", "authors", "language")
+_PIPELINE_COLUMNS = ("article_id", "outlet", "title", "text", "authors", "language")
+_VERSION = ["article_id", "content_version"]
+
+
+@dataclass(frozen=True)
+class FeaturizeTask:
+    """Some articles of one text file, with their texts (the pipeline's input columns), and the file's name."""
+
+    file: str
+    articles: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class FeaturizeShared:
+    """What every featurize task uses: the outlets' learned boilerplate and the lexicons (sent once per worker)."""
+
+    boilerplate: pl.DataFrame
+    lexicons: Lexicons
+
+
+def featurize_task(shared: FeaturizeShared, task: FeaturizeTask) -> FeatureBatch:
+    """The ids, features, evidence and removed lines of one task's articles (`features.pipeline.article_features`),
+    in a worker."""
+    failpoint("featurize.worker")
+    frames = article_features(task.articles.lazy(), boilerplate=shared.boilerplate.lazy(), lexicons=shared.lexicons)
+    return FeatureBatch(task.articles.select("article_id", "outlet"), *frames.collect())
+
+
+def _describe(task: FeaturizeTask) -> str:
+    return f"{task.articles.height} articles of text file {task.file}"
+
+
+def task_size(articles: int, workers: int) -> int:
+    """Articles per task: TASK_ARTICLES, or fewer (down to MIN_TASK_ARTICLES) to give each worker four tasks."""
+    return min(TASK_ARTICLES, max(MIN_TASK_ARTICLES, math.ceil(articles / (4 * workers))))
+
+
+def featurize_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, size: int) -> Iterator[FeaturizeTask]:
+    """The `todo` articles as tasks of at most `size` articles of one text file each, text file by text file (in
+    text_file_id order) and in each file's row order. Each file is streamed once, here, in Polars' native reader's
+    batches: memory is a batch and the tasks not yet handed out, not the file (a worker reading its own slice
+    would decode the whole file's text column per task: one row group per load)."""
+    meta, files = text_files_of(con, todo.get_column("article_id"), columns=_META_COLUMNS)
+    if meta["text_file_id"].null_count():
+        raise TextStoreError(f"{meta['text_file_id'].null_count()} article(s) have no text file registered")
+    check_files_exist(list(files.values()))
+    meta = meta.with_columns(pl.col("content_version").cast(pl.Int32))
+    for (file_id,), rows in meta.partition_by("text_file_id", as_dict=True, maintain_order=True).items():
+        yield from _file_tasks(rows.drop("text_file_id"), files[int(file_id)], size)
+
+
+def _file_tasks(meta: pl.DataFrame, path: str, size: int) -> Iterator[FeaturizeTask]:
+    """The articles of `meta` (all in text file `path`) with their texts, `size` at a time, in the file's order."""
+    name = Path(path).name
+    pending: list[pl.DataFrame] = []
+    waiting = found = 0
+    texts = pl.scan_parquet(path).select(*_VERSION, "text").cast({"content_version": pl.Int32})
+    for batch in texts.collect_batches(chunk_size=size):
+        part = batch.join(meta, on=_VERSION, maintain_order="left").select(_PIPELINE_COLUMNS)
+        found += part.height
+        pending.append(part)
+        waiting += part.height
+        while waiting >= size:
+            ready = pl.concat(pending)
+            yield FeaturizeTask(name, ready.slice(0, size))
+            pending, waiting = [ready.slice(size)], ready.height - size
+    if waiting:
+        yield FeaturizeTask(name, pl.concat(pending))
+    if found < meta.height:
+        raise TextStoreError(
+            f"{meta.height - found} article(s) have no text in the text file registered for them ({path}): "
+            "the text files were changed or replaced outside presstrust"
+        )
+
+
+def rebatch(results: Iterable[FeatureBatch], size: int) -> Iterator[FeatureBatch]:
+    """The tasks' results, in order, grouped into write batches of at most about `size` articles."""
+    pending: list[FeatureBatch] = []
+    rows = 0
+    for result in results:
+        if pending and rows + result.ids.height > size:
+            yield _concat(pending)
+            pending, rows = [], 0
+        pending.append(result)
+        rows += result.ids.height
+    if pending:
+        yield _concat(pending)
+
+
+def _concat(done: list[FeatureBatch]) -> FeatureBatch:
+    return FeatureBatch(*(pl.concat([batch[i] for batch in done]) for i in range(4)))
 
 
 class LocalEngine:
-    """The default engine: this process."""
+    """The default engine: this process, and `workers` worker processes for featurize (default: the cores
+    available, `jobs.engines.pool.available_cores`; 1: everything in this process)."""
 
     name = "local"
     master: str | None = None
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.workers: int = workers or available_cores()
 
     @contextmanager
     def read_files(
@@ -61,13 +176,17 @@ class LocalEngine:
         lexicons: Lexicons,
         batch_size: int,
     ) -> Iterator[FeatureBatch]:
-        for first in range(0, todo.height, batch_size):
-            ids = todo.slice(first, batch_size)
-            articles = read_texts(
-                con, ids.get_column("article_id"), columns=("outlet", "title", "authors", "language")
-            ).select("article_id", "outlet", "title", "text", "authors", "language")
-            frames = article_features(articles.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons)
-            yield FeatureBatch(ids, *frames.collect())
+        """Tasks of one text file's articles each (`featurize_tasks`) mapped over the worker pool; the results in task
+        order, in write batches of about `batch_size` articles. A failed task or a dead worker raises `WorkerError`
+        before its batch is yielded: what was yielded before it is whole."""
+        if todo.height == 0:
+            return
+        size = task_size(todo.height, self.workers)
+        tasks = featurize_tasks(con, todo, size=size)
+        workers = self.workers if todo.height > size else 1  # one task: no pool to start
+        shared = FeaturizeShared(boilerplate, lexicons)
+        results = ordered_map(featurize_task, tasks, workers=workers, shared=shared, describe=_describe)
+        yield from rebatch(results, batch_size)
 
     def claim_batches(
         self,

@@ -158,6 +158,7 @@ def featurize(
             "force": force,
             "feature_version": version,
             "engine": engine.name,
+            "workers": engine.workers,
         },
     )
     summary = FeaturizeSummary(run_id, 0, 0, 0, 0, 0, version, 0.0)

@@ -51,6 +51,7 @@ class SparkEngine:
     the session starts with the first operation that needs it."""
 
     name = "spark"
+    workers: int | None = None  # Spark schedules its own executors and Python workers
 
     def __init__(self, master: str | None = None) -> None:
         self.master = master
