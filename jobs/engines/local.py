@@ -13,10 +13,11 @@ import logging
 import math
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -47,6 +48,8 @@ from jobs.store.texts import (
 )
 
 log = logging.getLogger(__name__)
+S = TypeVar("S")
+R = TypeVar("R")
 
 BATCH_ARTICLES = 20_000
 """Articles per streaming batch of a first clustering: with the stories open in the window, what memory holds."""
@@ -60,8 +63,9 @@ _VERSION = ["article_id", "content_version"]
 
 
 @dataclass(frozen=True)
-class FeaturizeTask:
-    """Some articles of one text file, with their texts (the pipeline's input columns), and the file's name."""
+class TextTask:
+    """Some articles of one text file, with their texts (the pipeline's input columns), and the file's name: a task of
+    the per-article work (featurize, claims extraction) in the worker pool."""
 
     file: str
     articles: pl.DataFrame
@@ -75,7 +79,7 @@ class FeaturizeShared:
     lexicons: Lexicons
 
 
-def featurize_task(shared: FeaturizeShared, task: FeaturizeTask) -> FeatureBatch:
+def featurize_task(shared: FeaturizeShared, task: TextTask) -> FeatureBatch:
     """The ids, features, evidence and removed lines of one task's articles (`features.pipeline.article_features`),
     in a worker."""
     failpoint("featurize.worker")
@@ -83,7 +87,24 @@ def featurize_task(shared: FeaturizeShared, task: FeaturizeTask) -> FeatureBatch
     return FeatureBatch(task.articles.select("article_id", "outlet"), *frames.collect())
 
 
-def _describe(task: FeaturizeTask) -> str:
+@dataclass(frozen=True)
+class ClaimsShared:
+    """What every claims task uses: the outlets' learned boilerplate, the lexicons and the citable outlet names."""
+
+    boilerplate: pl.DataFrame
+    lexicons: Lexicons
+    cited: CitedOutlets
+
+
+def claims_task(shared: ClaimsShared, task: TextTask) -> pl.DataFrame:
+    """The claim sentences of one task's articles (`features.claims.article_claims`), in a worker."""
+    failpoint("claims.worker")
+    return article_claims(
+        task.articles.lazy(), boilerplate=shared.boilerplate.lazy(), lexicons=shared.lexicons, cited=shared.cited
+    ).collect()
+
+
+def _describe(task: TextTask) -> str:
     return f"{task.articles.height} articles of text file {task.file}"
 
 
@@ -92,7 +113,7 @@ def task_size(articles: int, workers: int) -> int:
     return min(TASK_ARTICLES, max(MIN_TASK_ARTICLES, math.ceil(articles / (4 * workers))))
 
 
-def featurize_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, size: int) -> Iterator[FeaturizeTask]:
+def text_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, size: int) -> Iterator[TextTask]:
     """The `todo` articles as tasks of at most `size` articles of one text file each, text file by text file (in
     text_file_id order) and in each file's row order. Each file is streamed once, here, in Polars' native reader's
     batches: memory is a batch and the tasks not yet handed out, not the file (a worker reading its own slice
@@ -106,7 +127,7 @@ def featurize_tasks(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, *, size:
         yield from _file_tasks(rows.drop("text_file_id"), files[int(file_id)], size)
 
 
-def _file_tasks(meta: pl.DataFrame, path: str, size: int) -> Iterator[FeaturizeTask]:
+def _file_tasks(meta: pl.DataFrame, path: str, size: int) -> Iterator[TextTask]:
     """The articles of `meta` (all in text file `path`) with their texts, `size` at a time, in the file's order."""
     name = Path(path).name
     pending: list[pl.DataFrame] = []
@@ -119,10 +140,10 @@ def _file_tasks(meta: pl.DataFrame, path: str, size: int) -> Iterator[FeaturizeT
         waiting += part.height
         while waiting >= size:
             ready = pl.concat(pending)
-            yield FeaturizeTask(name, ready.slice(0, size))
+            yield TextTask(name, ready.slice(0, size))
             pending, waiting = [ready.slice(size)], ready.height - size
     if waiting:
-        yield FeaturizeTask(name, pl.concat(pending))
+        yield TextTask(name, pl.concat(pending))
     if found < meta.height:
         raise TextStoreError(
             f"{meta.height - found} article(s) have no text in the text file registered for them ({path}): "
@@ -179,13 +200,7 @@ class LocalEngine:
         """Tasks of one text file's articles each (`featurize_tasks`) mapped over the worker pool; the results in task
         order, in write batches of about `batch_size` articles. A failed task or a dead worker raises `WorkerError`
         before its batch is yielded: what was yielded before it is whole."""
-        if todo.height == 0:
-            return
-        size = task_size(todo.height, self.workers)
-        tasks = featurize_tasks(con, todo, size=size)
-        workers = self.workers if todo.height > size else 1  # one task: no pool to start
-        shared = FeaturizeShared(boilerplate, lexicons)
-        results = ordered_map(featurize_task, tasks, workers=workers, shared=shared, describe=_describe)
+        results = self._map(featurize_task, con, todo, FeaturizeShared(boilerplate, lexicons), TASK_ARTICLES)
         yield from rebatch(results, batch_size)
 
     def claim_batches(
@@ -198,10 +213,20 @@ class LocalEngine:
         cited: CitedOutlets,
         batch_size: int,
     ) -> Iterator[pl.DataFrame]:
-        for first in range(0, todo.height, batch_size):
-            texts = read_texts(con, todo.slice(first, batch_size).get_column("article_id"), columns=("outlet", "title"))
-            claims = article_claims(texts.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons, cited=cited)
-            yield claims.collect()
+        """The same tasks as featurize's, mapped over the worker pool through `claims_task`; a frame per task (at
+        most `batch_size` articles' claims), in task order."""
+        yield from self._map(claims_task, con, todo, ClaimsShared(boilerplate, lexicons, cited), batch_size)
+
+    def _map(
+        self, fn: Callable[[S, TextTask], R], con: duckdb.DuckDBPyConnection, todo: pl.DataFrame, shared: S, most: int
+    ) -> Iterator[R]:
+        """`fn(shared, task)` over the text tasks of `todo` (at most `most` articles each), in task order, in the
+        pool (in this process when there is one task: no pool to start)."""
+        if todo.height == 0:
+            return
+        size = min(most, task_size(todo.height, self.workers))
+        workers = self.workers if todo.height > size else 1
+        yield from ordered_map(fn, text_tasks(con, todo, size=size), workers=workers, shared=shared, describe=_describe)
 
     def cluster_all(
         self, con: duckdb.DuckDBPyConnection, base: pl.DataFrame, config: CorroborationConfig

@@ -1,5 +1,5 @@
-"""The local engine's featurize over its worker pool: the same tables as one batch in one process, for any number of
-workers, and a worker killed mid-featurize fails the nightly cleanly."""
+"""The local engine's featurize (and claims extraction) over its worker pool: the same tables as one batch in one
+process, for any number of workers, and a worker killed mid-featurize fails the nightly cleanly."""
 
 from __future__ import annotations
 
@@ -18,14 +18,16 @@ import pytest
 from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 
-from features.lexicons import Lexicons
+from features.claims import CLAIMS_SCHEMA, article_claims, cited_outlets
+from features.lexicons import Lexicons, load_lexicons
 from features.pipeline import article_features
 from jobs.cli import cli
 from jobs.engines import local
 from jobs.engines.base import FeatureBatch
-from jobs.engines.local import LocalEngine, featurize_tasks
+from jobs.engines.local import LocalEngine, text_tasks
 from jobs.infra import paths
 from jobs.infra.exits import EXIT_FAILED
+from jobs.readers.outlets import citation_names
 from jobs.stages.featurize import featurize
 from jobs.store.connection import connect
 from jobs.store.snapshot import snapshot_path
@@ -102,7 +104,7 @@ def test_tasks_carry_the_articles_of_one_text_file(featurized: dict[str, duckdb.
     con = featurized["before"]
     todo = con.sql("SELECT article_id, outlet FROM article_meta ORDER BY article_id").pl()
     size = local.task_size(todo.height, 2)
-    tasks = list(featurize_tasks(con, todo, size=size))
+    tasks = list(text_tasks(con, todo, size=size))
     assert size == local.MIN_TASK_ARTICLES and len(tasks) >= 5  # the sample is split so that both workers have work
     every = pl.concat([t.articles for t in tasks])
     expected = read_texts(con, todo.get_column("article_id"), columns=("outlet", "title", "authors", "language"))
@@ -126,7 +128,7 @@ def test_a_missing_text_is_an_error(tmp_path: Path) -> None:
     with connect(db) as con:
         todo = con.sql("SELECT article_id, outlet FROM article_meta").pl()
         with pytest.raises(TextStoreError, match="1 article"):
-            list(featurize_tasks(con, todo, size=5))
+            list(text_tasks(con, todo, size=5))
 
 
 def test_default_workers_are_the_available_cores(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,3 +248,20 @@ def test_a_failing_task_is_one_line_and_a_failed_run(tmp_path: Path, monkeypatch
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT status FROM runs WHERE job = 'featurize'").fetchall() == [("failed",)]
         assert con.sql("SELECT count(*) FROM article_features").fetchall() == [(0,)]
+
+
+def test_claims_over_the_pool_are_the_claims_of_one_call(featurized: dict[str, duckdb.DuckDBPyConnection]) -> None:
+    con = featurized["workers1"]
+    todo = con.sql("SELECT article_id, outlet FROM article_meta ORDER BY article_id").pl()
+    boilerplate = pl.DataFrame(schema={"outlet": pl.String, "line_norm": pl.String})
+    lexicons, cited = load_lexicons(), cited_outlets(citation_names())
+    texts = read_texts(con, todo.get_column("article_id"), columns=("outlet", "title"))
+    one = article_claims(texts.lazy(), boilerplate=boilerplate.lazy(), lexicons=lexicons, cited=cited).collect()
+    assert one.height > 1_000
+    batches = list(
+        LocalEngine(2).claim_batches(con, todo, boilerplate=boilerplate, lexicons=lexicons, cited=cited, batch_size=40)
+    )
+    assert len(batches) > 2 and all(b.get_column("article_id").n_unique() <= 40 for b in batches)
+    pooled = pl.concat(batches)
+    assert pooled.columns == list(CLAIMS_SCHEMA)
+    assert_frame_equal(pooled.sort(pooled.columns), one.sort(one.columns), check_exact=True)
