@@ -14,7 +14,7 @@ import polars as pl
 
 from features import attribution, sentences, speculation
 from features.boilerplate import mark_lines, split_lines
-from features.claims.cited import CitedOutlets, cited_outlet, cited_outlets
+from features.claims.cited import LINKS_SCHEMA, CitedOutlets, cited_outlet, cited_outlets, linked_outlets
 from features.claims.extract import (
     ATTRIBUTED,
     CLAIMS_SCHEMA,
@@ -37,6 +37,7 @@ __all__ = [
     "CLAIM_UNITS_SCHEMA",
     "CONFIRMATION_SCHEMA",
     "KINDS",
+    "LINKS_SCHEMA",
     "LEAD",
     "MATCH_INPUT",
     "MIN_WORDS",
@@ -56,6 +57,7 @@ __all__ = [
     "claim_sentences",
     "claim_vectors",
     "confirm_claims",
+    "linked_outlets",
 ]
 
 

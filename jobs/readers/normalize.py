@@ -17,7 +17,7 @@ from typing import NamedTuple
 import polars as pl
 
 from jobs.readers.outlets import OutletResolver, domain_forms, is_ip_host, names_ip, strip_host_prefix
-from jobs.readers.records import PAGE_COLUMNS
+from jobs.readers.records import PAGE_COLUMNS, RAW_SCHEMA
 
 # scheme://authority path ?query (#fragment dropped); browsers read a backslash as a slash in http(s) URLs
 _URL = r"^([A-Za-z][A-Za-z0-9+.-]*):[/\\]{2}([^/\\?#]*)([^?#]*)(?:\?([^#]*))?"
@@ -70,6 +70,7 @@ GOOD_COLUMNS = (
     "ingest_issues",
     "page_type",
     "page_type_reason",
+    "links",
 )
 
 
@@ -190,6 +191,8 @@ class Normalized(NamedTuple):
 def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> Normalized:
     """Split a raw batch into rows to load (GOOD_COLUMNS order) and rejects with their reasons."""
     raw = raw.with_columns(pl.lit(None, pl.String()).alias(c) for c in PAGE_COLUMNS if c not in raw.columns)
+    if "links" not in raw.columns:  # tabular input has no links
+        raw = raw.with_columns(pl.lit(None, RAW_SCHEMA["links"]).alias("links"))
     df = with_canonical_url(_cleaned(raw))
     df = _with_outlets(df, options.resolver)
     df = _with_dates(df, latest=options.now + timedelta(days=1))
@@ -224,6 +227,7 @@ def normalize_batch(raw: pl.DataFrame, options: NormalizeOptions) -> Normalized:
         parse_published_at(pl.col("crawled_at")).alias("crawled_at"),  # kept as given when parseable, else null
         "ingest_issues",
         *PAGE_COLUMNS,
+        "links",
     )
     stripped = df.select(pl.col("_userinfo").list.len().gt(0).sum()).item()
     return Normalized(good, rejects, int(stripped or 0))

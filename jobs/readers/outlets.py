@@ -233,6 +233,16 @@ def citation_names(aliases: Path = paths.ALIASES_FILE) -> dict[str, str]:
     return names
 
 
+def link_outlets(hosts: Iterable[str], aliases: Path = paths.ALIASES_FILE) -> dict[str, str]:
+    """Link host -> the outlet it belongs to, for hosts of outlets the alias data knows (news.ria.ru -> ria.ru);
+    other hosts are left out (a link to an unknown site names no outlet)."""
+    table = load_aliases(aliases)
+    resolver = OutletResolver(aliases=table)
+    known = set(table.values())
+    found = {host: resolver.resolve_host(host) for host in hosts}
+    return {host: outlet for host, outlet in found.items() if outlet in known}
+
+
 def load_owners(path: Path = paths.OWNERS_FILE) -> dict[str, str]:
     """Canonical outlet domain -> owning group, from the ownership file (jobs/data/outlet_owners.csv). Rows
     without an owner or with a domain that does not normalise are skipped."""

@@ -58,6 +58,8 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "issues": pl.List(pl.String()),
     "page_type": pl.String(),  # web pages only (jobs/readers/pages.py): article or live_blog
     "page_type_reason": pl.String(),
+    # web pages only (jobs/readers/warc.py): the main text's outbound links
+    "links": pl.List(pl.Struct({"url": pl.String(), "host": pl.String(), "anchor_text": pl.String()})),
 }
 PAGE_COLUMNS = ("page_type", "page_type_reason")  # absent from the frames of tabular readers: null there
 

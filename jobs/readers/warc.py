@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 from resiliparse.extract.html2text import extract_plain_text
@@ -29,6 +30,7 @@ from resiliparse.parse.encoding import detect_encoding
 from resiliparse.parse.html import DocumentNode, HTMLTree
 from resiliparse.parse.lang import detect_fast
 
+from jobs.readers.outlets import normalize_host, registered_domain
 from jobs.readers.pages import (
     LISTING,
     LIVE_POSTS,
@@ -91,6 +93,7 @@ class Extracted:
     words: int = 0
     page_type: str = OTHER  # article, listing, live_blog or other (jobs/readers/pages.py)
     page_type_reason: str = "empty"  # the structural fact that decided it
+    links: list[dict[str, str]] = field(default_factory=list)  # outbound links of the main text (_outbound_links)
 
 
 def _clean(value: str | None) -> str | None:
@@ -198,6 +201,54 @@ def _link_share(tree: HTMLTree) -> float:
         return 0.0
     unlinked = count_words(extract_plain_text(tree, skip_elements=["a"], **options))
     return max(0.0, (total - unlinked) / total)
+
+
+MAX_LINKS = 200  # outbound links kept per article (a page of more is a link list, not prose that cites)
+
+
+def link_target(href: str) -> tuple[str, str] | None:
+    """(the URL without userinfo, query or fragment, its host as an outlet key) of an absolute or
+    protocol-relative http(s) link to a domain; None otherwise (relative, mailto:, javascript:, an IP address)."""
+    href = href.strip()
+    if href.startswith("//"):
+        href = "https:" + href
+    try:
+        parts = urlsplit(href)
+        port = parts.port
+    except ValueError:
+        return None
+    name = parts.hostname  # lower case, without userinfo and port
+    if parts.scheme.lower() not in ("http", "https") or not name:
+        return None
+    host = normalize_host(name)
+    if host is None:
+        return None
+    authority = name + (f":{port}" if port is not None else "")
+    return f"{parts.scheme.lower()}://{authority}{parts.path}", host
+
+
+def _outbound_links(doc: DocumentNode, text: str, url: str | None) -> list[dict[str, str]]:
+    """The links of the main text to another site (registered domain) than the page's own: target URL (no
+    userinfo, query or fragment), host, anchor text; in page order, each (URL, anchor) once. A link is in the main
+    text when its whole anchor text is (the claims stage finds its sentence by it)."""
+    own = normalize_host(url or "")
+    own_site = registered_domain(own) if own else None
+    flat = " ".join(text.split())
+    links: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for node in doc.query_selector_all("a[href]"):
+        anchor = _clean(node.text)
+        target = link_target(node.getattr("href") or "")
+        if not anchor or target is None or anchor not in flat:
+            continue
+        target_url, host = target
+        if registered_domain(host) == own_site or (target_url, anchor) in seen:
+            continue
+        seen.add((target_url, anchor))
+        links.append({"url": target_url, "host": host, "anchor_text": anchor})
+        if len(links) >= MAX_LINKS:
+            break
+    return links
 
 
 _LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "qapage", "discussionforumposting"}
@@ -372,6 +423,7 @@ def extract_page(
         words=words,
         page_type=kind,
         page_type_reason=why,
+        links=_outbound_links(doc, text, url),
     )
 
 
@@ -598,6 +650,7 @@ def _record(
             "issues": [],
             "page_type": page.page_type,
             "page_type_reason": page.page_type_reason,
+            "links": page.links,
         },
         None,
         False,

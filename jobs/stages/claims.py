@@ -27,16 +27,18 @@ import polars as pl
 
 from features.claims import (
     CLAIMS_SCHEMA,
+    LINKS_SCHEMA,
     MatchConfig,
     cited_outlets,
     claim_origins,
     claim_vectors,
     confirm_claims,
+    linked_outlets,
 )
 from features.embedding import load_static_embedding
 from features.lexicons import Lexicons, load_lexicons
 from jobs.engines.base import Engine
-from jobs.readers.outlets import citation_names, load_owners
+from jobs.readers.outlets import citation_names, link_outlets, load_owners
 from jobs.store.runs import failure_recorded, finish_run, start_run
 from jobs.store.transactions import transaction
 
@@ -138,7 +140,24 @@ def _extract(
     for batch in batches:
         parts.append(batch)
         log.debug("claims: %d claims extracted", sum(p.height for p in parts))
-    return pl.concat(parts)
+    return linked_outlets(pl.concat(parts).lazy(), _links(con, todo).lazy()).collect()
+
+
+def _links(con: duckdb.DuckDBPyConnection, todo: pl.DataFrame) -> pl.DataFrame:
+    """LINKS_SCHEMA rows: the outbound links of the articles in `todo` to outlets the alias data knows, other than
+    the article's own outlet."""
+    links = con.sql(
+        "SELECT article_id, link_n, anchor_text, host FROM article_links WHERE list_contains($ids, article_id)",
+        params={"ids": todo["article_id"].to_list()},
+    ).pl()
+    outlets = link_outlets(links["host"].unique().to_list())
+    return (
+        links.with_columns(pl.col("host").replace_strict(outlets, default=None, return_dtype=pl.String).alias("outlet"))
+        .join(todo.select("article_id", pl.col("outlet").alias("_own")), on="article_id")
+        .filter(pl.col("outlet").is_not_null() & (pl.col("outlet") != pl.col("_own")))
+        .select(list(LINKS_SCHEMA))
+        .cast(dict(LINKS_SCHEMA))
+    )
 
 
 def _scope(articles: pl.DataFrame, new_ids: pl.Series, config: MatchConfig) -> tuple[pl.Series, pl.Series]:

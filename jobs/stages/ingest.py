@@ -120,6 +120,29 @@ WHERE article_meta.article_id = c.article_id
 """
 
 
+# A new or changed article's links replace those of its earlier version (a duplicate keeps them)
+_DELETE_LINKS = """
+DELETE FROM article_links WHERE article_id IN (SELECT article_id FROM _keys WHERE outcome IN ('loaded', 'updated'))
+"""
+_INSERT_LINKS = """
+INSERT INTO article_links BY NAME
+SELECT k.article_id, $load_id AS run_id, l.link_n, l.url, l.host, l.anchor_text
+FROM _links l JOIN _keys k ON k.rn = l.rn
+WHERE k.outcome IN ('loaded', 'updated')
+"""
+
+
+def _links(good: pl.DataFrame) -> pl.DataFrame:
+    """The batch's outbound links, a row each: rn, link_n (1-based, in page order), url, host, anchor_text."""
+    links = good.select("rn", "links").filter(pl.col("links").list.len() > 0)
+    return (
+        links.with_columns(link_n=pl.int_ranges(1, pl.col("links").list.len() + 1, dtype=pl.Int64))
+        .explode("links", "link_n")
+        .unnest("links")
+        .select("rn", "link_n", "url", "host", "anchor_text")
+    )
+
+
 @dataclass
 class FileResult:
     path: str
@@ -249,7 +272,8 @@ def _load_batch(
     good = batch.good
     if good.is_empty():
         return
-    con.register("_batch", good.to_arrow())
+    con.register("_batch", good.drop("links").to_arrow())
+    con.register("_links", _links(good).to_arrow())
     try:
         con.execute(_CLASSIFY)
         changed = con.sql(
@@ -264,9 +288,12 @@ def _load_batch(
         params = {"file": file, "load_id": load_id, "now": now, "text_file_id": text_file_id}
         con.execute(_INSERT, params)
         con.execute(_UPDATE, params)
+        con.execute(_DELETE_LINKS)
+        con.execute(_INSERT_LINKS, {"load_id": load_id})
         outcomes = dict(con.execute("SELECT outcome, count(*) FROM _keys GROUP BY outcome").fetchall())
     finally:
         con.unregister("_batch")
+        con.unregister("_links")
     result.loaded += outcomes.get("loaded", 0)
     result.updated += outcomes.get("updated", 0)
     result.duplicates += outcomes.get("duplicate", 0)

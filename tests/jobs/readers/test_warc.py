@@ -21,7 +21,7 @@ from warcio.warcwriter import WARCWriter
 
 from jobs.cli import cli
 from jobs.readers.files import ReadError, detect_format
-from jobs.readers.warc import MIN_WORDS, dechunk, extract_page, not_an_article, read_warc
+from jobs.readers.warc import MIN_WORDS, dechunk, extract_page, link_target, not_an_article, read_warc
 from tests.jobs.conftest import reconciles
 
 CRAWLED = "2024-03-05T10:20:30Z"
@@ -586,3 +586,67 @@ def test_the_page_type_and_its_reason_are_stored_per_article(load, con, tmp_path
         ("https://www.example-news.com/2024/03/04/council-bus-plan", "article", "declared"),
         ("https://www.example-news.com/live/vote", "live_blog", "live_posts_6"),
     ]
+
+
+def linked_article(title: str, links: str, *, lead: str = _SENTENCES[0]) -> str:
+    """An article whose first paragraph holds `links` (HTML) after its lead, with a navigation of its own links."""
+    paras = "".join(f"<p>{p}</p>" for p in body_text())
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": "2024-03-04"}
+    return (
+        f'<html lang="en"><head><title>{title}</title><script type="application/ld+json">{json.dumps(ld)}</script>'
+        f"</head><body>{nav()}<article><h1>{title}</h1><p>{lead} {links}</p>{paras}</article></body></html>"
+    )
+
+
+def link_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT a.url, l.link_n, l.url, l.host, l.anchor_text, l.run_id = coalesce(a.updated_load_id, a.load_id) "
+        "FROM article_links l JOIN articles a USING (article_id) ORDER BY a.url, l.link_n"
+    ).fetchall()
+
+
+def test_outbound_links_of_the_main_text_are_kept_without_userinfo_query_or_fragment(load, con, tmp_path) -> None:
+    links = (
+        "It was <a href='https://ria.ru/20240304/x.html?utm_source=a#top'>first reported</a> in Moscow, "
+        "<a href='https://user:secret@www.Other-Site.org:8443/doc'>a filing</a> shows, "
+        "<a href='//news.example.org/y'>a wire</a> adds, and <a href='/local/z'>our archive</a>, "
+        "<a href='https://video.example-news.com/v'>our video</a> and <a href='mailto:desk@x.org'>the desk</a> too."
+    )
+    path = tmp_path / "links.warc.gz"
+    write_warc(
+        path,
+        [
+            html_page("https://www.example-news.com/2024/03/04/linked", linked_article("Linked", links)),
+            html_page("https://example-post.com/plain", bare_article("Plain", "March 2, 2024", "By Carl Jones")),
+        ],
+    )
+    summary = load(path)
+    assert summary.counts["loaded"] == 2 and reconciles(summary)
+    page = "https://www.example-news.com/2024/03/04/linked"
+    assert link_rows(con) == [  # the page without links has none; the site's own and navigation links are not kept
+        (page, 1, "https://ria.ru/20240304/x.html", "ria.ru", "first reported", True),
+        (page, 2, "https://www.other-site.org:8443/doc", "other-site.org", "a filing", True),
+        (page, 3, "https://news.example.org/y", "news.example.org", "a wire", True),
+    ]
+    stored = con.execute("SELECT list(url || host || anchor_text) FROM article_links").fetchall()[0][0]
+    assert not any("secret" in s or "user" in s for s in stored)
+
+
+def test_a_changed_page_replaces_its_links_and_a_repeat_keeps_them(load, con, tmp_path) -> None:
+    url = "https://www.example-news.com/2024/03/04/linked"
+    first, second = tmp_path / "a.warc.gz", tmp_path / "b.warc.gz"
+    write_warc(first, [html_page(url, linked_article("V", "as <a href='https://ria.ru/a'>reported</a>"))])
+    write_warc(second, [html_page(url, linked_article("V", "as <a href='https://tass.ru/b'>said</a> later"))])
+    load(first)
+    load(first, force=True)  # a duplicate: its links stay
+    assert [r[2] for r in link_rows(con)] == ["https://ria.ru/a"]
+    summary = load(second)
+    assert summary.counts["updated"] == 1
+    assert [(r[2], r[4], r[5]) for r in link_rows(con)] == [("https://tass.ru/b", "said", True)]
+
+
+@given(st.text(max_size=60))
+def test_a_link_target_never_keeps_userinfo_query_or_fragment(noise: str) -> None:
+    target = link_target(f"https://u{noise}:p{noise}@ria.ru/x?q={noise}#{noise}")
+    if target is not None:
+        assert "@" not in target[0] and "?" not in target[0] and "#" not in target[0]
