@@ -90,7 +90,7 @@ def linked_outlets(claims: pl.LazyFrame, links: pl.LazyFrame) -> pl.LazyFrame:
         .agg(pl.col("outlet").first().alias("_linked"))
     )
     return (
-        claims.join(linked, on=keys, how="left")
+        claims.join(linked, on=keys, how="left", maintain_order="left")
         .with_columns(pl.coalesce("cited_outlet", "_linked").alias("cited_outlet"))
         .select(names)
     )

@@ -119,3 +119,47 @@ def test_claim_shares_reach_outlet_features(tmp_path: Path, con, load) -> None:
     # sputniknews.com: its unnamed claim is confirmed by example.com; its speculative one ("could last") too
     assert got[("sputniknews.com", "confirmed_speculative_claim_share")] == 1.0
     assert ("reuters.com", "unconfirmed_unnamed_claim_share") not in got  # no unnamed-source claim: no value
+
+
+LINKED_URL = "https://www.harbour-news.com/2021/03/02/bridge"
+PLAIN_URL = "https://www.harbour-news.com/2021/03/02/plain"
+
+
+def linked_rows(con: duckdb.DuckDBPyConnection, url: str) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT c.sentence_no, c.cited_outlet, c.origin_outlet, c.origin FROM claims c JOIN articles a "
+        "USING (article_id) WHERE a.url = $url ORDER BY c.sentence_no",
+        {"url": url},
+    ).fetchall()
+
+
+def test_a_link_in_a_claim_sentence_cites_its_outlet_and_a_named_citation_wins(tmp_path: Path, con, load) -> None:
+    from tests.jobs.readers.test_warc import body_text, html_page, linked_article, write_warc
+
+    lead = (
+        "The harbour authority will close the old bridge to heavy lorries next spring, as "
+        "<a href='https://ria.ru/x'>reported</a> on Monday."
+    )
+    named = (
+        "According to Reuters, engineers found cracks in two steel supports, as "
+        "<a href='https://ria.ru/y'>noted</a> before."
+    )
+    unknown = "Sources within the authority said the closure could last up to eight months, a <a href='https://some-blog.net/z'>blog</a> wrote."
+    plain = "".join(f"<p>{p}</p>" for p in body_text())
+    path = tmp_path / "pages.warc.gz"
+    write_warc(
+        path,
+        [
+            html_page(LINKED_URL, linked_article("Bridge", f"{named} {unknown}", lead=lead)),
+            html_page(PLAIN_URL, f"<html><body><article><h1>Plain</h1>{plain}</article></body></html>"),
+        ],
+    )
+    assert load(path).counts["loaded"] == 2
+    corroborate(con, engine=LOCAL)
+    claims(con, engine=LOCAL)
+    rows = {r[0]: r[1:] for r in linked_rows(con, LINKED_URL)}
+    assert rows[0] == ("ria.ru", "ria.ru", "sentence")  # the link's anchor sits in the lead
+    assert rows[1] == ("reuters.com", "reuters.com", "sentence")  # named in the sentence: the link does not count
+    assert rows[2][:3] == (None, "ria.ru", "article")  # a link to an unknown site names no outlet
+    plain_rows = linked_rows(con, PLAIN_URL)
+    assert plain_rows and all(r[1] is None and r[3] == "own" for r in plain_rows)  # no links: no cited outlet
