@@ -144,7 +144,10 @@ def test_a_link_in_a_claim_sentence_cites_its_outlet_and_a_named_citation_wins(t
         "According to Reuters, engineers found cracks in two steel supports, as "
         "<a href='https://ria.ru/y'>noted</a> before."
     )
-    unknown = "Sources within the authority said the closure could last up to eight months, a <a href='https://some-blog.net/z'>blog</a> wrote."
+    unknown = (
+        "Sources within the authority said the closure could last up to eight months, a "
+        "<a href='https://some-blog.net/z'>blog</a> wrote."
+    )
     plain = "".join(f"<p>{p}</p>" for p in body_text())
     path = tmp_path / "pages.warc.gz"
     write_warc(
