@@ -20,6 +20,8 @@ import re
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from html import unescape
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -206,6 +208,12 @@ def _link_share(tree: HTMLTree) -> float:
 MAX_LINKS = 200  # outbound links kept per article (a page of more is a link list, not prose that cites)
 
 
+@lru_cache(maxsize=4096)
+def _link_host(name: str) -> str | None:
+    """normalize_host, remembered: a page links to the same few hosts many times."""
+    return normalize_host(name)
+
+
 def link_target(href: str) -> tuple[str, str] | None:
     """(the URL without userinfo, query or fragment, its host as an outlet key) of an absolute or
     protocol-relative http(s) link to a domain; None otherwise (relative, mailto:, javascript:, an IP address)."""
@@ -220,14 +228,23 @@ def link_target(href: str) -> tuple[str, str] | None:
     name = parts.hostname  # lower case, without userinfo and port
     if parts.scheme.lower() not in ("http", "https") or not name:
         return None
-    host = normalize_host(name)
+    host = _link_host(name)
     if host is None:
         return None
     authority = name + (f":{port}" if port is not None else "")
     return f"{parts.scheme.lower()}://{authority}{parts.path}", host
 
 
-def _outbound_links(doc: DocumentNode, text: str, url: str | None) -> list[dict[str, str]]:
+# An <a> element with an href, and its inner HTML (up to 1,000 characters). Read from the HTML text, not the DOM:
+# iterating Resiliparse's node collection costs time quadratic in its size (5 s for the 45 real pages of
+# tests/fixtures/warc, against 0.3 s for everything else the reader does to them).
+_ANCHOR = re.compile(
+    r"<a\s[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))[^>]*>(.{0,1000}?)</a\s*>", re.IGNORECASE | re.DOTALL
+)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _outbound_links(html: str, text: str, url: str | None) -> list[dict[str, str]]:
     """The links of the main text to another site (registered domain) than the page's own: target URL (no
     userinfo, query or fragment), host, anchor text; in page order, each (URL, anchor) once. A link is in the main
     text when its whole anchor text is (the claims stage finds its sentence by it)."""
@@ -236,13 +253,19 @@ def _outbound_links(doc: DocumentNode, text: str, url: str | None) -> list[dict[
     flat = " ".join(text.split())
     links: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for node in doc.query_selector_all("a[href]"):
-        anchor = _clean(node.text)
-        target = link_target(node.getattr("href") or "")
-        if not anchor or target is None or anchor not in flat:
+    sites: dict[str, str] = {}
+    for match in _ANCHOR.finditer(html):
+        href = unescape(next(h for h in match.groups()[:3] if h is not None))
+        if not href.lstrip().lower().startswith(("http", "//")):
+            continue  # relative, mailto:, javascript:, a fragment: most of a page's links
+        target = link_target(href)
+        if target is None:
             continue
         target_url, host = target
-        if registered_domain(host) == own_site or (target_url, anchor) in seen:
+        if host not in sites:
+            sites[host] = registered_domain(host)
+        anchor = _clean(unescape(_TAG.sub(" ", match.group(4))))
+        if sites[host] == own_site or not anchor or anchor not in flat or (target_url, anchor) in seen:
             continue
         seen.add((target_url, anchor))
         links.append({"url": target_url, "host": host, "anchor_text": anchor})
@@ -423,7 +446,7 @@ def extract_page(
         words=words,
         page_type=kind,
         page_type_reason=why,
-        links=_outbound_links(doc, text, url),
+        links=_outbound_links(html, text, url),
     )
 
 

@@ -650,3 +650,15 @@ def test_a_link_target_never_keeps_userinfo_query_or_fragment(noise: str) -> Non
     target = link_target(f"https://u{noise}:p{noise}@ria.ru/x?q={noise}#{noise}")
     if target is not None:
         assert "@" not in target[0] and "?" not in target[0] and "#" not in target[0]
+
+
+def test_link_anchors_with_markup_entities_and_unquoted_hrefs_are_read() -> None:
+    links = (
+        "as <a class=x href=https://ria.ru/a?b=1&amp;c=2><b>first</b> reported</a> and "
+        '<A HREF="https://tass.ru/&#98;">Tass &amp; others</A> said, <a href="https://ria.ru/a">first reported</a>.'
+    )
+    page = extract_page(linked_article("T", links), "https://example-news.com/t")
+    assert page.links == [
+        {"url": "https://ria.ru/a", "host": "ria.ru", "anchor_text": "first reported"},
+        {"url": "https://tass.ru/b", "host": "tass.ru", "anchor_text": "Tass & others"},
+    ]
