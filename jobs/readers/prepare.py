@@ -7,9 +7,7 @@ raw copies of rejects lose it too (`scrub_userinfo`), before any row is staged o
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import polars as pl
 
 from jobs.readers.files import read_file
 from jobs.readers.normalize import GOOD_COLUMNS, NormalizeOptions, normalize_batch
-from jobs.readers.records import RawBatch
+from jobs.readers.records import RawBatch, scrub_userinfo
 
 
 @dataclass
@@ -34,22 +32,6 @@ class PreparedBatch:
 
 
 REJECT_SCHEMA: dict[str, pl.DataType] = {"rn": pl.Int64(), "reason": pl.String(), "raw": pl.String()}
-
-
-# scheme://userinfo@ anywhere in a text (also JSON-escaped: `https:\/\/`, `\u0040`): the userinfo ends at the
-# authority's last @, before any / \ ? # whitespace or quote
-_TEXT_USERINFO = re.compile(
-    r"((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:(?:\\?[/\\]){2})[^/\\?#\s\"'<>]*(?:@|\\u0040)", re.IGNORECASE
-)
-
-
-def scrub_userinfo(raw: str, removed: Sequence[str] = ()) -> str:
-    """A raw record without userinfo: every `scheme://user:pass@` becomes `scheme://`, and each string of `removed`
-    (what normalisation took from the record's fields, as written or JSON-escaped) is deleted."""
-    for userinfo in removed:
-        for form in {userinfo, json.dumps(userinfo)[1:-1], json.dumps(userinfo, ensure_ascii=False)[1:-1]}:
-            raw = raw.replace(form, "")
-    return _TEXT_USERINFO.sub(r"\1", raw) if "@" in raw or "\\u0040" in raw else raw
 
 
 def prepare_batch(batch: RawBatch, normalize: NormalizeOptions) -> PreparedBatch:

@@ -208,3 +208,19 @@ def records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
 
 def raw_lookup(raws: dict[int, str]) -> Callable[[Sequence[int]], dict[int, str]]:
     return lambda rns: {rn: cap_raw(raws[rn]) for rn in rns if rn in raws}
+
+
+# scheme://userinfo@ anywhere in a text (also JSON-escaped: `https:\/\/`, `\u0040`): the userinfo ends at the
+# authority's last @, before any / \ ? # whitespace or quote
+_TEXT_USERINFO = re.compile(
+    r"((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:(?:\\?[/\\]){2})[^/\\?#\s\"'<>]*(?:@|\\u0040)", re.IGNORECASE
+)
+
+
+def scrub_userinfo(raw: str, removed: Sequence[str] = ()) -> str:
+    """A raw record without userinfo: every `scheme://user:pass@` becomes `scheme://`, and each string of `removed`
+    (what normalisation took from the record's fields, as written or JSON-escaped) is deleted."""
+    for userinfo in removed:
+        for form in {userinfo, json.dumps(userinfo)[1:-1], json.dumps(userinfo, ensure_ascii=False)[1:-1]}:
+            raw = raw.replace(form, "")
+    return _TEXT_USERINFO.sub(r"\1", raw) if "@" in raw or "\\u0040" in raw else raw

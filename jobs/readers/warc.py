@@ -50,7 +50,7 @@ from jobs.readers.pages import (
     url_date,
     visible_date,
 )
-from jobs.readers.records import PreReject, RawBatch, ReadError, raw_lookup, records_frame
+from jobs.readers.records import PreReject, RawBatch, ReadError, raw_lookup, records_frame, scrub_userinfo
 
 MIN_WORDS = 80  # fewer words of main text: a photo page, a stub, a paywall teaser
 MAX_BODY_BYTES = 5_000_000  # larger HTML bodies are not news articles (and would cost memory)
@@ -264,7 +264,7 @@ def _outbound_links(html: str, text: str, url: str | None) -> list[dict[str, str
         target_url, host = target
         if host not in sites:
             sites[host] = registered_domain(host)
-        anchor = _clean(unescape(_TAG.sub(" ", match.group(4))))
+        anchor = scrub_userinfo(_clean(unescape(_TAG.sub(" ", match.group(4)))))
         if sites[host] == own_site or not anchor or anchor not in flat or (target_url, anchor) in seen:
             continue
         seen.add((target_url, anchor))
