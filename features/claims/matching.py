@@ -46,6 +46,7 @@ class MatchConfig:
     window_days: float = 3.0
     neighbours: int = 10
     block: int = 512  # articles per window product
+    product_cap: int = 4_000_000  # claim pairs per matching product (float32: ~16 MB, its masks ~4 MB each)
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,86 @@ def _story_candidates(arts: _Articles, config: MatchConfig, out: list[set[int]])
             out[a].update(int(x) for x in mates[ok])
 
 
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """float32 (n,): the cosine of each row of `a` with the same row of `b` (l2-normalised), summed in float64 and
+    rounded, so each value depends only on its two vectors (a float32 BLAS product rounds differently with the
+    product's shape and thread count)."""
+    return (a.astype(np.float64) * b.astype(np.float64)).sum(axis=1).astype(np.float32)
+
+
+# Bound on |float32 BLAS dot - exact| for unit vectors of the embedding's dimension (384 * 2**-24 ~ 2.3e-5), with room.
+_SCREEN = 1e-3
+
+
+def _claim_rows(arts: _Articles, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The claim rows of `members` (article positions) in their order, and the position in `members` of each."""
+    sizes = arts.ends[members] - arts.starts[members]
+    local = np.repeat(np.arange(len(members)), sizes)
+    offsets = np.arange(len(local)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return arts.starts[members][local] + offsets, local
+
+
+def _blocks(arts: _Articles, candidates: list[set[int]], cap: int) -> list[np.ndarray]:
+    """Articles with candidates, by time (then position), in blocks whose product (the block's claims times the
+    claims of its candidates' union) stays under `cap` entries and under twice the products of its articles alone
+    (an article alone may exceed the cap)."""
+    todo = np.array([a for a, c in enumerate(candidates) if c], dtype=np.int64)
+    todo = todo[np.lexsort((todo, np.nan_to_num(arts.time[todo], nan=np.inf)))]
+    sizes = arts.ends - arts.starts
+    out: list[np.ndarray] = []
+    block: list[int] = []
+    union: set[int] = set()
+    rows = cols = exact = 0
+    for a in todo.tolist():
+        own = int(sizes[a]) * int(sizes[list(candidates[a])].sum())
+        grown_cols = cols + int(sizes[list(candidates[a] - union)].sum())
+        product = (rows + int(sizes[a])) * grown_cols
+        if block and (product > cap or product > 2 * (exact + own)):
+            out.append(np.array(block))
+            block, union, rows, exact = [], set(), 0, 0
+            grown_cols = int(sizes[list(candidates[a])].sum())
+        block.append(a)
+        union |= candidates[a]
+        cols, rows, exact = grown_cols, rows + int(sizes[a]), exact + own
+    if block:
+        out.append(np.array(block))
+    return out
+
+
+def _match_block(
+    arts: _Articles, vectors: np.ndarray, block: np.ndarray, candidates: list[set[int]], threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the claims of `block`: their rows, confirming outlets, best cosine and the best-matching article (or -1),
+    by one product against the claims of the block's candidates, masked to each article's own candidates."""
+    union = np.array(sorted(set().union(*(candidates[a] for a in block.tolist()))), dtype=np.int64)
+    allowed = np.zeros((len(block), len(union)), dtype=bool)
+    for i, a in enumerate(block.tolist()):
+        allowed[i, np.searchsorted(union, sorted(candidates[a]))] = True
+    rows, row_art = _claim_rows(arts, block)
+    cols, col_art = _claim_rows(arts, union)
+    sims = vectors[rows] @ vectors[cols].T
+    sims[~allowed[row_art][:, col_art]] = -np.inf
+    # float32 screens; `cosines` decides every pair that may be a row's best or straddle the threshold
+    near = (sims >= sims.max(axis=1, keepdims=True) - _SCREEN) | (np.abs(sims - threshold) < _SCREEN)
+    r, c = np.nonzero(near & np.isfinite(sims))
+    sims[r, c] = cosines(vectors[rows[r]], vectors[cols[c]])
+    top = np.argmax(sims, axis=1)
+    best = sims[np.arange(len(rows)), top]
+    hit = sims >= threshold
+    outlets, outlet_col = np.unique(arts.outlet[union[col_art]], return_inverse=True)
+    by_outlet = np.zeros((len(cols), len(outlets)), dtype=np.float32)
+    by_outlet[np.arange(len(cols)), outlet_col] = 1.0
+    count = ((hit.astype(np.float32) @ by_outlet) > 0).sum(axis=1)
+    by = np.where(hit[np.arange(len(rows)), top], union[col_art[top]], -1)
+    return rows, count, best, by
+
+
 def confirm_claims(claims: pl.DataFrame, vectors: np.ndarray, config: MatchConfig | None = None) -> pl.DataFrame:
     """Per claim (CONFIRMATION_SCHEMA, in the input's article_id, sentence_no order): independent confirmations.
 
     `claims` has MATCH_INPUT columns (owner, story_id, copy_root nullable); `vectors` one l2-normalised row per
-    claim, in the same order."""
+    claim, in the same order. Articles are matched a block at a time (`config.product_cap`), with the same
+    result whatever the blocks."""
     config = config or MatchConfig()
     claims = claims.select(MATCH_INPUT).with_row_index("_in")
     order = claims.sort("article_id", "sentence_no")["_in"].to_numpy()
@@ -153,29 +229,18 @@ def confirm_claims(claims: pl.DataFrame, vectors: np.ndarray, config: MatchConfi
     n = claims.height
     count = np.zeros(n, np.uint32)
     best = np.full(n, np.nan, np.float32)
-    by = np.full(n, None, dtype=object)
-    for a, cand in enumerate(candidates):
-        if not cand:
-            continue
-        cands = np.array(sorted(cand))
-        rows = np.concatenate([np.arange(arts.starts[c], arts.ends[c]) for c in cands])
-        owner_article = np.repeat(cands, arts.ends[cands] - arts.starts[cands])
-        own = slice(arts.starts[a], arts.ends[a])
-        sims = vectors[own] @ vectors[rows].T
-        top = np.argmax(sims, axis=1)
-        best[own] = sims[np.arange(sims.shape[0]), top]
-        hit = sims >= config.threshold
-        outlets = arts.outlet[owner_article]
-        count[own] = [len(set(outlets[h].tolist())) for h in hit]
-        matched = hit[np.arange(sims.shape[0]), top]
-        by[own] = np.where(matched, arts.ids[owner_article[top]], None)
+    by = np.full(n, -1, np.int64)
+    for block in _blocks(arts, candidates, config.product_cap):
+        rows, count[rows], best[rows], by[rows] = _match_block(arts, vectors, block, candidates, config.threshold)
+    confirmed_by = arts.ids[np.maximum(by, 0)].astype(object)
+    confirmed_by[by < 0] = None
     return pl.DataFrame(
         {
             "article_id": claims["article_id"],
             "sentence_no": claims["sentence_no"],
             "confirming_outlets_n": pl.Series(count, dtype=pl.UInt32),
             "best_cosine": pl.Series(best, dtype=pl.Float32).fill_nan(None),
-            "confirmed_by": pl.Series(by.tolist(), dtype=pl.String),
+            "confirmed_by": pl.Series(confirmed_by.tolist(), dtype=pl.String),
         },
         schema=CONFIRMATION_SCHEMA,
     )

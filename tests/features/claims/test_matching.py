@@ -7,7 +7,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.claims import CONFIRMATION_SCHEMA, MatchConfig, claim_vectors, confirm_claims
+from features.claims import CONFIRMATION_SCHEMA, MATCH_INPUT, MatchConfig, claim_vectors, confirm_claims
+from features.claims.matching import _articles, _story_candidates, _window_candidates, cosines
 from features.embedding import load_static_embedding
 
 DAY0 = datetime(2021, 3, 2, 8)
@@ -81,3 +82,72 @@ def test_result_does_not_depend_on_row_order_or_block_size(order, block):
     idx = np.array(order)
     got = confirm_claims(claims[idx], vectors[idx], MatchConfig(block=block))
     assert got.equals(expected)
+
+
+def per_article_reference(claims: pl.DataFrame, vectors: np.ndarray, config: MatchConfig) -> pl.DataFrame:
+    """The former confirm_claims: one product per article and its candidates (with `cosines` for every pair)."""
+    claims = claims.select(MATCH_INPUT).with_row_index("_in")
+    order = claims.sort("article_id", "sentence_no")["_in"].to_numpy()
+    claims, vectors = claims[order], np.asarray(vectors, dtype=np.float32)[order]
+    arts = _articles(claims.drop("_in"), vectors)
+    candidates = _window_candidates(arts, config)
+    _story_candidates(arts, config, candidates)
+    count = np.zeros(claims.height, np.uint32)
+    best = np.full(claims.height, np.nan, np.float32)
+    by = np.full(claims.height, None, dtype=object)
+    for a, cand in enumerate(candidates):
+        if not cand:
+            continue
+        cands = np.array(sorted(cand))
+        rows = np.concatenate([np.arange(arts.starts[c], arts.ends[c]) for c in cands])
+        owner_article = np.repeat(cands, arts.ends[cands] - arts.starts[cands])
+        own = np.arange(arts.starts[a], arts.ends[a])
+        sims = cosines(np.repeat(vectors[own], len(rows), axis=0), np.tile(vectors[rows], (len(own), 1)))
+        sims = sims.reshape(len(own), len(rows))
+        top = np.argmax(sims, axis=1)
+        best[own] = sims[np.arange(len(own)), top]
+        hit = sims >= config.threshold
+        count[own] = [len(set(arts.outlet[owner_article][h].tolist())) for h in hit]
+        by[own] = np.where(hit[np.arange(len(own)), top], arts.ids[owner_article[top]], None)
+    return pl.DataFrame(
+        {
+            "article_id": claims["article_id"],
+            "sentence_no": claims["sentence_no"],
+            "confirming_outlets_n": pl.Series(count, dtype=pl.UInt32),
+            "best_cosine": pl.Series(best, dtype=pl.Float32).fill_nan(None),
+            "confirmed_by": pl.Series(by.tolist(), dtype=pl.String),
+        },
+        schema=CONFIRMATION_SCHEMA,
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.sampled_from([1, 50, 2_000, 4_000_000]))
+def test_blocked_matching_equals_the_per_article_products(seed, n_articles, cap):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, n_articles)
+    article = np.repeat(np.arange(n_articles), sizes)
+    hours = rng.integers(0, 200, n_articles).astype(float)
+    hours[rng.random(n_articles) < 0.2] = np.nan  # some undated
+    stories = rng.integers(0, 4, n_articles)
+    claims = pl.DataFrame(
+        {
+            "article_id": [f"a{i:02d}" for i in article],
+            "sentence_no": np.concatenate([np.arange(s) for s in sizes]),
+            "outlet": [f"o{i}.com" for i in rng.integers(0, 5, n_articles)[article]],
+            "owner": [None if o == 0 else f"g{o}" for o in rng.integers(0, 3, n_articles)[article]],
+            "published_at": [None if np.isnan(hours[i]) else DAY0 + timedelta(hours=hours[i]) for i in article],
+            "story_id": [None if s == 0 else f"s{s}" for s in stories[article]],
+            "copy_root": [None if i % 3 else f"a{i - i % 2:02d}" for i in article],
+        },
+        schema_overrides={"published_at": pl.Datetime("us")},
+    )
+    # a few directions, so many pairs sit near the threshold and some tie exactly
+    base = rng.normal(size=(4, 8)).astype(np.float32)
+    vectors = base[rng.integers(0, 4, claims.height)] + rng.normal(scale=0.4, size=(claims.height, 8)).astype(
+        np.float32
+    ) * (rng.random((claims.height, 1)) < 0.7)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    config = MatchConfig(window_days=2.0, neighbours=3, block=4, product_cap=cap)
+    expected = per_article_reference(claims, vectors, config)
+    assert confirm_claims(claims, vectors, config).equals(expected)
