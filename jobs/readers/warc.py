@@ -264,7 +264,7 @@ def _outbound_links(html: str, text: str, url: str | None) -> list[dict[str, str
         target_url, host = target
         if host not in sites:
             sites[host] = registered_domain(host)
-        anchor = scrub_userinfo(_clean(unescape(_TAG.sub(" ", match.group(4)))))
+        anchor = scrub_userinfo(" ".join(unescape(_TAG.sub(" ", match.group(4))).split()))
         if sites[host] == own_site or not anchor or anchor not in flat or (target_url, anchor) in seen:
             continue
         seen.add((target_url, anchor))
