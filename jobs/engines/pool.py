@@ -132,7 +132,10 @@ def ordered_map(
             k = 0
             while True:
                 while len(pending) < 2 * workers and (task := next(todo, _DONE)) is not _DONE:
-                    pending.append((task, executor.submit(_call, fn, task)))
+                    try:
+                        pending.append((task, executor.submit(_call, fn, task)))
+                    except BrokenProcessPool as exc:  # a worker died before this task was sent: name the oldest
+                        raise _failure(exc, k, describe(pending[0][0] if pending else task)) from exc
                 if not pending:
                     break
                 task, future = pending.popleft()

@@ -153,19 +153,18 @@ def test_workers_option_and_environment_reach_the_engine(tmp_path: Path, monkeyp
     assert [json.loads(p)["workers"] for (p,) in rows] == [2, 1]
 
 
-def _kill_a_worker(done: threading.Event, killed: list[int]) -> None:
-    """Wait until the pool's workers stand in the failpoint, then SIGKILL one of them."""
+def _kill_a_worker(done: threading.Event, killed: list[int], marks: Path) -> None:
+    """Wait until a pool worker stands in the failpoint (it marks its arrival in `marks`), then SIGKILL it.
+
+    Only a worker that has reached the failpoint: one killed while it starts (before it has read what the parent
+    sends it) leaves the parent blocked in CPython's spawn, which keeps the pipe's read end open while it writes."""
     deadline = time.monotonic() + 300
     while not done.is_set() and time.monotonic() < deadline:
-        pids = [
-            int(pid)
-            for pid in Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
-        if pids:
-            time.sleep(3)  # the worker has started, imported and reached the failpoint (which waits 120 s)
-            os.kill(pids[0], signal.SIGKILL)
-            killed.append(pids[0])
+        arrived = sorted(marks.glob("featurize.worker.*"))
+        if arrived:
+            pid = int(arrived[0].suffix[1:])
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
             return
         time.sleep(0.2)
 
@@ -186,8 +185,11 @@ def test_a_worker_killed_mid_featurize_fails_the_nightly_cleanly(
 
     monkeypatch.setenv("PRESSTRUST_FAILPOINT", "featurize.worker")
     monkeypatch.setenv("PRESSTRUST_FAILPOINT_SECONDS", "120")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setenv("PRESSTRUST_FAILPOINT_MARK", str(marks))
     done, killed = threading.Event(), []
-    killer = threading.Thread(target=_kill_a_worker, args=(done, killed))
+    killer = threading.Thread(target=_kill_a_worker, args=(done, killed, marks))
     killer.start()
     started = time.monotonic()
     try:
