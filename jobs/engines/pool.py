@@ -163,7 +163,6 @@ def _stop(executor: ProcessPoolExecutor, finished: bool) -> None:
     # shutdown forgets them, so take them first
     processes = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
-    processes += [p for p in (getattr(executor, "_processes", None) or {}).values() if p not in processes]
     for process in processes:
         if process.is_alive():
             process.terminate()
