@@ -23,7 +23,7 @@ log = logging.getLogger("evaluation")
 
 def claim_shares(articles: pl.DataFrame, boilerplate: pl.LazyFrame) -> pl.DataFrame:
     """article_id and the CLAIM_CUES shares (null where an article has no such claim) of every article."""
-    from features.claims import article_claims, cited_outlets, claim_units, claim_vectors, confirm_claims
+    from features.claims import article_claims, cited_outlets, claim_units, claim_vectors, confirm_claims, match_inputs
     from features.corroboration import corroboration
     from features.embedding import load_static_embedding
     from features.lexicons import load_lexicons
@@ -45,12 +45,7 @@ def claim_shares(articles: pl.DataFrame, boilerplate: pl.LazyFrame) -> pl.DataFr
         "story_id",
         pl.col("copy_of").fill_null(pl.col("article_id")).alias("copy_root"),
     )
-    owners = load_owners()
-    inputs = (
-        found.select("article_id", "sentence_no")
-        .join(meta, on="article_id", how="left", maintain_order="left")
-        .with_columns(pl.col("outlet").replace_strict(owners, default=None, return_dtype=pl.String).alias("owner"))
-    )
+    inputs = match_inputs(found, meta, load_owners())
     confirmations = confirm_claims(inputs, claim_vectors(load_static_embedding(), found["sentence"]))
     claims = found.join(confirmations, on=["article_id", "sentence_no"], how="left").join(
         meta.select("article_id", "outlet"), on="article_id", how="left"

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from evaluation.claims_measure import corpus
-from features.claims import article_claims, cited_outlets, claim_vectors, confirm_claims
+from features.claims import article_claims, cited_outlets, claim_vectors, confirm_claims, match_inputs
 from features.corroboration import corroboration
 from features.embedding import load_static_embedding
 from features.lexicons import load_lexicons
@@ -25,7 +25,7 @@ from jobs.infra import paths
 from jobs.readers.outlets import OutletResolver, citation_names, load_owners
 
 
-def match_inputs(shared: Path, n_articles: int, seed: int) -> tuple[pl.DataFrame, np.ndarray, int]:
+def sample_inputs(shared: Path, n_articles: int, seed: int) -> tuple[pl.DataFrame, np.ndarray, int]:
     """confirm_claims' inputs (claims with article meta, their vectors) for a seeded sample, and its size."""
     resolver = OutletResolver.default(labels=[paths.LABELS_FILE])
     articles = corpus(shared, resolver)
@@ -43,12 +43,7 @@ def match_inputs(shared: Path, n_articles: int, seed: int) -> tuple[pl.DataFrame
         "story_id",
         pl.col("copy_of").fill_null(pl.col("article_id")).alias("copy_root"),
     )
-    owners = load_owners()
-    inputs = (
-        found.select("article_id", "sentence_no")
-        .join(meta, on="article_id", how="left")
-        .with_columns(pl.col("outlet").replace_strict(owners, default=None, return_dtype=pl.String).alias("owner"))
-    )
+    inputs = match_inputs(found, meta, load_owners())
     return inputs, vectors, articles.height
 
 
@@ -59,7 +54,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    inputs, vectors, n = match_inputs(args.shared, args.articles, args.seed)
+    inputs, vectors, n = sample_inputs(args.shared, args.articles, args.seed)
     seconds = []
     for _ in range(args.repeat):
         t = time.process_time()

@@ -27,7 +27,14 @@ from features.claims.extract import (
     UNNAMED,
     claim_sentences,
 )
-from features.claims.matching import CONFIRMATION_SCHEMA, MATCH_INPUT, MatchConfig, claim_vectors, confirm_claims
+from features.claims.matching import (
+    CONFIRMATION_SCHEMA,
+    MATCH_INPUT,
+    MatchConfig,
+    claim_vectors,
+    confirm_claims,
+    match_inputs,
+)
 from features.claims.origin import CLAIM_UNITS_SCHEMA, ORIGIN_SCHEMA, ORIGINS, claim_origins, claim_units
 from features.lexicons import Lexicons
 
@@ -50,6 +57,7 @@ __all__ = [
     "CitedOutlets",
     "MatchConfig",
     "article_claims",
+    "match_inputs",
     "cited_outlet",
     "cited_outlets",
     "claim_origins",

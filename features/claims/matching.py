@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -211,6 +211,16 @@ def _match_block(
     count = ((hit.astype(np.float32) @ by_outlet) > 0).sum(axis=1)
     by = np.where(hit[np.arange(len(rows)), top], union[col_art[top]], -1)
     return rows, count, best, by
+
+
+def match_inputs(claims: pl.DataFrame, meta: pl.DataFrame, owners: Mapping[str, str]) -> pl.DataFrame:
+    """The input of `confirm_claims`: each claim's (article_id, sentence_no) with its article's `meta` (outlet,
+    published_at, story_id, copy_root) and its outlet's `owner` (null when the ownership data names none)."""
+    return (
+        claims.select("article_id", "sentence_no")
+        .join(meta, on="article_id", how="left", maintain_order="left")
+        .with_columns(pl.col("outlet").replace_strict(owners, default=None, return_dtype=pl.String).alias("owner"))
+    )
 
 
 def confirm_claims(claims: pl.DataFrame, vectors: np.ndarray, config: MatchConfig | None = None) -> pl.DataFrame:

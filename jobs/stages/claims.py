@@ -35,6 +35,7 @@ from features.claims import (
     claim_vectors,
     confirm_claims,
     linked_outlets,
+    match_inputs,
 )
 from features.embedding import load_static_embedding
 from features.lexicons import Lexicons, load_lexicons
@@ -203,11 +204,7 @@ def _match(
     all_claims = pl.concat([stored, fresh.filter(pl.col("article_id").is_in(context.implode()))])
     all_claims = all_claims.sort("article_id", "sentence_no")
     meta = articles.filter(pl.col("article_id").is_in(context.implode()))
-    owners = load_owners()
-    inputs = all_claims.select("article_id", "sentence_no").join(meta, on="article_id", how="left")
-    inputs = inputs.with_columns(
-        pl.col("outlet").replace_strict(owners, default=None, return_dtype=pl.String).alias("owner")
-    )
+    inputs = match_inputs(all_claims, meta, load_owners())
     vectors = claim_vectors(load_static_embedding(), all_claims["sentence"]) if all_claims.height else np.zeros((0, 1))
     with threadpool_limits(limits=1):  # small products: BLAS threads only contend (4-17x the CPU measured)
         confirmations = confirm_claims(inputs, vectors, config)
